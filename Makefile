@@ -1,0 +1,43 @@
+# vault-credential-process: `make test` is what CI runs (.ci/run).
+GO      ?= go
+BIN     := vault-credential-process
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The integration tests may take a while on two cores: builds, Vault, moto, AWS clients.
+TESTFLAGS ?= -race -count=1 -timeout 30m
+
+.PHONY: build test unit lint vault cross bench demo clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/$(BIN) .
+
+# Unit and integration tests against a real Vault dev server, moto and the
+# real AWS clients. Builds Vault first when there is none (see `make vault`).
+test:
+	@vault_bin=$$(tools/vault/build.sh) && \
+	  echo "using Vault $$vault_bin" && \
+	  VAULT_BIN=$$vault_bin $(GO) test $(TESTFLAGS) ./...
+
+# Unit tests only: no Vault, no moto.
+unit:
+	$(GO) test -short -race -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Prints the path of the test Vault, building v1.21.0 from the Go module
+# proxy into $${XDG_CACHE_HOME:-~/.cache}/vault-credential-process when needed.
+vault:
+	@tools/vault/build.sh
+
+cross:
+	@for p in linux/amd64 linux/arm64 darwin/arm64 windows/amd64; do \
+	  echo "build $$p"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o /dev/null . || exit 1; \
+	done
+
+clean:
+	rm -rf bin

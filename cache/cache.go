@@ -1,0 +1,235 @@
+// Package cache keeps credential entries on disk between runs: one JSON
+// file per request, written atomically, guarded by a per-entry lock file so
+// that many processes missing at once make one upstream request. It knows
+// nothing of Vault: an entry is credentials, times and opaque metadata.
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// Version is the entry format written by this build. Entries of any other
+// version are misses and get overwritten.
+const Version = 1
+
+const (
+	entrySuffix = ".json"
+	lockSuffix  = ".lock"
+	// maxEntrySize bounds what Load reads: a real entry is about 1 KB.
+	maxEntrySize = 64 << 10
+)
+
+// Entry is one cached set of credentials.
+type Entry struct {
+	Version         int       `json:"version"`
+	AccessKeyID     string    `json:"access_key_id"`
+	SecretAccessKey string    `json:"secret_access_key"`
+	SessionToken    string    `json:"session_token,omitempty"`
+	AccountID       string    `json:"account_id,omitempty"`
+	Expiration      time.Time `json:"expiration"`
+	IssuedAt        time.Time `json:"issued_at"`
+	LeaseID         string    `json:"lease_id,omitempty"`
+	LeaseDuration   int64     `json:"lease_duration_seconds,omitempty"`
+	Renewable       bool      `json:"renewable,omitempty"`
+	// Source says how the credentials were obtained ("vault", "renewal").
+	Source string `json:"source"`
+	// Request holds the non-secret fields of the request, for listing.
+	Request map[string]string `json:"request,omitempty"`
+}
+
+// Lifetime is how long the credentials were valid for when issued.
+func (e *Entry) Lifetime() time.Duration { return e.Expiration.Sub(e.IssuedAt) }
+
+// Fresh reports whether e can be handed out without asking upstream: more
+// than the refresh window remains, where the window is the smaller of
+// refresh and half the credentials' lifetime (so short-lived credentials are
+// still served from the cache for the first half of their life).
+func Fresh(e *Entry, now time.Time, refresh time.Duration) bool {
+	if e == nil {
+		return false
+	}
+	window := refresh
+	if half := e.Lifetime() / 2; half < window {
+		window = half
+	}
+	if window < 0 {
+		window = 0
+	}
+	return e.Expiration.Sub(now) > window
+}
+
+func (e *Entry) valid() bool {
+	return e.Version == Version && e.AccessKeyID != "" && e.SecretAccessKey != "" &&
+		!e.Expiration.IsZero() && !e.IssuedAt.IsZero() && e.IssuedAt.Before(e.Expiration)
+}
+
+// Key derives an entry's file name from the fields that identify a request.
+// Each part is length-prefixed, so no two different lists share an encoding.
+func Key(parts ...string) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Store is a cache folder.
+type Store struct {
+	dir string
+}
+
+// ErrUnsafe marks a cache folder or entry that the cache refuses to use
+// because someone other than the current user could have written or read it.
+var ErrUnsafe = errors.New("unsafe cache path")
+
+// Open creates the folder if needed (0700, whatever the umask) and checks
+// that it is safe to keep credentials in: a real folder, not a symlink,
+// owned by the current user and not writable or readable by others.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return nil, fmt.Errorf("create cache folder %q: %w", filepath.Dir(dir), err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create cache folder %q: %w", dir, err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("check cache folder %q: %w", dir, err)
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return nil, fmt.Errorf("cache folder %q is a symlink: %w", dir, ErrUnsafe)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("cache folder %q is not a folder: %w", dir, ErrUnsafe)
+	}
+	if err := checkOwner(dir, fi, true); err != nil {
+		return nil, err
+	}
+	return &Store{dir: dir}, nil
+}
+
+// Dir is the folder the store keeps its entries in.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) path(key string) string { return filepath.Join(s.dir, key+entrySuffix) }
+
+// Load returns the entry stored under key. A missing, unreadable, corrupt,
+// incomplete or other-version entry is a miss (nil, nil): the caller fetches
+// new credentials and Save overwrites it. An entry that is not a regular
+// file of the current user's, or that others can read, is refused with an
+// error wrapping ErrUnsafe.
+func (s *Store) Load(key string) (*Entry, error) {
+	f, err := openNoFollow(s.path(key))
+	if err != nil {
+		if isSymlinkErr(err) {
+			return nil, fmt.Errorf("cache entry %q is a symlink: %w", s.path(key), ErrUnsafe)
+		}
+		return nil, nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("cache entry %q is not a regular file: %w", s.path(key), ErrUnsafe)
+	}
+	if err := checkOwner(s.path(key), fi, false); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxEntrySize+1))
+	if err != nil || len(data) > maxEntrySize {
+		return nil, nil
+	}
+	return decode(data), nil
+}
+
+// decode parses an entry, returning nil for anything that is not a
+// complete entry of the current version.
+func decode(data []byte) *Entry {
+	var e Entry
+	if err := json.Unmarshal(data, &e); err != nil || !e.valid() {
+		return nil
+	}
+	return &e
+}
+
+// Save writes e under key atomically: a temporary file in the same folder is
+// written, synced and renamed over the entry, then the folder is synced. A
+// reader sees the old entry or the new one, never a part of either.
+func (s *Store) Save(key string, e *Entry) error {
+	e.Version = Version
+	data, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode cache entry: %w", err)
+	}
+	return writeAtomic(s.path(key), data)
+}
+
+// Remove deletes the entry stored under key, if any.
+func (s *Store) Remove(key string) error {
+	err := os.Remove(s.path(key))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove cache entry: %w", err)
+	}
+	return nil
+}
+
+// Listed is an entry as List finds it.
+type Listed struct {
+	Key   string
+	Entry *Entry // nil when the file is not a readable entry
+}
+
+// List returns the entries in the folder, sorted by key.
+func (s *Store) List() ([]Listed, error) {
+	des, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("read cache folder: %w", err)
+	}
+	var out []Listed
+	for _, de := range des {
+		name := de.Name()
+		if !strings.HasSuffix(name, entrySuffix) || strings.HasPrefix(name, ".") {
+			continue
+		}
+		key := strings.TrimSuffix(name, entrySuffix)
+		e, err := s.Load(key)
+		if err != nil {
+			e = nil
+		}
+		out = append(out, Listed{Key: key, Entry: e})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Lock takes the exclusive lock of key's entry, waiting until ctx is done.
+// The lock is on a separate file that is never renamed, so it stays valid
+// while the entry is replaced; the OS releases it if the holder dies.
+func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error) {
+	lf := flock.New(filepath.Join(s.dir, key+lockSuffix), flock.SetPermissions(0o600))
+	ok, err := lf.TryLockContext(ctx, 10*time.Millisecond)
+	if err != nil || !ok {
+		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("wait for cache lock: %w", context.DeadlineExceeded)
+		}
+		return nil, fmt.Errorf("lock cache entry: %w", err)
+	}
+	return func() { _ = lf.Unlock() }, nil
+}

@@ -1,0 +1,138 @@
+// Package config owns everything the user configures: the TOML file, the
+// environment, the command-line flags, and the rules that turn those three
+// layers into one validated Settings value before any network call is made.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// File is the TOML configuration file. Every table and key is listed here:
+// a key the file has and File does not is an error, so a typo never turns
+// silently into a default.
+type File struct {
+	Vault    VaultTable         `toml:"vault"`
+	AWS      AWSTable           `toml:"aws"`
+	Cache    CacheTable         `toml:"cache"`
+	Profiles map[string]Profile `toml:"profiles"`
+
+	// Path is where the file was read from; empty when no file was read.
+	Path string `toml:"-"`
+}
+
+// VaultTable holds the [vault] defaults.
+type VaultTable struct {
+	Address   string `toml:"address"`
+	Namespace string `toml:"namespace"`
+	Timeout   string `toml:"timeout"`
+	Retries   *int   `toml:"retries"`
+}
+
+// AWSTable holds the [aws] defaults.
+type AWSTable struct {
+	Mount      string `toml:"mount"`
+	DefaultTTL string `toml:"default_ttl"`
+	MaxTTL     string `toml:"max_ttl"`
+}
+
+// CacheTable holds the [cache] settings.
+type CacheTable struct {
+	Disabled      *bool  `toml:"disabled"`
+	Dir           string `toml:"dir"`
+	RefreshWindow string `toml:"refresh_window"`
+	MinRemaining  string `toml:"min_remaining"`
+}
+
+// Profile is one [profiles.NAME] table: a named credential request.
+type Profile struct {
+	Role            string `toml:"role"`
+	Type            string `toml:"type"`
+	Mount           string `toml:"mount"`
+	TTL             string `toml:"ttl"`
+	MaxTTL          string `toml:"max_ttl"`
+	RoleARN         string `toml:"role_arn"`
+	RoleSessionName string `toml:"role_session_name"`
+	VaultAddress    string `toml:"vault_address"`
+	VaultNamespace  string `toml:"vault_namespace"`
+}
+
+// DefaultPath is where the configuration file lives when neither --config
+// nor VAULT_CREDENTIAL_PROCESS_CONFIG names one.
+func DefaultPath(getenv func(string) string) (string, error) {
+	if runtime.GOOS != "windows" {
+		if x := getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
+			return filepath.Join(x, "vault-credential-process", "config.toml"), nil
+		}
+		home := getenv("HOME")
+		if home == "" {
+			return "", errors.New("neither XDG_CONFIG_HOME nor HOME is set")
+		}
+		return filepath.Join(home, ".config", "vault-credential-process", "config.toml"), nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "vault-credential-process", "config.toml"), nil
+}
+
+// Load reads and decodes the configuration file at path. A missing file is
+// an empty configuration when the path is the default one (explicit is
+// false) and an error when the user named it.
+func Load(path string, explicit bool) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !explicit {
+			return &File{}, nil
+		}
+		return nil, &Error{Source: path, Msg: "cannot read configuration file: " + pathErrReason(err),
+			Hint: "check the path given with --config or VAULT_CREDENTIAL_PROCESS_CONFIG"}
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes TOML data read from path and checks that every key is known.
+func Parse(path string, data []byte) (*File, error) {
+	var f File
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		msg := err.Error()
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			msg = fmt.Sprintf("line %d: %s", perr.Position.Line, perr.Message)
+		}
+		return nil, &Error{Source: path, Msg: "invalid TOML: " + oneLine(msg)}
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		sort.Strings(keys)
+		return nil, &Error{Source: path, Msg: "unknown key " + strings.Join(keys, ", "),
+			Hint: "see the configuration reference in the README"}
+	}
+	f.Path = path
+	return &f, nil
+}
+
+func pathErrReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

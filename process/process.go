@@ -1,0 +1,226 @@
+// Package process turns a resolved request into AWS credentials: from the
+// disk cache while they are fresh, else from Vault's AWS secrets engine
+// (renewing an iam_user lease rather than minting a new IAM user where it
+// can), and renders them as the credential_process document.
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/config"
+)
+
+// Where credentials came from, as --debug and the cache entries say.
+const (
+	SourceCache   = "cache"
+	SourceVault   = "vault"
+	SourceRenewal = "renewal"
+	SourceOutage  = "outage" // a still-valid cache entry served while Vault is unavailable
+)
+
+// Source is what the Runner needs from Vault; *Vault implements it.
+type Source interface {
+	Fetch(ctx context.Context, r Request) (*Credentials, error)
+	Renew(ctx context.Context, leaseID string, increment time.Duration) (time.Time, error)
+}
+
+// Runner gets credentials for one set of settings.
+type Runner struct {
+	Settings *config.Settings
+	Now      func() time.Time
+	Debugf   func(format string, args ...any)
+	Warnf    func(format string, args ...any)
+	// NewSource connects to Vault. It is called only when the cache cannot
+	// answer, so a cache hit never builds a Vault client.
+	NewSource func() (Source, error)
+
+	source Source
+}
+
+// Credentials returns credentials for the settings and where they came
+// from (one of the Source constants).
+func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) {
+	s := r.Settings
+	req := requestOf(s)
+	if s.CacheDisabled {
+		r.Debugf("cache disabled")
+		c, err := r.fetch(ctx, req)
+		return c, SourceVault, err
+	}
+
+	store, err := cache.Open(s.CacheDir)
+	if err != nil {
+		return nil, "", cacheError(err)
+	}
+	key := r.Key()
+	entry, err := store.Load(key)
+	if err != nil {
+		return nil, "", cacheError(err)
+	}
+	if cache.Fresh(entry, r.Now(), s.RefreshWindow) {
+		r.Debugf("cache hit %s: expires %s", key[:12], untilText(entry.Expiration, r.Now()))
+		return fromEntry(entry), SourceCache, nil
+	}
+	r.Debugf("cache miss %s", key[:12])
+
+	// Only one process refreshes an entry; the others wait here and then
+	// find the entry fresh.
+	unlock, err := store.Lock(ctx, key)
+	if err != nil {
+		if r.usable(entry) {
+			r.Debugf("%v; serving the cached entry, valid until %s", err, entry.Expiration.Format(time.RFC3339))
+			return fromEntry(entry), SourceOutage, nil
+		}
+		return nil, "", &Error{Code: ExitFailure, Msg: fmt.Sprintf("wait for the cache lock in %s: another vault-credential-process held it until --timeout", store.Dir()),
+			Hint: "a process may be stuck asking Vault: check it, or raise --timeout", Err: err}
+	}
+	defer unlock()
+	if again, lerr := store.Load(key); lerr == nil && again != nil {
+		entry = again
+		if cache.Fresh(entry, r.Now(), s.RefreshWindow) {
+			r.Debugf("cache hit %s after waiting for the lock", key[:12])
+			return fromEntry(entry), SourceCache, nil
+		}
+	}
+
+	c, src, err := r.refresh(ctx, req, entry)
+	if err != nil {
+		if Unavailable(err) && r.usable(entry) {
+			r.Debugf("Vault unavailable (%v); serving the cached entry, valid until %s", err, entry.Expiration.Format(time.RFC3339))
+			return fromEntry(entry), SourceOutage, nil
+		}
+		return nil, "", err
+	}
+	if err := store.Save(key, r.toEntry(c, src)); err != nil {
+		// The credentials are good; failing the run would only make the
+		// next one mint again. Say so, and hand them out.
+		r.Warnf("could not cache the credentials: %v", err)
+	}
+	return c, src, nil
+}
+
+// usable reports whether a cached entry may stand in when Vault cannot be
+// asked: it must stay valid for at least min_remaining.
+func (r *Runner) usable(e *cache.Entry) bool {
+	return e != nil && e.Expiration.Sub(r.Now()) >= r.Settings.MinRemaining
+}
+
+// refresh renews a renewable lease (iam_user) when that keeps the same keys
+// fresh, and mints new credentials otherwise.
+func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Credentials, string, error) {
+	if e != nil && e.Renewable && e.LeaseID != "" && e.Expiration.After(r.Now()) && e.LeaseDuration > 0 {
+		src, err := r.vault()
+		if err != nil {
+			return nil, "", err
+		}
+		renewedAt := r.Now()
+		exp, err := src.Renew(ctx, e.LeaseID, time.Duration(e.LeaseDuration)*time.Second)
+		if err == nil {
+			c := fromEntry(e)
+			c.IssuedAt, c.Expiration = renewedAt, exp
+			if cache.Fresh(r.toEntry(c, SourceRenewal), r.Now(), r.Settings.RefreshWindow) {
+				r.Debugf("lease renewed until %s", exp.Format(time.RFC3339))
+				return c, SourceRenewal, nil
+			}
+			r.Debugf("lease renewed only until %s (its max TTL); minting new credentials", exp.Format(time.RFC3339))
+		} else {
+			if Unavailable(err) {
+				return nil, "", err
+			}
+			r.Debugf("lease renewal refused (%v); minting new credentials", err)
+		}
+	}
+	c, err := r.fetch(ctx, req)
+	return c, SourceVault, err
+}
+
+func (r *Runner) fetch(ctx context.Context, req Request) (*Credentials, error) {
+	src, err := r.vault()
+	if err != nil {
+		return nil, err
+	}
+	return src.Fetch(ctx, req)
+}
+
+func (r *Runner) vault() (Source, error) {
+	if r.source == nil {
+		src, err := r.NewSource()
+		if err != nil {
+			return nil, err
+		}
+		r.source = src
+	}
+	return r.source, nil
+}
+
+// Key is the cache key of the settings' request: everything that changes
+// what Vault would return. Plain token auth adds no identity: two tokens
+// asking for the same role share an entry (see the README's security model).
+func (r *Runner) Key() string {
+	s := r.Settings
+	return cache.Key("vault-credential-process/1", NormalizeAddress(s.Address), s.Namespace,
+		s.Mount, s.Role, s.Type, strconv.FormatInt(int64(s.TTL/time.Second), 10),
+		s.RoleARN, s.RoleSessionName, "" /* auth identity */)
+}
+
+// NormalizeAddress makes equivalent spellings of a Vault address equal:
+// scheme and host in lower case, no trailing slash.
+func NormalizeAddress(addr string) string {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return addr
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u.String()
+}
+
+func (r *Runner) toEntry(c *Credentials, src string) *cache.Entry {
+	s := r.Settings
+	req := map[string]string{"vault_address": s.Address, "mount": s.Mount, "role": s.Role}
+	for k, v := range map[string]string{"profile": s.Profile, "vault_namespace": s.Namespace,
+		"type": s.Type, "role_arn": s.RoleARN, "role_session_name": s.RoleSessionName} {
+		if v != "" {
+			req[k] = v
+		}
+	}
+	if s.TTL > 0 {
+		req["ttl"] = s.TTL.String()
+	}
+	return &cache.Entry{
+		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
+		AccountID: c.AccountID, Expiration: c.Expiration.UTC(), IssuedAt: c.IssuedAt.UTC(),
+		LeaseID: c.LeaseID, LeaseDuration: int64(c.LeaseDuration / time.Second), Renewable: c.Renewable,
+		Source: src, Request: req,
+	}
+}
+
+func fromEntry(e *cache.Entry) *Credentials {
+	return &Credentials{
+		AccessKeyID: e.AccessKeyID, SecretAccessKey: e.SecretAccessKey, SessionToken: e.SessionToken,
+		AccountID: e.AccountID, Expiration: e.Expiration, IssuedAt: e.IssuedAt, LeaseID: e.LeaseID,
+		LeaseDuration: time.Duration(e.LeaseDuration) * time.Second, Renewable: e.Renewable,
+	}
+}
+
+func cacheError(err error) *Error {
+	e := &Error{Code: ExitFailure, Msg: oneLine(err.Error()), Err: err}
+	if errors.Is(err, cache.ErrUnsafe) {
+		e.Hint = "the cache must be a folder of your own with mode 0700 holding files of mode 0600: fix or remove it, or pass --cache-dir"
+	} else {
+		e.Hint = "pass --cache-dir to use another folder, or --no-cache"
+	}
+	return e
+}
+
+func untilText(t, now time.Time) string {
+	return fmt.Sprintf("%s (in %s)", t.UTC().Format(time.RFC3339), t.Sub(now).Round(time.Second))
+}

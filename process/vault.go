@@ -1,0 +1,338 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/api/cliconfig"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+)
+
+// Retry waits between attempts; each wait is drawn from the upper half of
+// an exponentially growing interval.
+var (
+	minRetryWait = 250 * time.Millisecond
+	maxRetryWait = 4 * time.Second
+)
+
+// Request is what to ask Vault's AWS secrets engine for.
+type Request struct {
+	Mount           string
+	Role            string
+	Type            string // "" for any dynamic type
+	TTL             time.Duration
+	RoleARN         string
+	RoleSessionName string
+	MFACode         string
+}
+
+func requestOf(s *config.Settings) Request {
+	return Request{Mount: s.Mount, Role: s.Role, Type: s.Type, TTL: s.TTL,
+		RoleARN: s.RoleARN, RoleSessionName: s.RoleSessionName, MFACode: s.MFACode}
+}
+
+// Path is the Vault API path the request goes to.
+func (r Request) Path() string {
+	if r.Type == config.TypeStatic {
+		return r.Mount + "/static-creds/" + r.Role
+	}
+	return r.Mount + "/creds/" + r.Role
+}
+
+// Credentials are AWS credentials as Vault issued them.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	AccountID       string
+	Expiration      time.Time
+	IssuedAt        time.Time
+	LeaseID         string
+	LeaseDuration   time.Duration
+	Renewable       bool
+}
+
+// Vault asks one Vault server for credentials.
+type Vault struct {
+	client *api.Client
+	addr   string
+	now    func() time.Time
+	debugf func(format string, args ...any)
+}
+
+// NewVault builds a client from vault/api's defaults (so every VAULT_*
+// variable it honours applies), overridden by the resolved settings, and
+// finds a token: VAULT_TOKEN, then the configured token helper, then
+// ~/.vault-token.
+func NewVault(s *config.Settings, now func() time.Time, debugf func(string, ...any)) (*Vault, error) {
+	cfg := api.DefaultConfig()
+	if cfg.Error != nil {
+		return nil, &Error{Code: ExitUsage, Msg: "read Vault settings from the environment: " + oneLine(cfg.Error.Error()),
+			Hint: "check the VAULT_* variables (VAULT_CACERT, VAULT_CLIENT_CERT, VAULT_MAX_RETRIES, ...)", Err: cfg.Error}
+	}
+	cfg.Address = s.Address
+	cfg.AgentAddress = ""
+	cfg.MaxRetries = s.Retries
+	cfg.Timeout = s.Timeout
+	cfg.MinRetryWait, cfg.MaxRetryWait = minRetryWait, maxRetryWait
+	cfg.Backoff = jitterBackoff
+	cfg.Logger = retryLogger{debugf}
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, &Error{Code: ExitUsage, Msg: fmt.Sprintf("set up the Vault client for %s: %s", s.Address, oneLine(err.Error())),
+			Hint: "check VAULT_ADDR and the TLS variables", Err: err}
+	}
+	if s.Namespace != "" {
+		client.SetNamespace(s.Namespace)
+	}
+	v := &Vault{client: client, addr: s.Address, now: now, debugf: debugf}
+	if err := v.findToken(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// findToken keeps the VAULT_TOKEN that api.NewClient read, or asks the
+// token helper that Vault's own CLI would use.
+func (v *Vault) findToken() error {
+	if v.client.Token() != "" {
+		v.debugf("token from VAULT_TOKEN")
+		return nil
+	}
+	helper, err := cliconfig.DefaultTokenHelper()
+	if err != nil {
+		return &Error{Code: ExitUsage, Msg: "read the Vault CLI configuration: " + oneLine(err.Error()),
+			Hint: "fix token_helper in ~/.vault (or the file VAULT_CONFIG_PATH names)", Err: err}
+	}
+	token, err := helper.Get()
+	if err != nil {
+		return &Error{Code: ExitFailure, Msg: fmt.Sprintf("get a Vault token from the token helper %s: %s", helper.Path(), oneLine(err.Error())),
+			Hint: "run the helper by hand with `get`, or set VAULT_TOKEN", Err: err}
+	}
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return &Error{Code: ExitFailure, Msg: "no Vault token found",
+			Hint: "set VAULT_TOKEN, run `vault login` (it writes ~/.vault-token), or configure token_helper in ~/.vault"}
+	}
+	v.debugf("token from %s", helper.Path())
+	v.client.SetToken(token)
+	return nil
+}
+
+// Fetch asks Vault for new credentials. The expiration of dynamic
+// credentials counts from the moment the request was sent, so a slow answer
+// can only make it earlier than Vault's own.
+func (v *Vault) Fetch(ctx context.Context, r Request) (*Credentials, error) {
+	path := r.Path()
+	sent := v.now()
+	var (
+		secret *api.Secret
+		err    error
+	)
+	if r.Type == config.TypeStatic {
+		secret, err = v.client.Logical().ReadWithContext(ctx, path)
+	} else {
+		secret, err = v.client.Logical().WriteWithContext(ctx, path, r.params())
+	}
+	v.debugf("%s %s: %s in %s", method(r), path, outcome(err), v.now().Sub(sent).Round(time.Millisecond))
+	what := "get credentials from " + path
+	if err != nil {
+		return nil, vaultError(err, what, path, v.addr, ctx.Err() != nil)
+	}
+	if secret == nil {
+		return nil, &Error{Code: ExitFailure, Msg: what + ": Vault returned nothing (no such static role?)",
+			Hint: "check --mount and --role: `vault list <mount>/static-roles` shows the static roles"}
+	}
+	c, err := parseSecret(secret, r, sent)
+	if err != nil {
+		return nil, &Error{Code: ExitFailure, Msg: what + ": " + err.Error(),
+			Hint: "the role or Vault's AWS engine returned something this tool does not understand; run with --debug and report it", Err: err}
+	}
+	return c, nil
+}
+
+// Renew extends an iam_user lease by increment and returns the new
+// expiration, counted from the moment the request was sent.
+func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Duration) (time.Time, error) {
+	sent := v.now()
+	secret, err := v.client.Sys().RenewWithContext(ctx, leaseID, int(increment/time.Second))
+	v.debugf("PUT sys/leases/renew: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))
+	if err != nil {
+		return time.Time{}, vaultError(err, "renew the lease", "sys/leases/renew", v.addr, ctx.Err() != nil)
+	}
+	if secret == nil || secret.LeaseDuration <= 0 {
+		return time.Time{}, &Error{Code: ExitFailure, Msg: "renew the lease: Vault returned no lease duration"}
+	}
+	return sent.Add(time.Duration(secret.LeaseDuration) * time.Second), nil
+}
+
+func (r Request) params() map[string]any {
+	p := map[string]any{}
+	if r.TTL > 0 {
+		p["ttl"] = strconv.FormatInt(int64(r.TTL/time.Second), 10) + "s"
+	}
+	if r.RoleARN != "" {
+		p["role_arn"] = r.RoleARN
+	}
+	if r.RoleSessionName != "" {
+		p["role_session_name"] = r.RoleSessionName
+	}
+	if r.MFACode != "" {
+		p["mfa_code"] = r.MFACode
+	}
+	return p
+}
+
+func method(r Request) string {
+	if r.Type == config.TypeStatic {
+		return "GET"
+	}
+	return "POST"
+}
+
+func outcome(err error) string {
+	var re *api.ResponseError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &re):
+		return "status " + strconv.Itoa(re.StatusCode)
+	}
+	return "failed"
+}
+
+// parseSecret checks a Vault response and turns it into credentials. It
+// never returns credentials whose expiry is unknown.
+func parseSecret(s *api.Secret, r Request, sent time.Time) (*Credentials, error) {
+	str := func(key string) (string, error) {
+		v, ok := s.Data[key]
+		if !ok || v == nil {
+			return "", nil
+		}
+		str, ok := v.(string)
+		if !ok {
+			return "", fmt.Errorf("field %s is not a string", key)
+		}
+		return str, nil
+	}
+	c := &Credentials{IssuedAt: sent, LeaseID: s.LeaseID, Renewable: s.Renewable,
+		LeaseDuration: time.Duration(s.LeaseDuration) * time.Second}
+	var err error
+	if c.AccessKeyID, err = str("access_key"); err != nil {
+		return nil, err
+	}
+	if c.SecretAccessKey, err = str("secret_key"); err != nil {
+		return nil, err
+	}
+	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		return nil, errors.New("the response has no access_key or secret_key")
+	}
+	if c.SessionToken, err = str("session_token"); err != nil {
+		return nil, err
+	}
+	if c.SessionToken == "" {
+		if c.SessionToken, err = str("security_token"); err != nil {
+			return nil, err
+		}
+	}
+	arn, err := str("arn")
+	if err != nil {
+		return nil, err
+	}
+	c.AccountID = accountOf(arn)
+
+	switch {
+	case r.Type == config.TypeStatic:
+		exp, err := str("expiration")
+		if err != nil {
+			return nil, err
+		}
+		if exp == "" {
+			return nil, errors.New("the response has no expiration")
+		}
+		t, perr := time.Parse(time.RFC3339, exp)
+		if perr != nil {
+			return nil, fmt.Errorf("the expiration %q is not an RFC 3339 time", exp)
+		}
+		c.Expiration = t.UTC()
+	case s.LeaseDuration > 0:
+		c.Expiration = sent.Add(c.LeaseDuration).UTC()
+	default:
+		return nil, errors.New("the response has neither a lease duration nor an expiration")
+	}
+	if !c.Expiration.After(sent) {
+		return nil, fmt.Errorf("the credentials expired at %s, before they were issued", c.Expiration.Format(time.RFC3339))
+	}
+
+	// The role decides the type; when the user named one, hold Vault to it.
+	switch r.Type {
+	case config.TypeIAMUser:
+		if c.SessionToken != "" {
+			return nil, errors.New("the role issued temporary (STS) credentials, but --type says iam_user")
+		}
+	case config.TypeAssumedRole, config.TypeFederationToken, config.TypeSessionToken:
+		if c.SessionToken == "" {
+			return nil, fmt.Errorf("the role issued credentials without a session token, but --type says %s", r.Type)
+		}
+	}
+	return c, nil
+}
+
+// accountOf returns the 12-digit account of an ARN, or "".
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || len(parts[4]) != 12 {
+		return ""
+	}
+	for _, ch := range parts[4] {
+		if ch < '0' || ch > '9' {
+			return ""
+		}
+	}
+	return parts[4]
+}
+
+// jitterBackoff is exponential backoff with jitter: the wait before attempt
+// n is drawn from [d/2, d] with d = min·2ⁿ capped at max. A Retry-After
+// header on 429 or 503 is obeyed as retryablehttp does.
+func jitterBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	d := retryablehttp.DefaultBackoff(min, max, attempt, resp)
+	if resp != nil && resp.Header.Get("Retry-After") != "" {
+		return d
+	}
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryLogger shows vault/api's retry decisions in --debug output. What it
+// is given holds URLs and errors, never tokens or response bodies.
+type retryLogger struct{ debugf func(string, ...any) }
+
+func (l retryLogger) Error(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
+func (l retryLogger) Info(msg string, kv ...any)  { l.debugf("%s%s", msg, kvs(kv)) }
+func (l retryLogger) Debug(msg string, kv ...any) {
+	// "performing request" repeats what Fetch logs; keep the retries.
+	if strings.HasPrefix(msg, "retrying") {
+		l.debugf("%s%s", msg, kvs(kv))
+	}
+}
+func (l retryLogger) Warn(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
+
+func kvs(kv []any) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		fmt.Fprintf(&b, " %v=%v", kv[i], kv[i+1])
+	}
+	return oneLine(b.String())
+}
