@@ -178,7 +178,25 @@ func (s *Store) Save(key string, e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("encode cache entry: %w", err)
 	}
-	return writeAtomic(s.path(key), data)
+	if err := writeAtomic(s.path(key), data); err != nil {
+		return err
+	}
+	s.removeStaleTemps()
+	return nil
+}
+
+// staleTemp is how old a temporary file must be before Save removes it: a
+// process killed in the middle of a write leaves one behind, and it may
+// hold half an entry's secrets.
+const staleTemp = 10 * time.Minute
+
+func (s *Store) removeStaleTemps() {
+	names, _ := filepath.Glob(filepath.Join(s.dir, tempPattern))
+	for _, n := range names {
+		if fi, err := os.Lstat(n); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > staleTemp {
+			_ = os.Remove(n)
+		}
+	}
 }
 
 // Remove deletes the entry stored under key, if any.

@@ -10,12 +10,15 @@ import (
 // of the temporary file is written.
 var testHookMidWrite func(tmp string)
 
+// tempPattern names temporary files; List and Load never match it.
+const tempPattern = ".tmp-*"
+
 // writeAtomic replaces path with data: temporary file in the same folder,
 // write, fsync, close, rename, fsync the folder. The temporary file is
 // removed on every error path.
 func writeAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-*")
+	f, err := os.CreateTemp(dir, tempPattern)
 	if err != nil {
 		return fmt.Errorf("write cache entry: %w", err)
 	}

@@ -67,7 +67,7 @@ func vaultError(err error, what, path, addr string, timeout bool) *Error {
 		e.Msg = fmt.Sprintf("%s: Vault answered %d: %s", what, re.StatusCode, responseMessage(re))
 		switch {
 		case re.StatusCode == 403:
-			e.Hint = fmt.Sprintf("the Vault token is invalid or expired, or its policy does not allow %s: run `vault login` or check the token's policies", path)
+			e.Hint = fmt.Sprintf("the Vault token is invalid or expired, or its policy does not allow %s (are --mount and --role right?): run `vault login` or check the token's policies", path)
 		case re.StatusCode == 400 && strings.Contains(strings.ToLower(responseMessage(re)), "not found"),
 			re.StatusCode == 404:
 			e.Hint = "check --mount and --role: `vault list <mount>/roles` shows the roles"

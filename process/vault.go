@@ -153,6 +153,10 @@ func (v *Vault) Fetch(ctx context.Context, r Request) (*Credentials, error) {
 			Hint: "check --mount and --role: `vault list <mount>/static-roles` shows the static roles"}
 	}
 	c, err := parseSecret(secret, r, sent)
+	if errors.Is(err, errTypeMismatch) {
+		return nil, &Error{Code: ExitFailure, Msg: what + ": " + err.Error(), Err: err,
+			Hint: fmt.Sprintf("make --type (or the profile's type) match the role's credential_type: `vault read %s/roles/%s`", r.Mount, r.Role)}
+	}
 	if err != nil {
 		return nil, &Error{Code: ExitFailure, Msg: what + ": " + err.Error(),
 			Hint: "the role or Vault's AWS engine returned something this tool does not understand; run with --debug and report it", Err: err}
@@ -209,6 +213,9 @@ func outcome(err error) string {
 	}
 	return "failed"
 }
+
+// errTypeMismatch marks credentials of another type than --type named.
+var errTypeMismatch = errors.New("credential type mismatch")
 
 // parseSecret checks a Vault response and turns it into credentials. It
 // never returns credentials whose expiry is unknown.
@@ -277,11 +284,11 @@ func parseSecret(s *api.Secret, r Request, sent time.Time) (*Credentials, error)
 	switch r.Type {
 	case config.TypeIAMUser:
 		if c.SessionToken != "" {
-			return nil, errors.New("the role issued temporary (STS) credentials, but --type says iam_user")
+			return nil, fmt.Errorf("%w: the role issued temporary (STS) credentials, but --type says iam_user", errTypeMismatch)
 		}
 	case config.TypeAssumedRole, config.TypeFederationToken, config.TypeSessionToken:
 		if c.SessionToken == "" {
-			return nil, fmt.Errorf("the role issued credentials without a session token, but --type says %s", r.Type)
+			return nil, fmt.Errorf("%w: the role issued credentials without a session token, but --type says %s", errTypeMismatch, r.Type)
 		}
 	}
 	return c, nil
