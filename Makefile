@@ -41,3 +41,8 @@ cross:
 
 clean:
 	rm -rf bin
+
+# Cache hit of the real binary against a floor program (see internal/bench):
+# a Markdown table of medians over interleaved runs. No Vault needed.
+bench:
+	$(GO) run ./internal/bench

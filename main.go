@@ -11,10 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
@@ -26,11 +24,12 @@ const name = "vault-credential-process"
 // version is stamped by `make build` with -ldflags "-X main.version=...".
 var version = ""
 
+// main installs no signal handler: SIGINT or SIGTERM ends the process at
+// once, the OS releases its cache lock, and the cache entry stays whole (it
+// is replaced by rename). A handler would cost every cache hit a goroutine
+// and a thread for nothing.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
 
 const usage = `Usage:

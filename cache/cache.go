@@ -104,13 +104,20 @@ var ErrUnsafe = errors.New("unsafe cache path")
 // that it is safe to keep credentials in: a real folder, not a symlink,
 // owned by the current user and not writable or readable by others.
 func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
-		return nil, fmt.Errorf("create cache folder %q: %w", filepath.Dir(dir), err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("create cache folder %q: %w", dir, err)
-	}
 	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Mkdir applies the umask; Chmod makes it 0700 whatever the umask.
+		if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+			return nil, fmt.Errorf("create cache folder %q: %w", filepath.Dir(dir), err)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("create cache folder %q: %w", dir, err)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create cache folder %q: %w", dir, err)
+		}
+		fi, err = os.Lstat(dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("check cache folder %q: %w", dir, err)
 	}

@@ -139,7 +139,7 @@ func Resolve(in Inputs) (*Settings, error) {
 			withHint("role names are letters, digits, '_', '.' and '-', starting and ending with a letter or digit")
 	}
 	if s.RoleARN = arn.v; s.RoleARN != "" {
-		if !roleARN.MatchString(s.RoleARN) {
+		if !validRoleARN(s.RoleARN) {
 			return nil, arn.errorf("invalid role ARN %q", s.RoleARN).
 				withHint("expected arn:aws:iam::123456789012:role/NAME (partition aws, aws-cn or aws-us-gov)")
 		}
@@ -149,7 +149,7 @@ func Resolve(in Inputs) (*Settings, error) {
 		}
 	}
 	if s.RoleSessionName = sess.v; s.RoleSessionName != "" {
-		if !sessionName.MatchString(s.RoleSessionName) {
+		if !validSessionName(s.RoleSessionName) {
 			return nil, sess.errorf("invalid role session name %q", s.RoleSessionName).
 				withHint("use 2 to 64 characters of letters, digits and _+=,.@-")
 		}
@@ -159,7 +159,7 @@ func Resolve(in Inputs) (*Settings, error) {
 		}
 	}
 	if s.MFACode != "" {
-		if !mfaCode.MatchString(s.MFACode) {
+		if !validMFACode(s.MFACode) {
 			return nil, mfa.errorf("invalid MFA code: expected six digits").
 				withHint("pass the current code of your MFA device")
 		}
@@ -188,7 +188,10 @@ func Resolve(in Inputs) (*Settings, error) {
 		return nil, err
 	}
 	if s.MaxTTL > 0 && s.TTL > s.MaxTTL {
-		return nil, ttl.errorf("ttl %s is above the max_ttl of %s set by %s", ttl.v, maxTTL.v, maxTTL.src).
+		// Trimmed: both values parsed after TrimSpace, and a raw "2h\n"
+		// would split the one-line error.
+		return nil, ttl.errorf("ttl %s is above the max_ttl of %s set by %s",
+			strings.TrimSpace(ttl.v), strings.TrimSpace(maxTTL.v), maxTTL.src).
 			withHint("ask for a shorter ttl, or raise max_ttl")
 	}
 
