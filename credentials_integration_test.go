@@ -1,0 +1,532 @@
+package main
+
+// Integration tests of the product: the real binary, run by the real aws CLI and AWS SDK
+// for Go through credential_process, against the bed's Vault and moto.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+)
+
+// secrets collects every secret value the tests have seen (secret keys, session tokens,
+// Vault tokens), so that each run's stderr can be checked against all of them.
+var secrets struct {
+	sync.Mutex
+	values map[string]bool
+}
+
+func addSecret(v string) {
+	if len(v) < 8 {
+		return
+	}
+	secrets.Lock()
+	defer secrets.Unlock()
+	if secrets.values == nil {
+		secrets.values = map[string]bool{}
+	}
+	secrets.values[v] = true
+}
+
+// assertNoSecret fails when text holds any secret seen so far.
+func assertNoSecret(t *testing.T, what, text string) {
+	t.Helper()
+	secrets.Lock()
+	defer secrets.Unlock()
+	for v := range secrets.values {
+		if strings.Contains(text, v) {
+			t.Errorf("%s contains a secret (%d characters starting %q)", what, len(v), v[:4])
+		}
+	}
+}
+
+// testToken is a Vault token limited to what the helper needs, created once per run.
+var testToken struct {
+	once        sync.Once
+	value, deny string
+	err         error
+}
+
+const helperPolicy = `
+path "aws/creds/*"            { capabilities = ["create", "update", "read"] }
+path "aws/static-creds/*"     { capabilities = ["read"] }
+path "sys/leases/renew"       { capabilities = ["update"] }
+`
+
+// tokens returns a token with the helper's policy and one with no access to aws/.
+func tokens(t *testing.T, b *testbed.Bed) (allow, deny string) {
+	t.Helper()
+	testToken.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := b.VaultRequest(ctx, "PUT", "sys/policies/acl/vcp-helper", map[string]any{"policy": helperPolicy}, nil); err != nil {
+			testToken.err = err
+			return
+		}
+		for _, p := range []struct {
+			policies []string
+			dst      *string
+		}{{[]string{"vcp-helper"}, &testToken.value}, {[]string{"default"}, &testToken.deny}} {
+			var out struct {
+				Auth struct {
+					ClientToken string `json:"client_token"`
+				} `json:"auth"`
+			}
+			if err := b.VaultRequest(ctx, "POST", "auth/token/create", map[string]any{"policies": p.policies, "ttl": "2h"}, &out); err != nil {
+				testToken.err = err
+				return
+			}
+			*p.dst = out.Auth.ClientToken
+			addSecret(out.Auth.ClientToken)
+		}
+	})
+	if testToken.err != nil {
+		t.Fatalf("create test tokens: %v", testToken.err)
+	}
+	return testToken.value, testToken.deny
+}
+
+// productEnv is a clean environment for the binary: no inherited VAULT_*/AWS_*, HOME and
+// the XDG folders in a fresh temporary folder, Vault's address and the helper's token.
+func productEnv(t *testing.T, b *testbed.Bed) []string {
+	t.Helper()
+	allow, _ := tokens(t, b)
+	home := t.TempDir()
+	env := cleanEnv(os.Environ(), "VAULT_", "AWS_", "XDG_", "HOME=")
+	return append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "VAULT_ADDR="+b.VaultAddr, "VAULT_TOKEN="+allow)
+}
+
+func cleanEnv(env []string, prefixes ...string) []string {
+	var out []string
+next:
+	for _, kv := range env {
+		for _, p := range prefixes {
+			if strings.HasPrefix(kv, p) {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// setEnv returns env with name=value in place of any earlier value.
+func setEnv(env []string, name, value string) []string {
+	return append(cleanEnv(env, name+"="), name+"="+value)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runBin runs the binary under test and checks what every run must satisfy: on
+// success one JSON document and a newline on stdout, on failure an empty stdout and a
+// `vault-credential-process: error:` line; never a secret on stderr. Credentials it
+// prints join the secrets checked in later runs.
+func runBin(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binaryUnderTest(t), args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("run %v: %v", args, err)
+		}
+		r.code = ee.ExitCode()
+	}
+	if r.code == 0 {
+		doc := parseDocument(t, r.stdout)
+		addSecret(doc.SecretAccessKey)
+		addSecret(doc.SessionToken)
+	} else {
+		if r.stdout != "" {
+			t.Errorf("run %v failed (exit %d) but printed to stdout: %q", args, r.code, r.stdout)
+		}
+		if !strings.HasPrefix(r.stderr, "vault-credential-process: error: ") {
+			t.Errorf("run %v: stderr does not start with the error line:\n%s", args, r.stderr)
+		}
+	}
+	assertNoSecret(t, fmt.Sprintf("stderr of %v", args), r.stderr)
+	return r
+}
+
+type document struct {
+	Version         int
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      string
+	AccountID       string `json:"AccountId"`
+}
+
+// parseDocument checks that out is exactly one credential_process document (one line
+// of JSON, a newline, nothing else, no unknown fields) and returns it.
+func parseDocument(t *testing.T, out string) document {
+	t.Helper()
+	if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("stdout is not one line: %q", out)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	var d document
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("stdout is not a credential_process document: %v: %q", err, out)
+	}
+	if d.Version != 1 || d.AccessKeyID == "" || d.SecretAccessKey == "" {
+		t.Fatalf("incomplete document: %q", out)
+	}
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`).MatchString(d.Expiration) {
+		t.Fatalf("Expiration %q is not UTC RFC 3339 ending in Z", d.Expiration)
+	}
+	return d
+}
+
+func (d document) expires(t *testing.T) time.Time {
+	t.Helper()
+	e, err := time.Parse(time.RFC3339, d.Expiration)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// within fails unless got is want give or take slack.
+func within(t *testing.T, what string, got, want time.Time, slack time.Duration) {
+	t.Helper()
+	if d := got.Sub(want); d > slack || d < -slack {
+		t.Errorf("%s = %s, want %s ± %s", what, got.Format(time.RFC3339), want.Format(time.RFC3339), slack)
+	}
+}
+
+// TestEveryCredentialType runs the binary from a real AWS profile for each credential
+// type: the aws CLI and the AWS SDK for Go must see the identity Vault minted, and the
+// document must carry the expiry Vault gave.
+func TestEveryCredentialType(t *testing.T) {
+	b := requireBed(t)
+	awsgo := awsgoChecker(t)
+	bin := binaryUnderTest(t)
+	const session = "vcp-it-session"
+	motoDefault := regexp.QuoteMeta("arn:aws:sts::"+b.AccountID+":user/moto") + "$"
+	tests := []struct {
+		name     string
+		args     []string
+		arn      string        // regexp the caller identity must match
+		lifetime time.Duration // expected Expiration - now; 0: Vault's static expiration
+		account  bool          // the document carries AccountId
+		token    bool          // the document carries SessionToken
+	}{
+		{"iam_user", []string{"--role", testbed.RoleIAM, "--type", "iam_user"},
+			`^` + regexp.QuoteMeta("arn:aws:iam::"+b.AccountID+":user/vault-"), time.Hour, false, false},
+		{"any dynamic type", []string{"--role", testbed.RoleIAM},
+			`^` + regexp.QuoteMeta("arn:aws:iam::"+b.AccountID+":user/vault-"), time.Hour, false, false},
+		{"assumed_role", []string{"--role", testbed.RoleAssume, "--type", "assumed_role", "--ttl", "20m",
+			"--role-session-name", session, "--role-arn", b.TargetRoleARN},
+			`^` + regexp.QuoteMeta("arn:aws:sts::"+b.AccountID+":assumed-role/"+testbed.TargetRole+"/"+session) + `$`,
+			20 * time.Minute, true, true},
+		{"federation_token", []string{"--role", testbed.RoleFed, "--type", "federation_token", "--ttl", "30m"},
+			motoDefault, 30 * time.Minute, false, true},
+		{"session_token", []string{"--role", testbed.RoleSession, "--type", "session_token", "--ttl", "1h"},
+			motoDefault, time.Hour, false, true},
+		{"session_token with MFA", []string{"--role", testbed.RoleSessionMFA, "--type", "session_token", "--mfa-code", "123456"},
+			motoDefault, 0, false, true},
+		{"static", []string{"--role", testbed.StaticRole, "--type", "static"},
+			`^` + regexp.QuoteMeta("arn:aws:iam::"+b.AccountID+":user/"+testbed.StaticUser) + `$`, 0, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := productEnv(t, b)
+
+			// By hand first: the document itself.
+			start := time.Now()
+			r := runBin(t, append(env, "VAULT_CREDENTIAL_PROCESS_NO_CACHE=1"), tt.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+			}
+			doc := parseDocument(t, r.stdout)
+			if (doc.SessionToken != "") != tt.token {
+				t.Errorf("SessionToken present = %v, want %v", doc.SessionToken != "", tt.token)
+			}
+			if (doc.AccountID == b.AccountID) != tt.account || (doc.AccountID != "" && doc.AccountID != b.AccountID) {
+				t.Errorf("AccountId = %q, want %v", doc.AccountID, tt.account)
+			}
+			switch {
+			case tt.name == "static":
+				var vs struct {
+					Data struct {
+						AccessKey  string `json:"access_key"`
+						Expiration string `json:"expiration"`
+					} `json:"data"`
+				}
+				if err := b.VaultRequest(context.Background(), "GET", testbed.Mount+"/static-creds/"+testbed.StaticRole, nil, &vs); err != nil {
+					t.Fatal(err)
+				}
+				want, err := time.Parse(time.RFC3339, vs.Data.Expiration)
+				if err != nil {
+					t.Fatalf("Vault's static expiration %q: %v", vs.Data.Expiration, err)
+				}
+				within(t, "Expiration", doc.expires(t), want, time.Second)
+				if doc.AccessKeyID != vs.Data.AccessKey {
+					t.Errorf("AccessKeyId = %q, want Vault's %q", doc.AccessKeyID, vs.Data.AccessKey)
+				}
+			case tt.lifetime > 0:
+				within(t, "Expiration", doc.expires(t), start.Add(tt.lifetime), 5*time.Second)
+				if doc.expires(t).After(start.Add(tt.lifetime).Add(time.Second)) {
+					t.Errorf("Expiration %s is later than request time + lease", doc.Expiration)
+				}
+			}
+
+			// Then as the AWS clients run it, with the cache on.
+			dir := t.TempDir()
+			config := filepath.Join(dir, "config")
+			line := bin + " " + strings.Join(tt.args, " ")
+			if err := b.WriteAWSConfig(config, map[string]string{"p": line}); err != nil {
+				t.Fatal(err)
+			}
+			awsEnv := append(cleanEnv(env, "AWS_"), "AWS_CONFIG_FILE="+config,
+				"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true")
+			re := regexp.MustCompile(tt.arn)
+			cli := runClient(t, awsEnv, "aws", "--profile", "p", "sts", "get-caller-identity", "--output", "json")
+			sdk := runClient(t, awsEnv, awsgo, "-profile", "p")
+			for _, c := range []struct {
+				client string
+				id     callerIdentity
+			}{{"aws CLI", cli}, {"AWS SDK for Go", sdk}} {
+				if !re.MatchString(c.id.Arn) {
+					t.Errorf("%s: Arn = %q, want to match %s", c.client, c.id.Arn, tt.arn)
+				}
+			}
+			// The cache hands both clients the same credentials.
+			if cli.Arn != sdk.Arn || cli.UserID != sdk.UserID {
+				t.Errorf("clients disagree: aws CLI %+v, AWS SDK for Go %+v", cli, sdk)
+			}
+			hit := runBin(t, env, tt.args...)
+			if hit.code != 0 {
+				t.Fatalf("cache hit: exit %d: %s", hit.code, hit.stderr)
+			}
+			if got := parseDocument(t, hit.stdout).AccessKeyID; got != sdk.AccessKeyID {
+				t.Errorf("the SDK signed with %q, the cached document has %q", sdk.AccessKeyID, got)
+			}
+		})
+	}
+}
+
+// TestErrors runs the failures a user meets: each gets its exit status, one error line,
+// a hint, an empty stdout and no secret on stderr. Usage errors make no Vault request.
+func TestErrors(t *testing.T) {
+	b := requireBed(t)
+	_, deny := tokens(t, b)
+	closed := closedPort(t)
+	tests := []struct {
+		name string
+		env  func([]string) []string
+		args []string
+		code int
+		msg  string // part of the error line
+		hint string // part of the hint line; "" when none is expected
+	}{
+		{"unknown role", nil, []string{"--role", "nope"}, 1, `Role "nope" not found`, "check --mount and --role"},
+		{"unknown mount", nil, []string{"--role", "iam", "--mount", "nothere"}, 1, "Vault answered 403", "are --mount and --role right?"},
+		{"policy denies", func(e []string) []string { return setEnv(e, "VAULT_TOKEN", deny) },
+			[]string{"--role", testbed.RoleIAM}, 1, "Vault answered 403", "policy"},
+		{"bad token", func(e []string) []string { return setEnv(e, "VAULT_TOKEN", "hvs.not-a-real-token-0123456789") },
+			[]string{"--role", testbed.RoleIAM}, 1, "Vault answered 403", "vault login"},
+		{"connection refused", func(e []string) []string { return setEnv(e, "VAULT_ADDR", "http://"+closed) },
+			[]string{"--role", testbed.RoleIAM, "--retries", "0"}, 1, "refused", "VAULT_ADDR"},
+		{"no token", func(e []string) []string { return cleanEnv(e, "VAULT_TOKEN=") },
+			[]string{"--role", testbed.RoleIAM}, 1, "no Vault token found", "vault login"},
+		{"static role unknown", nil, []string{"--role", "nope", "--type", "static"}, 1, "static-creds/nope", "static-roles"},
+		{"type mismatch", nil, []string{"--role", testbed.RoleSession, "--type", "iam_user"}, 1, "--type says iam_user", "credential_type"},
+		{"bad ttl", nil, []string{"--role", testbed.RoleAssume, "--ttl", "2x"}, 2, `--ttl: invalid duration "2x"`, "syntax"},
+		{"ttl for iam_user", nil, []string{"--role", testbed.RoleIAM, "--type", "iam_user", "--ttl", "1h"}, 2, "cannot be requested", "remove the ttl"},
+		{"bad arn", nil, []string{"--role", testbed.RoleAssume, "--role-arn", "arn:aws:iam::123:role/x"}, 2, "invalid role ARN", "12345678901"},
+		{"arn without assumed_role", nil, []string{"--role", testbed.RoleFed, "--type", "federation_token", "--role-arn", b.TargetRoleARN}, 2, "only to assumed_role", "--type assumed_role"},
+		{"mfa code not six digits", nil, []string{"--role", testbed.RoleSessionMFA, "--mfa-code", "12345"}, 2, "six digits", "MFA"},
+		{"bad session name", nil, []string{"--role", testbed.RoleAssume, "--role-session-name", "a"}, 2, "session name", "2 to 64"},
+		{"no role", nil, nil, 2, "no role given", "--role"},
+		{"unknown flag", nil, []string{"--rol", "x"}, 2, "flag provided but not defined", "-h"},
+		{"missing config file", nil, []string{"--role", "x", "--config", "/nonexistent/config.toml"}, 2, "cannot read configuration file", "--config"},
+		{"unknown profile", nil, []string{"--profile", "nope"}, 2, `no profile "nope"`, "[profiles.nope]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := productEnv(t, b)
+			if tt.env != nil {
+				env = tt.env(env)
+			}
+			before := auditTotal(t, b)
+			r := runBin(t, env, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			if !strings.Contains(lines[0], tt.msg) {
+				t.Errorf("error line %q does not mention %q", lines[0], tt.msg)
+			}
+			if tt.hint != "" && (len(lines) != 2 || !strings.HasPrefix(lines[1], "hint: ") || !strings.Contains(lines[1], tt.hint)) {
+				t.Errorf("want one error line and a hint mentioning %q, got:\n%s", tt.hint, r.stderr)
+			}
+			if tt.code == 2 {
+				if after := auditTotal(t, b); after != before {
+					t.Errorf("a usage error reached Vault: %d audit entries before, %d after", before, after)
+				}
+			}
+		})
+	}
+}
+
+// auditTotal counts every request Vault logged.
+func auditTotal(t *testing.T, b *testbed.Bed) int {
+	t.Helper()
+	n, err := b.AuditCount("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// closedPort is a loopback address where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestTokenSources proves the token order: VAULT_TOKEN, the token helper configured in
+// ~/.vault, ~/.vault-token; --debug names the source and never the token.
+func TestTokenSources(t *testing.T) {
+	b := requireBed(t)
+	allow, deny := tokens(t, b)
+	t.Run("file", func(t *testing.T) {
+		env := cleanEnv(productEnv(t, b), "VAULT_TOKEN=")
+		home := envValue(env, "HOME")
+		if err := os.WriteFile(filepath.Join(home, ".vault-token"), []byte(allow+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runBin(t, env, "--role", testbed.RoleAssume, "--no-cache", "--debug")
+		if r.code != 0 || !strings.Contains(r.stderr, "token from "+filepath.Join(home, ".vault-token")) {
+			t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("helper", func(t *testing.T) {
+		env := cleanEnv(productEnv(t, b), "VAULT_TOKEN=")
+		home := envValue(env, "HOME")
+		// A denied token in ~/.vault-token shows the helper wins over the file.
+		if err := os.WriteFile(filepath.Join(home, ".vault-token"), []byte(deny), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		helper := filepath.Join(home, "token-helper")
+		script := "#!/bin/sh\n[ \"$1\" = get ] && printf %s '" + allow + "'\n"
+		if err := os.WriteFile(helper, []byte(script), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, ".vault"), []byte(`token_helper = "`+helper+`"`+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runBin(t, env, "--role", testbed.RoleAssume, "--no-cache", "--debug")
+		if r.code != 0 || !strings.Contains(r.stderr, "token from "+helper) {
+			t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("environment first", func(t *testing.T) {
+		env := productEnv(t, b)
+		if err := os.WriteFile(filepath.Join(envValue(env, "HOME"), ".vault-token"), []byte(deny), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := runBin(t, env, "--role", testbed.RoleAssume, "--no-cache", "--debug")
+		if r.code != 0 || !strings.Contains(r.stderr, "token from VAULT_TOKEN") {
+			t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+		for _, want := range []string{"POST aws/creds/" + testbed.RoleAssume + ": ok in", "credentials from vault"} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("--debug output lacks %q:\n%s", want, r.stderr)
+			}
+		}
+	})
+}
+
+func envValue(env []string, name string) string {
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// TestConfigFileProfiles resolves a request from the TOML file, with flags over it.
+func TestConfigFileProfiles(t *testing.T) {
+	b := requireBed(t)
+	env := productEnv(t, b)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.toml")
+	toml := fmt.Sprintf(`
+[aws]
+mount = %q
+max_ttl = "2h"
+
+[profiles.deploy]
+role = %q
+type = "assumed_role"
+ttl = "25m"
+role_session_name = "from-profile"
+`, testbed.Mount, testbed.RoleAssume)
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env = append(env, "VAULT_CREDENTIAL_PROCESS_CONFIG="+path, "VAULT_CREDENTIAL_PROCESS_NO_CACHE=1")
+
+	start := time.Now()
+	r := runBin(t, env, "--profile", "deploy")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	within(t, "Expiration", parseDocument(t, r.stdout).expires(t), start.Add(25*time.Minute), 5*time.Second)
+
+	// A flag beats the profile.
+	start = time.Now()
+	r = runBin(t, env, "--profile", "deploy", "--ttl", "40m")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	within(t, "Expiration", parseDocument(t, r.stdout).expires(t), start.Add(40*time.Minute), 5*time.Second)
+
+	// The limit is named, never clamped.
+	r = runBin(t, env, "--profile", "deploy", "--ttl", "3h")
+	if r.code != 2 || !strings.Contains(r.stderr, "above the max_ttl of 2h set by "+path+": aws.max_ttl") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+
+	// A typo in the file is named with the file and key.
+	if err := os.WriteFile(path, []byte("[profiles.deploy]\nrole = \"x\"\nrolearn = \"y\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = runBin(t, env, "--profile", "deploy")
+	if r.code != 2 || !strings.Contains(r.stderr, path+": unknown key profiles.deploy.rolearn") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}

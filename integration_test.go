@@ -1,0 +1,432 @@
+package main
+
+// Integration tests: the behaviour a user relies on, proven against a real Vault server
+// whose AWS engine talks to moto, with the real aws CLI and AWS SDK for Go as clients.
+//
+// TestMain starts one test bed (internal/testbed) for the package. Without Vault, moto
+// or the aws CLI the integration tests skip, naming what is missing; with CI=true the run
+// fails instead, with one line. -short never starts the bed.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+)
+
+var (
+	bed       *testbed.Bed           // nil when the bed is not running; see bedReason
+	bedReason string                 // why bed is nil, the skip message of requireBed
+	binDir    string                 // where the tests build programs, removed after the run
+	runCtx    = context.Background() // canceled on SIGINT/SIGTERM, ends builds
+	ci        = os.Getenv("CI") == "true"
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse() // testing.Short needs the flags before m.Run parses them
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	if testing.Short() {
+		bedReason = "integration test: skipped in -short mode"
+		return m.Run()
+	}
+
+	tools, err := testbed.Locate()
+	if err != nil {
+		if ci {
+			fmt.Fprintf(os.Stderr, "integration: %v\n", err)
+			return 1
+		}
+		bedReason = "integration test bed unavailable: " + err.Error()
+		return m.Run()
+	}
+
+	dir, err := os.MkdirTemp("", "vcp-integration-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "integration: create temporary folder: %v\n", err)
+		return 1
+	}
+	binDir = filepath.Join(dir, "bin")
+	if err := os.Mkdir(binDir, 0o700); err != nil {
+		fmt.Fprintf(os.Stderr, "integration: create temporary folder: %v\n", err)
+		return 1
+	}
+
+	// The servers run in their own process groups, so a Ctrl-C (or kill -INT of this
+	// binary) does not reach them: stop them here, also when the signal comes while
+	// the bed is starting.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runCtx = ctx
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	started := make(chan struct{})
+	interrupted := make(chan struct{})
+	go func() {
+		sig := <-sigs
+		close(interrupted)
+		cancel()
+		<-started // Start has returned; if it failed it stopped what it had started
+		if bed != nil {
+			_ = bed.Stop()
+		}
+		_ = os.RemoveAll(dir)
+		fmt.Fprintf(os.Stderr, "integration: %v: test bed stopped\n", sig)
+		os.Exit(130)
+	}()
+
+	t0 := time.Now()
+	b, err := testbed.Start(ctx, tools, filepath.Join(dir, "bed"))
+	bed = b
+	close(started)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		if ci {
+			fmt.Fprintf(os.Stderr, "integration: start test bed: %v\n", err)
+			return 1
+		}
+		bedReason = "integration test bed did not start: " + err.Error()
+		return m.Run()
+	}
+	if testing.Verbose() {
+		fmt.Fprintf(os.Stderr, "integration: test bed up in %v: vault %s, moto %s, logs in %s\n",
+			time.Since(t0).Round(10*time.Millisecond), bed.VaultAddr, bed.MotoURL, bed.Dir)
+	}
+
+	code := m.Run()
+	select {
+	case <-interrupted:
+		// Tests failed fast because the signal canceled runCtx; the handler stops the
+		// bed, removes dir and exits 130.
+		select {}
+	default:
+	}
+	if err := bed.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "integration: stop test bed: %v\n", err)
+		code = 1
+	}
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "integration: test bed logs kept in %s\n", bed.Dir)
+	} else {
+		_ = os.RemoveAll(dir)
+	}
+	return code
+}
+
+// requireBed returns the running test bed, or skips the test saying why there is none.
+func requireBed(t *testing.T) *testbed.Bed {
+	t.Helper()
+	if bed == nil {
+		t.Skip(bedReason)
+	}
+	return bed
+}
+
+// exe is name with the platform's executable suffix.
+func exe(name string) string {
+	if runtime.GOOS == "windows" {
+		return name + ".exe"
+	}
+	return name
+}
+
+// goBuild runs `go build -o binDir/name .` in folder srcDir, once per name.
+type goBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func (g *goBuild) build(srcDir, name string) (string, error) {
+	g.once.Do(func() {
+		out := filepath.Join(binDir, exe(name))
+		cmd := exec.CommandContext(runCtx, "go", "build", "-o", out, ".")
+		cmd.Dir = srcDir
+		if output, err := cmd.CombinedOutput(); err != nil {
+			g.err = fmt.Errorf("go build in %s: %v\n%s", srcDir, err, bytes.TrimSpace(output))
+			return
+		}
+		g.path = out
+	})
+	return g.path, g.err
+}
+
+var awsgoBuild goBuild
+
+// awsgoChecker returns the AWS SDK for Go v2 client (tools/awsgo), built on first use.
+// It is its own module, so building it may need the Go module proxy: offline and
+// outside CI the tests that need it skip.
+func awsgoChecker(t *testing.T) string {
+	t.Helper()
+	path, err := awsgoBuild.build(filepath.Join("tools", "awsgo"), "awsgo")
+	if err != nil {
+		if ci {
+			t.Fatalf("build the AWS SDK checker: %v", err)
+		}
+		t.Skipf("build the AWS SDK checker: %v", err)
+	}
+	return path
+}
+
+var productBuild goBuild
+
+// HOOK(lead): the binary under test. binaryUnderTest builds the repo root once per run
+// into a temporary folder and returns its path. A failing build fails the test; before
+// the root has a main package the tests that need the binary skip.
+func binaryUnderTest(t *testing.T) string {
+	t.Helper()
+	if !hasMainPackage(".") {
+		t.Skip("no main package at the repo root yet")
+	}
+	path, err := productBuild.build(".", "vault-credential-process")
+	if err != nil {
+		t.Fatalf("build vault-credential-process: %v", err)
+	}
+	return path
+}
+
+// hasMainPackage reports whether dir has a non-test Go file.
+func hasMainPackage(dir string) bool {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, f := range files {
+		if !strings.HasSuffix(f, "_test.go") {
+			return true
+		}
+	}
+	return false
+}
+
+// callerIdentity is what both AWS clients report: GetCallerIdentity's fields, and from
+// the SDK checker the access key it signed with.
+type callerIdentity struct {
+	Arn         string `json:"Arn"`
+	Account     string `json:"Account"`
+	UserID      string `json:"UserId"`
+	AccessKeyID string `json:"AccessKeyId"`
+}
+
+// runClient runs an AWS client with env and decodes the JSON it prints.
+func runClient(t *testing.T, env []string, name string, args ...string) callerIdentity {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\nstderr:\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
+	}
+	var id callerIdentity
+	if err := json.Unmarshal(stdout.Bytes(), &id); err != nil {
+		t.Fatalf("%s %s: decode output: %v\nstdout:\n%s", filepath.Base(name), strings.Join(args, " "), err, stdout.String())
+	}
+	return id
+}
+
+// vaultCreds is the part of Vault's answer to aws/creds/ROLE and aws/static-creds/NAME
+// the tests use.
+type vaultCreds struct {
+	LeaseID       string `json:"lease_id"`
+	LeaseDuration int    `json:"lease_duration"`
+	Data          struct {
+		AccessKey     string `json:"access_key"`
+		SecretKey     string `json:"secret_key"`
+		SessionToken  string `json:"session_token"`
+		SecurityToken string `json:"security_token"`
+		Arn           string `json:"arn"`
+		Expiration    string `json:"expiration"` // static roles: the next rotation
+	} `json:"data"`
+}
+
+// processDocument is the credential_process document for c.
+func processDocument(t *testing.T, c vaultCreds) []byte {
+	t.Helper()
+	expiration := time.Now().Add(time.Duration(c.LeaseDuration) * time.Second).UTC().Format(time.RFC3339)
+	if c.Data.Expiration != "" {
+		expiration = c.Data.Expiration
+	}
+	doc := map[string]any{
+		"Version":         1,
+		"AccessKeyId":     c.Data.AccessKey,
+		"SecretAccessKey": c.Data.SecretKey,
+		"Expiration":      expiration,
+	}
+	if c.Data.SessionToken != "" {
+		doc["SessionToken"] = c.Data.SessionToken
+	}
+	buf, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf
+}
+
+// assertClientsSee hands creds to the aws CLI and the AWS SDK for Go through a fixture
+// credential_process (cat of the document) and checks the identity STS reports: an ARN
+// matching arnPattern, moto's account, and, for the SDK, the access key Vault returned.
+// With keyIsUserID the caller's UserId must be that key too (moto's default identity).
+func assertClientsSee(t *testing.T, b *testbed.Bed, creds vaultCreds, arnPattern string, keyIsUserID bool) {
+	t.Helper()
+	awsgo := awsgoChecker(t)
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "credentials.json")
+	if err := os.WriteFile(doc, processDocument(t, creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "config")
+	const profile = "fixture"
+	if err := b.WriteAWSConfig(config, map[string]string{profile: "cat " + doc}); err != nil {
+		t.Fatal(err)
+	}
+	env := b.AWSEnv(config)
+
+	cli := runClient(t, env, "aws", "--profile", profile, "sts", "get-caller-identity", "--output", "json")
+	sdk := runClient(t, env, awsgo, "-profile", profile)
+	arnRE := regexp.MustCompile(arnPattern)
+	for _, c := range []struct {
+		client string
+		id     callerIdentity
+	}{{"aws CLI", cli}, {"AWS SDK for Go", sdk}} {
+		if !arnRE.MatchString(c.id.Arn) {
+			t.Errorf("%s: Arn = %q, want to match %s", c.client, c.id.Arn, arnPattern)
+		}
+		if c.id.Account != b.AccountID {
+			t.Errorf("%s: Account = %q, want %q", c.client, c.id.Account, b.AccountID)
+		}
+		if keyIsUserID && c.id.UserID != creds.Data.AccessKey {
+			t.Errorf("%s: UserId = %q, want Vault's access key %q", c.client, c.id.UserID, creds.Data.AccessKey)
+		}
+	}
+	if cli.Arn != sdk.Arn || cli.UserID != sdk.UserID {
+		t.Errorf("clients disagree: aws CLI %+v, AWS SDK for Go %+v", cli, sdk)
+	}
+	if sdk.AccessKeyID != creds.Data.AccessKey {
+		t.Errorf("AWS SDK for Go signed with %q, want Vault's access key %q", sdk.AccessKeyID, creds.Data.AccessKey)
+	}
+}
+
+// TestBedServesEveryDynamicType proves the bed before the product relies on it: each
+// dynamic role's credentials, handed to the real aws CLI and AWS SDK for Go by a fixture
+// credential_process, make STS (moto) name the identity Vault minted.
+func TestBedServesEveryDynamicType(t *testing.T) {
+	b := requireBed(t)
+	awsgoChecker(t) // build it (or skip) before counting anything
+	const session = "vcp-bed-test"
+	arn := func(s string) string { return "^" + regexp.QuoteMeta("arn:aws:"+s) }
+	// moto's GetCallerIdentity maps keys it issued for an IAM user or an assumed role to
+	// that identity. Federation and session tokens from moto carry its fixed example key
+	// AKIAIOSFODNN7EXAMPLE, which it does not map: it answers with its default identity
+	// arn:aws:sts::ACCOUNT:user/moto and the key as UserId. That still shows the clients
+	// signed with the key Vault returned, not with anything from the environment.
+	motoDefault := arn("sts::"+b.AccountID+":user/moto") + "$"
+	tests := []struct {
+		role     string
+		body     map[string]any
+		arn      string // regexp the caller's ARN must match
+		newUsers int    // IAM users the request creates in moto
+		keyIsID  bool   // the caller's UserId is the access key (moto's default identity)
+	}{
+		{
+			// Vault names the user vault-<token display name>-<role>-<unix time>-<random>.
+			role:     testbed.RoleIAM,
+			body:     map[string]any{"ttl": "15m"},
+			arn:      arn("iam::"+b.AccountID+":user/vault-token-"+testbed.RoleIAM+"-") + `\S+$`,
+			newUsers: 1,
+		},
+		{
+			role: testbed.RoleAssume,
+			body: map[string]any{"ttl": "15m", "role_session_name": session},
+			arn:  arn("sts::"+b.AccountID+":assumed-role/"+testbed.TargetRole+"/"+session) + "$",
+		},
+		{
+			role:    testbed.RoleFed,
+			body:    map[string]any{"ttl": "15m"},
+			arn:     motoDefault,
+			keyIsID: true,
+		},
+		{
+			role:    testbed.RoleSession,
+			body:    map[string]any{"ttl": "15m"},
+			arn:     motoDefault,
+			keyIsID: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.role, func(t *testing.T) {
+			path := testbed.Mount + "/creds/" + tt.role
+			auditBefore, err := b.AuditCount("update", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			usersBefore, err := b.IAMUserCount()
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var creds vaultCreds
+			if err := b.VaultRequest(ctx, "POST", path, tt.body, &creds); err != nil {
+				t.Fatal(err)
+			}
+			if creds.Data.AccessKey == "" || creds.Data.SecretKey == "" {
+				t.Fatalf("Vault answered %s without keys", path)
+			}
+			if tt.role == testbed.RoleAssume && !regexp.MustCompile(tt.arn).MatchString(creds.Data.Arn) {
+				t.Errorf("Vault's arn = %q, want to match %s", creds.Data.Arn, tt.arn)
+			}
+
+			if got, err := b.AuditCount("update", path); err != nil {
+				t.Fatal(err)
+			} else if got != auditBefore+1 {
+				t.Errorf("audit log: %d update requests for %s, want %d", got, path, auditBefore+1)
+			}
+			if got, err := b.IAMUserCount(); err != nil {
+				t.Fatal(err)
+			} else if got != usersBefore+tt.newUsers {
+				t.Errorf("moto has %d IAM users, want %d", got, usersBefore+tt.newUsers)
+			}
+
+			// moto is consistent: the aws CLI can use a fresh iam_user key at once (real
+			// IAM may take seconds to accept it).
+			assertClientsSee(t, b, creds, tt.arn, tt.keyIsID)
+		})
+	}
+}
+
+// TestBedServesStaticRole proves the static role: Vault rotated the key of the existing
+// IAM user vcp-static in moto when the bed created the role, and that key is the user.
+func TestBedServesStaticRole(t *testing.T) {
+	b := requireBed(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var creds vaultCreds
+	if err := b.VaultRequest(ctx, "GET", testbed.Mount+"/static-creds/"+testbed.StaticRole, nil, &creds); err != nil {
+		t.Fatal(err)
+	}
+	if creds.LeaseDuration != 0 || creds.LeaseID != "" {
+		t.Errorf("static creds have a lease (%q, %ds), want none", creds.LeaseID, creds.LeaseDuration)
+	}
+	if _, err := time.Parse(time.RFC3339, creds.Data.Expiration); err != nil {
+		t.Errorf("static creds expiration %q: %v", creds.Data.Expiration, err)
+	}
+	assertClientsSee(t, b, creds, "^"+regexp.QuoteMeta("arn:aws:iam::"+b.AccountID+":user/"+testbed.StaticUser)+"$", false)
+}

@@ -1,0 +1,188 @@
+package testbed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Names of what Start creates. The roles live under Mount; the identities they mint
+// are asserted in the repo root's TestBedServesEveryDynamicType.
+const (
+	Region = "us-east-1" // region of Vault's AWS engine and of the profiles WriteAWSConfig writes
+	Mount  = "aws"       // mount path of the AWS secrets engine
+
+	RoleIAM        = "iam"         // credential_type iam_user
+	RoleAssume     = "assume"      // credential_type assumed_role, role_arns = the TargetRole
+	RoleFed        = "fed"         // credential_type federation_token
+	RoleSession    = "session"     // credential_type session_token
+	RoleSessionMFA = "session-mfa" // credential_type session_token with mfa_serial_number = MFASerial
+	StaticRole     = "static"      // static role rotating StaticUser's key every 2h
+
+	VaultRootUser = "vault-root" // IAM user whose access key is Vault's aws/config/root
+	TargetRole    = "vcp-target" // IAM role assumed by RoleAssume; its trust policy allows anyone
+	StaticUser    = "vcp-static" // IAM user of StaticRole
+
+	dummyAccessKey = "test" // what the bed signs moto bootstrap calls with; moto accepts any
+)
+
+const (
+	startTimeout   = 2 * time.Minute  // whole start-up, unless ctx has an earlier deadline
+	requestTimeout = 30 * time.Second // one call to moto or Vault from outside Start
+)
+
+// Bed is a running test bed: a Vault dev server (root token RootToken) with the AWS
+// secrets engine at Mount, talking to moto_server. Stop it when done.
+type Bed struct {
+	VaultAddr string // http://127.0.0.1:PORT
+	RootToken string // Vault's root token
+	MotoURL   string // http://127.0.0.1:PORT, IAM and STS endpoint
+	Dir       string // logs (vault.log, moto.log) and the audit log (audit.log)
+
+	AccountID     string // moto's AWS account, normally 123456789012
+	TargetRoleARN string // arn:aws:iam::ACCOUNT:role/vcp-target
+	MFASerial     string // mfa_serial_number of RoleSessionMFA
+
+	http     *http.Client
+	moto     *proc
+	vault    *proc
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// Start starts moto_server and a Vault dev server on free 127.0.0.1 ports, with logs in
+// dir (created if needed), and configures them; see the package constants for what it
+// creates. ctx bounds start-up only: the processes run until Stop. On error nothing is
+// left running and the error includes the tail of the failing server's log.
+func Start(ctx context.Context, tools Tools, dir string) (_ *Bed, err error) {
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("test bed folder: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("test bed folder: %w", err)
+	}
+	motoPort, vaultPort, err := pickPorts()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+
+	b := &Bed{
+		MotoURL:   "http://127.0.0.1:" + strconv.Itoa(motoPort),
+		VaultAddr: "http://127.0.0.1:" + strconv.Itoa(vaultPort),
+		RootToken: "root",
+		Dir:       dir,
+		// No proxy: the bed is on 127.0.0.1, whatever HTTP_PROXY says.
+		http: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: requestTimeout},
+	}
+	defer func() {
+		if err != nil {
+			_ = b.Stop()
+		}
+	}()
+
+	// moto never sees a real key; dummy keys only keep boto from looking for others.
+	motoEnv := append(cleanEnv(os.Environ(), "AWS_", "VAULT_"),
+		"AWS_ACCESS_KEY_ID="+dummyAccessKey,
+		"AWS_SECRET_ACCESS_KEY="+dummyAccessKey,
+		"AWS_DEFAULT_REGION="+Region,
+		"AWS_CONFIG_FILE="+os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	b.moto, err = startProc("moto_server", filepath.Join(dir, "moto.log"), motoEnv,
+		tools.MotoServer, "-H", "127.0.0.1", "-p", strconv.Itoa(motoPort))
+	if err != nil {
+		return nil, err
+	}
+
+	// HOME is dir, and -dev-no-store-token: dev mode would otherwise write the root token
+	// to the developer's ~/.vault-token. The AWS engine must only use aws/config/root.
+	// (os/exec uses the last of duplicate variables, so HOME=dir wins.)
+	vaultEnv := append(cleanEnv(os.Environ(), "AWS_", "VAULT_"),
+		"HOME="+dir,
+		"VAULT_DISABLE_MLOCK=true",
+		"AWS_CONFIG_FILE="+os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
+		"AWS_EC2_METADATA_DISABLED=true",
+	)
+	b.vault, err = startProc("vault", filepath.Join(dir, "vault.log"), vaultEnv,
+		tools.Vault, "server", "-dev",
+		"-dev-root-token-id="+b.RootToken,
+		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(vaultPort),
+		"-dev-no-store-token",
+	)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := b.waitReady(ctx, b.moto, func(ctx context.Context) error {
+		_, err := b.iamUsers(ctx)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	accessKey, secretKey, err := b.bootstrapMoto(ctx)
+	if err != nil {
+		return nil, b.withTail(b.moto, fmt.Errorf("bootstrap moto: %w", err))
+	}
+
+	if err := b.waitReady(ctx, b.vault, func(ctx context.Context) error {
+		return b.VaultRequest(ctx, "GET", "sys/health", nil, nil)
+	}); err != nil {
+		return nil, err
+	}
+	if err := b.configureVault(ctx, accessKey, secretKey); err != nil {
+		return nil, b.withTail(b.vault, fmt.Errorf("configure vault: %w", err))
+	}
+	return b, nil
+}
+
+// waitReady polls ready until it succeeds, p exits, or ctx ends.
+func (b *Bed) waitReady(ctx context.Context, p *proc, ready func(context.Context) error) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := ready(rctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return b.withTail(p, fmt.Errorf("%s exited during start-up (%v)", p.name, p.err))
+		case <-ctx.Done():
+			return b.withTail(p, fmt.Errorf("%s not ready: %w (last error: %v)", p.name, ctx.Err(), err))
+		case <-tick.C:
+		}
+	}
+}
+
+func (b *Bed) withTail(p *proc, err error) error {
+	return fmt.Errorf("%w\n--- last lines of %s ---\n%s", err, p.log, p.tail())
+}
+
+// Stop kills both servers' process groups and waits for them. It is idempotent and safe
+// to call concurrently, for example from a signal handler while a test is running;
+// later calls wait for the first and return its result.
+func (b *Bed) Stop() error {
+	b.stopOnce.Do(func() {
+		var errs []error
+		for _, p := range []*proc{b.vault, b.moto} {
+			if p != nil {
+				errs = append(errs, p.kill())
+			}
+		}
+		b.stopErr = errors.Join(errs...)
+	})
+	return b.stopErr
+}

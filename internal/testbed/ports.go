@@ -1,0 +1,51 @@
+package testbed
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+)
+
+// pickPorts returns two TCP ports on 127.0.0.1 that were free a moment ago: one for
+// moto, and one for Vault whose next port is free too, because a dev server also
+// listens for cluster traffic on its API port + 1. All listeners are open at once so
+// the ports differ; another program may still take one before the bed does, in which
+// case start-up fails with the server's log.
+func pickPorts() (moto, vault int, err error) {
+	var open []net.Listener
+	defer func() {
+		for _, l := range open {
+			l.Close()
+		}
+	}()
+	listen := func(port int) (int, error) {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			return 0, err
+		}
+		open = append(open, l)
+		return l.Addr().(*net.TCPAddr).Port, nil
+	}
+
+	for attempt := 0; vault == 0; attempt++ {
+		if attempt == 20 {
+			return 0, 0, errors.New("pick free ports: found no free pair of neighbouring ports")
+		}
+		p, err := listen(0)
+		if err != nil {
+			return 0, 0, fmt.Errorf("pick a free port: %w", err)
+		}
+		if p < 65535 {
+			if _, err := listen(p + 1); err == nil {
+				vault = p
+			}
+		}
+		// Otherwise p stays held, so the next attempt gets another port.
+	}
+	moto, err = listen(0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("pick a free port: %w", err)
+	}
+	return moto, vault, nil
+}
