@@ -39,6 +39,11 @@ cross:
 	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o /dev/null . || exit 1; \
 	done
 
+# The README's first command: the helper against a local Vault + moto,
+# through the aws CLI, for each credential type. Builds Vault when needed.
+demo: build
+	@vault_bin=$$(tools/vault/build.sh) && VAULT_BIN=$$vault_bin $(GO) run ./internal/testbed/demo -bin bin/$(BIN)
+
 clean:
 	rm -rf bin
 
