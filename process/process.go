@@ -125,7 +125,11 @@ func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Cre
 		if err == nil {
 			c := fromEntry(e)
 			c.IssuedAt, c.Expiration = renewedAt, exp
-			if cache.Fresh(r.toEntry(c, SourceRenewal), r.Now(), r.Settings.RefreshWindow) {
+			// Judge the new expiry against a whole lease: counted from the
+			// renewal, any expiry ahead looks fresh, and a lease capped by
+			// its max TTL would be renewed into ever shorter credentials.
+			lease := &cache.Entry{IssuedAt: exp.Add(-c.LeaseDuration), Expiration: exp}
+			if cache.Fresh(lease, r.Now(), r.Settings.RefreshWindow) {
 				r.Debugf("lease renewed until %s", exp.Format(time.RFC3339))
 				return c, SourceRenewal, nil
 			}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -724,5 +723,39 @@ func TestNewVaultAgentAddress(t *testing.T) {
 	}
 	if len(agent.requests()) != 1 || len(direct.requests()) != 0 {
 		t.Errorf("agent got %d requests, VAULT_ADDR got %d; want 1 and 0", len(agent.requests()), len(direct.requests()))
+	}
+}
+
+func TestNewVaultEnvironmentErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+	}{
+		{"missing VAULT_CACERT", map[string]string{"VAULT_CACERT": "/nonexistent/ca.pem"}},
+		{"bad VAULT_CLIENT_TIMEOUT", map[string]string{"VAULT_CLIENT_TIMEOUT": "soon"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("HOME", t.TempDir())
+			t.Setenv("VAULT_ADDR", "http://127.0.0.1:8200")
+			t.Setenv("VAULT_TOKEN", testToken)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			s, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "x", "cache-dir": t.TempDir()}, Getenv: os.Getenv})
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			v, err := NewVault(s, fixedNow, (&debugLog{}).printf)
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("NewVault = %v, %v; want a process *Error", v, err)
+			}
+			if pe.Code != ExitUsage || !strings.Contains(pe.Msg, "read Vault settings from the environment") || !strings.Contains(pe.Hint, "VAULT_") {
+				t.Errorf("error %q (hint %q, exit %d), want a usage error about the VAULT_* variables", pe.Msg, pe.Hint, pe.Code)
+			}
+			noSecrets(t, errorTexts(err)...)
+		})
 	}
 }

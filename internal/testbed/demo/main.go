@@ -98,4 +98,3 @@ func run(bin string) error {
 	fmt.Println("Every credential type reached AWS (moto) through credential_process. Cleaning up.")
 	return nil
 }
-
