@@ -63,6 +63,7 @@ const helperPolicy = `
 path "aws/creds/*"            { capabilities = ["create", "update", "read"] }
 path "aws/static-creds/*"     { capabilities = ["read"] }
 path "sys/leases/renew"       { capabilities = ["update"] }
+path "sys/leases/revoke"      { capabilities = ["update"] }
 `
 
 // tokens returns a token with the helper's policy and one with no access to aws/.

@@ -23,6 +23,7 @@ type File struct {
 	Vault    VaultTable         `toml:"vault"`
 	AWS      AWSTable           `toml:"aws"`
 	Cache    CacheTable         `toml:"cache"`
+	Audit    AuditTable         `toml:"audit"`
 	Profiles map[string]Profile `toml:"profiles"`
 
 	// Path is where the file was read from; empty when no file was read.
@@ -52,6 +53,11 @@ type CacheTable struct {
 	MinRemaining  string `toml:"min_remaining"`
 }
 
+// AuditTable holds the [audit] settings.
+type AuditTable struct {
+	Path string `toml:"path"`
+}
+
 // Profile is one [profiles.NAME] table: a named credential request.
 type Profile struct {
 	Role            string `toml:"role"`
@@ -63,6 +69,10 @@ type Profile struct {
 	RoleSessionName string `toml:"role_session_name"`
 	VaultAddress    string `toml:"vault_address"`
 	VaultNamespace  string `toml:"vault_namespace"`
+	// MFA marks a session_token role with an MFA device: a code is needed
+	// whenever new credentials are minted. MFACommand implies it.
+	MFA        bool   `toml:"mfa"`
+	MFACommand string `toml:"mfa_command"`
 }
 
 // DefaultPath is where the configuration file lives when neither --config

@@ -52,6 +52,10 @@ type Settings struct {
 	RoleARN         string
 	RoleSessionName string
 	MFACode         string
+	// MFARequired says a code must be found (flag, mfa_command, prompt)
+	// before new credentials are minted.
+	MFARequired bool
+	MFACommand  string
 
 	Timeout time.Duration // the whole run
 	Retries int
@@ -61,6 +65,8 @@ type Settings struct {
 	CacheDir      string
 	RefreshWindow time.Duration
 	MinRemaining  time.Duration
+
+	AuditLog string // file to append one JSON line per run to; "" for none
 }
 
 // Inputs are the three layers Resolve merges, strongest first.
@@ -70,6 +76,9 @@ type Inputs struct {
 	Flags  map[string]string
 	Getenv func(string) string
 	File   *File
+	// RequestOptional lets a command that needs no credentials (cache
+	// list, doctor) resolve without a role; Settings.Role is then "".
+	RequestOptional bool
 }
 
 // EnvName is the environment variable that stands in for a flag.
@@ -128,13 +137,15 @@ func Resolve(in Inputs) (*Settings, error) {
 		return nil, mount.errorf("invalid mount path %q", mount.v).
 			withHint("a mount is one or more path segments of letters, digits, '_', '.' and '-', such as aws or team/aws")
 	}
-	if s.Role = role.v; s.Role == "" {
-		if s.Profile != "" {
-			return nil, &Error{Source: r.fileSource("profiles." + s.Profile), Msg: "profile has no role",
-				Hint: `add role = "NAME" to the profile`}
-		}
+	switch s.Role = role.v; {
+	case s.Role == "" && in.RequestOptional && s.Profile == "":
+		// No request: only the settings around one are resolved.
+	case s.Role == "" && s.Profile != "":
+		return nil, &Error{Source: r.fileSource("profiles." + s.Profile), Msg: "profile has no role",
+			Hint: `add role = "NAME" to the profile`}
+	case s.Role == "":
 		return nil, &Error{Msg: "no role given", Hint: "pass --role NAME or --profile NAME (see -h)"}
-	} else if !validName(s.Role) {
+	case !validName(s.Role):
 		return nil, role.errorf("invalid role name %q", s.Role).
 			withHint("role names are letters, digits, '_', '.' and '-', starting and ending with a letter or digit")
 	}
@@ -239,6 +250,15 @@ func Resolve(in Inputs) (*Settings, error) {
 	if refresh.v == "" {
 		s.RefreshWindow = DefaultRefreshWindow
 	}
+	if err := resolveMFA(s, prof, s.Profile, f.Path); err != nil {
+		return nil, err
+	}
+	if audit := r.pick("audit-log", nil, "", f.Audit.Path); audit.v != "" {
+		if s.AuditLog, err = filepath.Abs(audit.v); err != nil {
+			return nil, audit.errorf("invalid audit log path %q", audit.v)
+		}
+	}
+
 	minRem := r.pick("min-remaining", nil, "", f.Cache.MinRemaining)
 	if s.MinRemaining, err = positiveDuration(minRem); err != nil {
 		return nil, err
@@ -368,6 +388,8 @@ func tableKey(flag string) string {
 		return "aws." + strings.ReplaceAll(flag, "-", "_")
 	case "cache-dir":
 		return "cache.dir"
+	case "audit-log":
+		return "audit.path"
 	}
 	return "cache." + strings.ReplaceAll(flag, "-", "_")
 }
@@ -392,4 +414,17 @@ func validType(t string) bool {
 		return true
 	}
 	return false
+}
+
+// resolveMFA decides whether minting needs an MFA code: the profile says
+// mfa = true or names an mfa_command. Only session_token roles take one.
+func resolveMFA(s *Settings, prof Profile, profileName string, file string) error {
+	s.MFACommand = strings.TrimSpace(prof.MFACommand)
+	s.MFARequired = prof.MFA || s.MFACommand != ""
+	if s.MFARequired && s.Type != "" && s.Type != TypeSessionToken {
+		return &Error{Source: file + ": profiles." + profileName,
+			Msg:  "mfa and mfa_command apply only to session_token credentials, not " + s.Type,
+			Hint: `remove them, or set type = "session_token"`}
+	}
+	return nil
 }

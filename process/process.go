@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -37,6 +38,10 @@ type Runner struct {
 	Now      func() time.Time
 	Debugf   func(format string, args ...any)
 	Warnf    func(format string, args ...any)
+	// OpenTTY opens the terminal for an MFA prompt; nil means never prompt.
+	OpenTTY func() (io.ReadWriteCloser, error)
+	// Stderr receives what an mfa_command writes to its stderr.
+	Stderr io.Writer
 	// NewSource connects to Vault. It is called only when the cache cannot
 	// answer, so a cache hit never builds a Vault client.
 	NewSource func() (Source, error)
@@ -149,6 +154,11 @@ func (r *Runner) fetch(ctx context.Context, req Request) (*Credentials, error) {
 	src, err := r.vault()
 	if err != nil {
 		return nil, err
+	}
+	if r.Settings.MFARequired && req.MFACode == "" {
+		if req.MFACode, err = r.mfaCode(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return src.Fetch(ctx, req)
 }

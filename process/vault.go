@@ -65,8 +65,11 @@ type Credentials struct {
 type Vault struct {
 	client *api.Client
 	addr   string
-	now    func() time.Time
-	debugf func(format string, args ...any)
+	// TokenSource says where the token came from: "VAULT_TOKEN" or the
+	// token helper's path (~/.vault-token for the built-in one).
+	TokenSource string
+	now         func() time.Time
+	debugf      func(format string, args ...any)
 }
 
 // NewVault builds a client from vault/api's defaults (so every VAULT_*
@@ -74,6 +77,18 @@ type Vault struct {
 // finds a token: VAULT_TOKEN, then the configured token helper, then
 // ~/.vault-token.
 func NewVault(s *config.Settings, now func() time.Time, debugf func(string, ...any)) (*Vault, error) {
+	v, err := newVaultNoToken(s, now, debugf)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.findToken(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// newVaultNoToken builds the client without looking for a token.
+func newVaultNoToken(s *config.Settings, now func() time.Time, debugf func(string, ...any)) (*Vault, error) {
 	cfg := api.DefaultConfig()
 	if cfg.Error != nil {
 		return nil, &Error{Code: ExitUsage, Msg: "read Vault settings from the environment: " + oneLine(cfg.Error.Error()),
@@ -94,17 +109,14 @@ func NewVault(s *config.Settings, now func() time.Time, debugf func(string, ...a
 	if s.Namespace != "" {
 		client.SetNamespace(s.Namespace)
 	}
-	v := &Vault{client: client, addr: s.Address, now: now, debugf: debugf}
-	if err := v.findToken(); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return &Vault{client: client, addr: s.Address, now: now, debugf: debugf}, nil
 }
 
 // findToken keeps the VAULT_TOKEN that api.NewClient read, or asks the
 // token helper that Vault's own CLI would use.
 func (v *Vault) findToken() error {
 	if v.client.Token() != "" {
+		v.TokenSource = "VAULT_TOKEN"
 		v.debugf("token from VAULT_TOKEN")
 		return nil
 	}
@@ -123,6 +135,7 @@ func (v *Vault) findToken() error {
 		return &Error{Code: ExitFailure, Msg: "no Vault token found",
 			Hint: "set VAULT_TOKEN, run `vault login` (it writes ~/.vault-token), or configure token_helper in ~/.vault"}
 	}
+	v.TokenSource = helper.Path()
 	v.debugf("token from %s", helper.Path())
 	v.client.SetToken(token)
 	return nil
@@ -177,6 +190,21 @@ func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Durati
 		return time.Time{}, &Error{Code: ExitFailure, Msg: "renew the lease: Vault returned no lease duration"}
 	}
 	return sent.Add(time.Duration(secret.LeaseDuration) * time.Second), nil
+}
+
+// Revoke revokes a lease (sys/leases/revoke).
+func (v *Vault) Revoke(ctx context.Context, leaseID string) error {
+	sent := v.now()
+	err := v.client.Sys().RevokeWithContext(ctx, leaseID)
+	v.debugf("PUT sys/leases/revoke: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))
+	if err != nil {
+		e := vaultError(err, "revoke lease "+leaseID, "sys/leases/revoke", v.addr, ctx.Err() != nil)
+		if e.Hint == "" || strings.Contains(e.Hint, "token is invalid") {
+			e.Hint = "the token's policy needs update on sys/leases/revoke; the entry is kept"
+		}
+		return e
+	}
+	return nil
 }
 
 func (r Request) params() map[string]any {

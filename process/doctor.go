@@ -1,0 +1,280 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/config"
+)
+
+// Check is one line of `doctor`'s checklist.
+type Check struct {
+	Name   string
+	OK     bool
+	Detail string
+	Hint   string // what to do, for a failed check
+}
+
+// maxClockSkew is how far the local clock may be from Vault's before doctor
+// complains: cached expiry times are compared with the local clock, and AWS
+// rejects request signatures more than five minutes off.
+const maxClockSkew = time.Minute
+
+// Doctor runs the checks behind the `doctor` command.
+type Doctor struct {
+	// Settings are the resolved settings; nil when they did not resolve.
+	Settings *config.Settings
+	// ResolveErr is why Settings is nil, if it is.
+	ResolveErr error
+	// HasRequest is whether the command line or profile named a role, so
+	// that the request itself can be checked.
+	HasRequest bool
+	ConfigPath string
+	Getenv     func(string) string
+	Now        func() time.Time
+	// Program is the base name AWS profiles must run to count as ours.
+	Program string
+}
+
+// Run performs every check, in the order a user would fix them.
+func (d *Doctor) Run(ctx context.Context) []Check {
+	var checks []Check
+	add := func(c Check) { checks = append(checks, c) }
+
+	if d.ResolveErr != nil {
+		c := Check{Name: "configuration", Detail: oneLine(d.ResolveErr.Error())}
+		var ce *config.Error
+		if errors.As(d.ResolveErr, &ce) {
+			c.Hint = ce.Hint
+		}
+		add(c)
+		return append(checks, d.awsConfig())
+	}
+	s := d.Settings
+	if d.ConfigPath != "" {
+		add(Check{Name: "configuration", OK: true, Detail: "read " + d.ConfigPath + profileText(s.Profile)})
+	} else {
+		add(Check{Name: "configuration", OK: true, Detail: "no configuration file; flags, environment and defaults" + profileText(s.Profile)})
+	}
+
+	v, err := NewVault(s, d.Now, func(string, ...any) {})
+	if err != nil {
+		var pe *Error
+		c := Check{Name: "vault token", Detail: oneLine(err.Error())}
+		if errors.As(err, &pe) {
+			c.Hint = pe.Hint
+		}
+		add(c)
+	}
+	health, hc := d.health(ctx, s)
+	add(hc)
+	if v != nil {
+		add(d.token(ctx, v))
+		if d.HasRequest && health != nil {
+			add(d.capabilities(ctx, v, s))
+		}
+	}
+	if health != nil {
+		add(d.clock(health))
+	}
+	add(d.cache(s))
+	add(d.awsConfig())
+	return checks
+}
+
+func profileText(p string) string {
+	if p == "" {
+		return ""
+	}
+	return " (profile " + p + ")"
+}
+
+type healthInfo struct {
+	Initialized bool   `json:"initialized"`
+	Sealed      bool   `json:"sealed"`
+	Standby     bool   `json:"standby"`
+	Version     string `json:"version"`
+	ServerTime  int64  `json:"server_time_utc"`
+	ClusterName string `json:"cluster_name"`
+	localTime   time.Time
+}
+
+// health asks sys/health, which answers without a token and with a status
+// code per state (sealed 503, standby 429, ...); the body says the rest.
+func (d *Doctor) health(ctx context.Context, s *config.Settings) (*healthInfo, Check) {
+	c := Check{Name: "vault server"}
+	v, err := newClient(s)
+	if err != nil {
+		c.Detail, c.Hint = oneLine(err.Error()), "check VAULT_ADDR and the TLS variables"
+		return nil, c
+	}
+	v.client.ClearToken()
+	resp, err := v.client.Logical().ReadRawWithContext(ctx, "sys/health")
+	if resp != nil {
+		defer resp.Body.Close()
+	}
+	if err != nil || resp == nil {
+		ve := vaultError(err, "reach Vault", "sys/health", s.Address, ctx.Err() != nil)
+		c.Detail, c.Hint = s.Address+": "+ve.Msg, ve.Hint
+		return nil, c
+	}
+	var h healthInfo
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err := json.Unmarshal(body, &h); err != nil {
+		c.Detail = fmt.Sprintf("%s answered sys/health with status %d and no health document", s.Address, resp.StatusCode)
+		c.Hint = "is VAULT_ADDR a Vault server (or a proxy in front of one)?"
+		return nil, c
+	}
+	h.localTime = d.Now()
+	switch {
+	case !h.Initialized:
+		c.Detail, c.Hint = s.Address+" is not initialized", "ask Vault's operators to initialize it"
+	case h.Sealed:
+		c.Detail, c.Hint = s.Address+" is sealed (Vault "+h.Version+")", "ask Vault's operators to unseal it"
+	default:
+		c.OK = true
+		c.Detail = fmt.Sprintf("%s is reachable and unsealed, Vault %s", s.Address, h.Version)
+		if h.Standby {
+			c.Detail += " (standby)"
+		}
+	}
+	return &h, c
+}
+
+// newClient builds the same client as NewVault without looking for a
+// token, for the checks that need none.
+func newClient(s *config.Settings) (*Vault, error) {
+	cfg := *s
+	cfg.Retries = 0
+	return newVaultNoToken(&cfg, time.Now, func(string, ...any) {})
+}
+
+func (d *Doctor) token(ctx context.Context, v *Vault) Check {
+	c := Check{Name: "vault token"}
+	secret, err := v.client.Auth().Token().LookupSelfWithContext(ctx)
+	if err != nil {
+		ve := vaultError(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.addr, ctx.Err() != nil)
+		c.Detail = ve.Msg
+		c.Hint = "the token is invalid or expired: run `vault login`, or set VAULT_TOKEN"
+		return c
+	}
+	ttl, _ := secret.TokenTTL()
+	policies, _ := secret.TokenPolicies()
+	c.OK = true
+	life := "never expires"
+	if ttl > 0 {
+		life = "valid for " + ttl.Round(time.Second).String()
+	}
+	c.Detail = fmt.Sprintf("from %s, %s, policies %s", v.TokenSource, life, strings.Join(policies, ", "))
+	if ttl > 0 && ttl < 10*time.Minute {
+		c.OK = false
+		c.Hint = "the token expires soon: run `vault login` (or renew it with `vault token renew`)"
+	}
+	return c
+}
+
+func (d *Doctor) capabilities(ctx context.Context, v *Vault, s *config.Settings) Check {
+	req := requestOf(s)
+	path := req.Path()
+	c := Check{Name: "vault policy"}
+	caps, err := v.client.Sys().CapabilitiesSelfWithContext(ctx, path)
+	if err != nil {
+		ve := vaultError(err, "check the token's capabilities on "+path, "sys/capabilities-self", v.addr, ctx.Err() != nil)
+		c.Detail, c.Hint = ve.Msg, ve.Hint
+		return c
+	}
+	need := "update"
+	if req.Type == config.TypeStatic {
+		need = "read"
+	}
+	if slices.Contains(caps, "root") || slices.Contains(caps, need) || (need == "update" && slices.Contains(caps, "create")) {
+		c.OK = true
+		c.Detail = fmt.Sprintf("the token may %s %s (%s)", need, path, strings.Join(caps, ", "))
+		return c
+	}
+	c.Detail = fmt.Sprintf("the token may not %s %s (capabilities: %s)", need, path, strings.Join(caps, ", "))
+	c.Hint = fmt.Sprintf(`ask for a policy with: path "%s" { capabilities = ["%s"] }`, path, need)
+	return c
+}
+
+func (d *Doctor) clock(h *healthInfo) Check {
+	c := Check{Name: "clock"}
+	if h.ServerTime == 0 {
+		c.OK, c.Detail = true, "Vault did not say its time; not checked"
+		return c
+	}
+	skew := h.localTime.Sub(time.Unix(h.ServerTime, 0))
+	if skew < 0 {
+		skew = -skew
+	}
+	c.Detail = fmt.Sprintf("local clock within %s of Vault's", skew.Round(time.Second))
+	if skew <= maxClockSkew {
+		c.OK = true
+		return c
+	}
+	c.Detail = fmt.Sprintf("local clock is %s off Vault's", skew.Round(time.Second))
+	c.Hint = "synchronise the clock (NTP): expiry times and AWS request signatures depend on it"
+	return c
+}
+
+func (d *Doctor) cache(s *config.Settings) Check {
+	c := Check{Name: "cache"}
+	if s.CacheDisabled {
+		c.OK, c.Detail = true, "disabled"
+		return c
+	}
+	st, err := cache.Open(s.CacheDir)
+	if err != nil {
+		ce := cacheError(err)
+		c.Detail, c.Hint = ce.Msg, ce.Hint
+		return c
+	}
+	entries, err := st.List()
+	if err != nil {
+		c.Detail, c.Hint = oneLine(err.Error()), "check the folder's permissions"
+		return c
+	}
+	c.OK = true
+	c.Detail = fmt.Sprintf("%s (mode 0700, yours), %d entries", st.Dir(), len(entries))
+	return c
+}
+
+func (d *Doctor) awsConfig() Check {
+	c := Check{Name: "aws config"}
+	path, err := config.AWSConfigPath(d.Getenv)
+	if err != nil {
+		c.Detail, c.Hint = oneLine(err.Error()), "set AWS_CONFIG_FILE"
+		return c
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		c.Detail = "cannot read " + path + ": " + pathReason(err)
+		c.Hint = "add a profile with `vault-credential-process aws-config --profile NAME --write`"
+		return c
+	}
+	found := config.FindCredentialProcess(data, d.Program)
+	if len(found) == 0 {
+		c.Detail = "no profile in " + path + " runs " + d.Program
+		c.Hint = "add one with `vault-credential-process aws-config --profile NAME --write`"
+		return c
+	}
+	c.OK = true
+	c.Detail = fmt.Sprintf("%s: profile %s runs %s", path, strings.Join(found, ", "), d.Program)
+	return c
+}
+
+func pathReason(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,53 @@
+package process
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExportRoundTrip feeds the sh export lines of awkward values to a real sh and
+// reads them back unchanged.
+func TestExportRoundTrip(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	exp := time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)
+	for _, secret := range []string{`plain`, `it's`, `a'b'c`, `$(touch /tmp/x)`, "`id`", `back\slash`, `"dq"`, "new\nline", `!*?[]{}~#;&|<>`} {
+		c := &Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: secret, SessionToken: "tok'" + secret, Expiration: exp}
+		out, err := c.Export(FormatSh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		script := out + `printf '%s\n%s\n%s\n%s' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_SESSION_TOKEN" "$AWS_CREDENTIAL_EXPIRATION"`
+		got, err := exec.Command("sh", "-c", script).Output()
+		if err != nil {
+			t.Fatalf("%q: sh: %v", secret, err)
+		}
+		want := strings.Join([]string{"ASIAEXAMPLE", secret, "tok'" + secret, "2026-11-27T13:00:00Z"}, "\n")
+		if string(got) != want {
+			t.Errorf("%q: sh read back %q, want %q", secret, got, want)
+		}
+	}
+}
+
+func TestExportFormats(t *testing.T) {
+	c := &Credentials{AccessKeyID: "AKIA", SecretAccessKey: `s'\x`, Expiration: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	tests := []struct{ format, want string }{
+		{FormatSh, "export AWS_ACCESS_KEY_ID='AKIA'\nexport AWS_SECRET_ACCESS_KEY='s'\\''\\x'\nexport AWS_CREDENTIAL_EXPIRATION='2026-01-02T03:04:05Z'\nunset AWS_SESSION_TOKEN\n"},
+		{FormatFish, "set -gx AWS_ACCESS_KEY_ID 'AKIA';\nset -gx AWS_SECRET_ACCESS_KEY 's\\'\\\\x';\nset -gx AWS_CREDENTIAL_EXPIRATION '2026-01-02T03:04:05Z';\nset -e AWS_SESSION_TOKEN;\n"},
+		{FormatPowerShell, "$Env:AWS_ACCESS_KEY_ID = 'AKIA'\n$Env:AWS_SECRET_ACCESS_KEY = 's''\\x'\n$Env:AWS_CREDENTIAL_EXPIRATION = '2026-01-02T03:04:05Z'\nRemove-Item Env:AWS_SESSION_TOKEN -ErrorAction SilentlyContinue\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			got, err := c.Export(tt.format)
+			if err != nil || got != tt.want {
+				t.Errorf("got %q, %v\nwant %q", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := c.Export("csh"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}

@@ -1,0 +1,116 @@
+package process
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+)
+
+// mfaCode finds the MFA code needed to mint session_token credentials for a
+// role with an MFA device: the configured code (--mfa-code), else the
+// output of mfa_command, else an answer typed at the terminal. It runs only
+// when credentials are minted, so cache hits never ask.
+func (r *Runner) mfaCode(ctx context.Context) (string, error) {
+	s := r.Settings
+	if s.MFACode != "" {
+		return s.MFACode, nil
+	}
+	if s.MFACommand != "" {
+		r.Debugf("MFA code from mfa_command")
+		return runMFACommand(ctx, s.MFACommand, r.Stderr)
+	}
+	if r.OpenTTY != nil {
+		tty, err := r.OpenTTY()
+		if err == nil {
+			defer tty.Close()
+			r.Debugf("MFA code from the terminal")
+			return promptMFA(ctx, tty, s.Role)
+		}
+		r.Debugf("no terminal for an MFA prompt: %v", err)
+	}
+	return "", &Error{Code: ExitFailure, Msg: "role " + s.Role + " needs an MFA code and there is no way to ask for one",
+		Hint: "pass --mfa-code, set mfa_command in the profile, or run the helper from a terminal"}
+}
+
+// runMFACommand runs command through the system shell and returns the code
+// it prints. Its stderr is passed through (it may say "touch your key");
+// its stdout is never shown, only checked.
+func runMFACommand(ctx context.Context, command string, stderr io.Writer) (string, error) {
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.CommandContext(ctx, "cmd", "/C", command)
+	} else {
+		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	}
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, stderr
+	if err := cmd.Run(); err != nil {
+		return "", &Error{Code: ExitFailure, Msg: "mfa_command failed: " + oneLine(err.Error()),
+			Hint: "run the profile's mfa_command by hand; it must print the current six-digit code", Err: err}
+	}
+	code := strings.TrimSpace(stdout.String())
+	if !sixDigits(code) {
+		return "", &Error{Code: ExitFailure, Msg: "mfa_command did not print a six-digit code",
+			Hint: "run the profile's mfa_command by hand; it must print the current code and nothing else"}
+	}
+	return code, nil
+}
+
+// promptMFA asks on the terminal itself: the AWS clients give a credential
+// process no usable stdin, and the CLI hides its stderr.
+func promptMFA(ctx context.Context, tty io.ReadWriter, role string) (string, error) {
+	if _, err := fmt.Fprintf(tty, "vault-credential-process: MFA code for Vault role %s: ", role); err != nil {
+		return "", &Error{Code: ExitFailure, Msg: "write the MFA prompt: " + err.Error()}
+	}
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(tty).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(tty)
+		return "", &Error{Code: ExitFailure, Msg: "no MFA code entered before --timeout", Err: ctx.Err(),
+			Hint: "enter the code sooner, or raise --timeout"}
+	case a := <-ch:
+		code := strings.TrimSpace(a.line)
+		if a.err != nil && code == "" {
+			return "", &Error{Code: ExitFailure, Msg: "read the MFA code: " + a.err.Error()}
+		}
+		if !sixDigits(code) {
+			return "", &Error{Code: ExitFailure, Msg: "the MFA code entered is not six digits",
+				Hint: "enter the current code of your MFA device"}
+		}
+		return code, nil
+	}
+}
+
+func sixDigits(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// OpenTerminal opens the controlling terminal, where there is one.
+func OpenTerminal() (io.ReadWriteCloser, error) {
+	if runtime.GOOS == "windows" {
+		return nil, fmt.Errorf("no terminal prompt on Windows")
+	}
+	return os.OpenFile("/dev/tty", os.O_RDWR, 0)
+}
