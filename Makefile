@@ -47,7 +47,9 @@ demo: build
 clean:
 	rm -rf bin
 
-# Cache hit of the real binary against a floor program (see internal/bench):
-# a Markdown table of medians over interleaved runs. No Vault needed.
+# Markdown tables of medians over interleaved runs (see internal/bench): a
+# cache hit against a floor program (no Vault needed), then cold miss,
+# stampede, parallel hits and the naive vault+jq pipeline against the test
+# bed. Builds Vault first when there is none.
 bench:
-	$(GO) run ./internal/bench
+	@vault_bin=$$(tools/vault/build.sh) && VAULT_BIN=$$vault_bin $(GO) run ./internal/bench

@@ -26,15 +26,18 @@ import (
 )
 
 func main() {
-	runs := flag.Int("runs", 300, "interleaved runs of each program")
+	runs := flag.Int("runs", 300, "interleaved runs of each program for the cache-hit table")
+	cold := flag.Int("cold", 40, "interleaved runs of each program for the cold-miss table")
+	hits := flag.Int("hits", 1000, "cache hits for the parallel-hits row")
+	vault := flag.Bool("vault", true, "also run the benchmarks that need Vault and moto (the test bed)")
 	flag.Parse()
-	if err := run(*runs); err != nil {
+	if err := run(*runs, *cold, *hits, *vault); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int) error {
+func run(runs, cold, hits int, vault bool) error {
 	dir, err := os.MkdirTemp("", "vcp-bench-")
 	if err != nil {
 		return err
@@ -44,12 +47,25 @@ func run(runs int) error {
 	bin := filepath.Join(dir, "vault-credential-process")
 	floor := filepath.Join(dir, "floor")
 	floorVault := filepath.Join(dir, "floorvault")
-	for pkg, out := range map[string]string{".": bin, "./internal/bench/floor": floor, "./internal/bench/floorvault": floorVault} {
+	floorHTTP := filepath.Join(dir, "floorhttp")
+	for pkg, out := range map[string]string{".": bin, "./internal/bench/floor": floor,
+		"./internal/bench/floorvault": floorVault, "./internal/bench/floorhttp": floorHTTP} {
 		if err := gobuild(pkg, out); err != nil {
 			return err
 		}
 	}
+	if err := hitVsFloor(dir, bin, floor, floorVault, runs); err != nil {
+		return err
+	}
+	if !vault {
+		return nil
+	}
+	return withVault(dir, bin, floorHTTP, cold, hits)
+}
 
+// hitVsFloor is the cache-hit table; it needs no Vault: the entry is
+// written where the binary will look for it.
+func hitVsFloor(dir, bin, floor, floorVault string, runs int) error {
 	// A fresh cache entry, written where the binary will look for it.
 	env := append(os.Environ(), "HOME="+dir, "XDG_CACHE_HOME="+filepath.Join(dir, "cache"),
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "VAULT_ADDR=http://127.0.0.1:1")
