@@ -7,7 +7,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The integration tests may take a while on two cores: builds, Vault, moto, AWS clients.
 TESTFLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: build test unit lint vault cross bench demo clean
+.PHONY: build test unit lint vault cross bench fuzz demo clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/$(BIN) .
@@ -38,6 +38,13 @@ cross:
 	  echo "build $$p"; \
 	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o /dev/null . || exit 1; \
 	done
+
+# Each fuzz target for FUZZTIME; their seed corpora already run in `make test`.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./config -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./config -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cache -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 
 # The README's first command: the helper against a local Vault + moto,
 # through the aws CLI, for each credential type. Builds Vault when needed.

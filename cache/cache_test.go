@@ -297,8 +297,8 @@ func TestList(t *testing.T) {
 		}
 	}
 	writeEntry(t, s, keyBad, []byte("{"))
-	// Neither a temporary file nor a lock file is an entry.
-	for _, name := range []string{".tmp-123", keyA + ".lock", "notes.txt"} {
+	// Neither a temporary file, a lock file nor a hidden file is an entry.
+	for _, name := range []string{".tmp-123", keyA + ".lock", "notes.txt", "._" + keyA + ".json"} {
 		if err := os.WriteFile(filepath.Join(s.Dir(), name), []byte("{}"), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -182,11 +182,6 @@ func TestLoadRefusesUnsafeEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
-		{"a FIFO", func(t *testing.T, path string) {
-			if err := syscall.Mkfifo(path, 0o600); err != nil {
-				t.Skipf("mkfifo: %v", err)
-			}
-		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,5 +275,32 @@ func TestSaveLeavesNoTempFileOnError(t *testing.T) {
 		if strings.HasPrefix(de.Name(), ".tmp-") {
 			t.Errorf("temporary file %s left behind", de.Name())
 		}
+	}
+}
+
+// TestLoadRefusesFIFO puts a FIFO where an entry belongs: Load must refuse it
+// at once rather than block waiting for a writer.
+func TestLoadRefusesFIFO(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := Key("fifo")
+	if err := syscall.Mkfifo(filepath.Join(dir, key+".json"), 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Load(key)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrUnsafe) {
+			t.Errorf("Load of a FIFO: %v, want ErrUnsafe", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Load blocked on a FIFO")
 	}
 }

@@ -34,11 +34,11 @@ func kind(isDir bool) string {
 	return "cache entry"
 }
 
-// openNoFollow opens path for reading unless it is a symlink. Only the
-// current user can create files in the cache folder, so there is no FIFO to
-// block on, and no O_NONBLOCK (which would start Go's poller on every hit).
+// openNoFollow opens path for reading unless it is a symlink. O_NONBLOCK
+// keeps a FIFO in the entry's place from blocking the open; Load then
+// refuses it as not a regular file.
 func openNoFollow(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 }
 
 // isSymlinkErr tells a refused symlink (ELOOP under O_NOFOLLOW) from a
