@@ -65,7 +65,8 @@ Every flag can also be set with VAULT_CREDENTIAL_PROCESS_<FLAG>, such as
 VAULT_CREDENTIAL_PROCESS_ROLE. Precedence: flag > environment > profile >
 defaults tables > built-in. Vault itself is reached as the vault CLI would:
 VAULT_ADDR, VAULT_TOKEN (or ~/.vault-token or a token helper),
-VAULT_NAMESPACE, VAULT_CACERT, ...
+VAULT_NAMESPACE, VAULT_CACERT, ... To log in with approle, kubernetes, jwt,
+userpass, ldap or cert instead, see [vault.auth] in the README.
 
 Exit status: 0 success, 1 failure at run time, 2 usage or configuration error.
 

@@ -36,6 +36,8 @@ type VaultTable struct {
 	Namespace string `toml:"namespace"`
 	Timeout   string `toml:"timeout"`
 	Retries   *int   `toml:"retries"`
+	// Auth is [vault.auth]: how to log in, unless a profile says otherwise.
+	Auth AuthTable `toml:"auth"`
 }
 
 // AWSTable holds the [aws] defaults.
@@ -69,6 +71,8 @@ type Profile struct {
 	RoleSessionName string `toml:"role_session_name"`
 	VaultAddress    string `toml:"vault_address"`
 	VaultNamespace  string `toml:"vault_namespace"`
+	// Auth is [profiles.NAME.auth], over [vault.auth] (see resolveAuth).
+	Auth AuthTable `toml:"auth"`
 	// MFA marks a session_token role with an MFA device: a code is needed
 	// whenever new credentials are minted. MFACommand implies it.
 	MFA        bool   `toml:"mfa"`
@@ -123,6 +127,9 @@ func Parse(path string, data []byte) (*File, error) {
 		return nil, &Error{Source: path, Msg: "invalid TOML: " + oneLine(msg)}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
+		if err := inlineSecret(path, und); err != nil {
+			return nil, err
+		}
 		keys := make([]string, len(und))
 		for i, k := range und {
 			keys[i] = k.String()

@@ -67,6 +67,12 @@ type Settings struct {
 	MinRemaining  time.Duration
 
 	AuditLog string // file to append one JSON line per run to; "" for none
+
+	// Auth is how to log in to Vault; the zero value is token auth.
+	Auth Auth
+	// ViaAgent says Address came from VAULT_AGENT_ADDR: a Vault Agent or
+	// Proxy that may add its own auto-auth token, so no token is needed.
+	ViaAgent bool
 }
 
 // Inputs are the three layers Resolve merges, strongest first.
@@ -113,6 +119,7 @@ func Resolve(in Inputs) (*Settings, error) {
 
 	// Strings.
 	addr := r.pick("vault-addr", []string{"VAULT_AGENT_ADDR", "VAULT_ADDR"}, prof.VaultAddress, f.Vault.Address)
+	s.ViaAgent = addr.src == "VAULT_AGENT_ADDR"
 	ns := r.pick("vault-namespace", []string{"VAULT_NAMESPACE"}, prof.VaultNamespace, f.Vault.Namespace)
 	mount := r.pick("mount", nil, prof.Mount, f.AWS.Mount)
 	role := r.pick("role", nil, prof.Role, "")
@@ -265,6 +272,9 @@ func Resolve(in Inputs) (*Settings, error) {
 	}
 	if s.MinRemaining == 0 {
 		s.MinRemaining = DefaultMinRemaining
+	}
+	if s.Auth, err = r.resolveAuth(prof.Auth); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

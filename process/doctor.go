@@ -159,6 +159,15 @@ func newClient(s *config.Settings) (*Vault, error) {
 
 func (d *Doctor) token(ctx context.Context, v *Vault) Check {
 	c := Check{Name: "vault token"}
+	// With an auth method, the token is the stored login token or a new login.
+	if err := v.Login(ctx); err != nil {
+		c.Detail = oneLine(err.Error())
+		var pe *Error
+		if errors.As(err, &pe) {
+			c.Hint = pe.Hint
+		}
+		return c
+	}
 	secret, err := v.client.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
 		ve := vaultError(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.addr, ctx.Err() != nil)

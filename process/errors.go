@@ -2,8 +2,10 @@ package process
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -82,6 +84,9 @@ func vaultError(err error, what, path, addr string, timeout bool) *Error {
 	case isTLSError(err):
 		e.Msg = fmt.Sprintf("%s: TLS with Vault at %s failed: %s", what, addr, rootCause(err))
 		e.Hint = "set VAULT_CACERT to the CA that signed Vault's certificate, or check VAULT_ADDR's scheme and host"
+	case isJSONError(err):
+		e.Msg = fmt.Sprintf("%s: the answer from Vault at %s is not valid JSON: %s", what, addr, rootCause(err))
+		e.Hint = "something between you and Vault (a proxy, a load balancer) may have changed or cut the answer: check VAULT_ADDR, or run with --debug"
 	default:
 		e.Msg = fmt.Sprintf("%s: %s", what, rootCause(err))
 		var dnsErr *net.DNSError
@@ -96,7 +101,31 @@ func responseMessage(re *api.ResponseError) string {
 	if re.RawError || len(re.Errors) == 0 {
 		return strings.ToLower(strings.TrimSpace(httpStatusText(re.StatusCode)))
 	}
-	return oneLine(strings.Join(re.Errors, "; "))
+	var msgs []string
+	for _, e := range re.Errors {
+		msgs = append(msgs, multiErrors(e)...)
+	}
+	return oneLine(strings.Join(msgs, "; "))
+}
+
+// multiErrors splits an error Vault formatted with go-multierror ("2 errors
+// occurred:\n\t* permission denied\n\t* invalid token\n\n", what a bad token
+// gets) into its items; any other message is returned as it is.
+func multiErrors(msg string) []string {
+	head, rest, ok := strings.Cut(msg, "\n")
+	if !ok || !strings.HasSuffix(strings.TrimSpace(head), " occurred:") {
+		return []string{msg}
+	}
+	var items []string
+	for _, l := range strings.Split(rest, "\n") {
+		if item, ok := strings.CutPrefix(strings.TrimSpace(l), "* "); ok {
+			items = append(items, item)
+		}
+	}
+	if len(items) == 0 {
+		return []string{msg}
+	}
+	return items
 }
 
 func httpStatusText(code int) string {
@@ -107,6 +136,14 @@ func httpStatusText(code int) string {
 		return "server error"
 	}
 	return "request refused"
+}
+
+// isJSONError reports an answer vault/api could not decode: not JSON, or cut
+// short.
+func isJSONError(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func isTLSError(err error) bool {

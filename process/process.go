@@ -77,14 +77,21 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 
 	// Only one process refreshes an entry; the others wait here and then
 	// find the entry fresh.
-	unlock, err := store.Lock(ctx, key)
-	if err != nil {
+	unlock, lockErr := store.Lock(ctx, key)
+	if errors.Is(lockErr, context.DeadlineExceeded) {
 		if r.usable(entry) {
-			r.Debugf("%v; serving the cached entry, valid until %s", err, entry.Expiration.Format(time.RFC3339))
+			r.Debugf("%v; serving the cached entry, valid until %s", lockErr, entry.Expiration.Format(time.RFC3339))
 			return fromEntry(entry), SourceOutage, nil
 		}
 		return nil, "", &Error{Code: ExitFailure, Msg: fmt.Sprintf("wait for the cache lock in %s: another vault-credential-process held it until --timeout", store.Dir()),
-			Hint: "a process may be stuck asking Vault: check it, or raise --timeout", Err: err}
+			Hint: "a process may be stuck asking Vault: check it, or raise --timeout", Err: lockErr}
+	}
+	if lockErr != nil {
+		// The lock file cannot be created (a read-only folder, say): no
+		// process can cache here, so there is nothing to wait for. Go on
+		// uncached, as when Save fails.
+		r.Debugf("%v; going on without the cache lock", lockErr)
+		unlock = func() {}
 	}
 	defer unlock()
 	if again, lerr := store.Load(key); lerr == nil && again != nil {
@@ -103,7 +110,9 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 		}
 		return nil, "", err
 	}
-	if err := store.Save(key, r.toEntry(c, src)); err != nil {
+	if lockErr != nil {
+		r.Warnf("could not cache the credentials: %v", lockErr)
+	} else if err := store.Save(key, r.toEntry(c, src)); err != nil {
 		// The credentials are good; failing the run would only make the
 		// next one mint again. Say so, and hand them out.
 		r.Warnf("could not cache the credentials: %v", err)
@@ -120,7 +129,7 @@ func (r *Runner) usable(e *cache.Entry) bool {
 // refresh renews a renewable lease (iam_user) when that keeps the same keys
 // fresh, and mints new credentials otherwise.
 func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Credentials, string, error) {
-	if e != nil && e.Renewable && e.LeaseID != "" && e.Expiration.After(r.Now()) && e.LeaseDuration > 0 {
+	if e != nil && e.Renewable && e.LeaseID != "" && e.Expiration.After(r.Now()) && e.LeaseDuration > 0 && r.leaseOfThisLogin(ctx, e) {
 		src, err := r.vault()
 		if err != nil {
 			return nil, "", err
@@ -175,13 +184,15 @@ func (r *Runner) vault() (Source, error) {
 }
 
 // Key is the cache key of the settings' request: everything that changes
-// what Vault would return. Plain token auth adds no identity: two tokens
-// asking for the same role share an entry (see the README's security model).
+// what Vault would return, and the login identity of an auth method (role_id,
+// username, ...), so that two identities never share credentials. Plain
+// token auth adds no identity: two tokens asking for the same role share an
+// entry (see the README's security model).
 func (r *Runner) Key() string {
 	s := r.Settings
 	return cache.Key("vault-credential-process/1", NormalizeAddress(s.Address), s.Namespace,
 		s.Mount, s.Role, s.Type, strconv.FormatInt(int64(s.TTL/time.Second), 10),
-		s.RoleARN, s.RoleSessionName, "" /* auth identity */)
+		s.RoleARN, s.RoleSessionName, authIdentity(&s.Auth))
 }
 
 // NormalizeAddress makes equivalent spellings of a Vault address equal:

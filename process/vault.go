@@ -68,8 +68,10 @@ type Vault struct {
 	// TokenSource says where the token came from: "VAULT_TOKEN" or the
 	// token helper's path (~/.vault-token for the built-in one).
 	TokenSource string
-	now         func() time.Time
-	debugf      func(format string, args ...any)
+	// login is set when the settings name an auth method (see auth.go).
+	login  *login
+	now    func() time.Time
+	debugf func(format string, args ...any)
 }
 
 // NewVault builds a client from vault/api's defaults (so every VAULT_*
@@ -81,7 +83,7 @@ func NewVault(s *config.Settings, now func() time.Time, debugf func(string, ...a
 	if err != nil {
 		return nil, err
 	}
-	if err := v.findToken(); err != nil {
+	if err := v.setupAuth(s); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -100,7 +102,11 @@ func newVaultNoToken(s *config.Settings, now func() time.Time, debugf func(strin
 	cfg.Timeout = s.Timeout
 	cfg.MinRetryWait, cfg.MaxRetryWait = minRetryWait, maxRetryWait
 	cfg.Backoff = jitterBackoff
+	cfg.CheckRetry = retryPolicy
 	cfg.Logger = retryLogger{debugf}
+	if err := configureClientCert(cfg, s); err != nil {
+		return nil, err
+	}
 	client, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, &Error{Code: ExitUsage, Msg: fmt.Sprintf("set up the Vault client for %s: %s", s.Address, oneLine(err.Error())),
@@ -132,7 +138,7 @@ func (v *Vault) findToken() error {
 	}
 	token = strings.TrimSpace(token)
 	if token == "" {
-		return &Error{Code: ExitFailure, Msg: "no Vault token found",
+		return &Error{Code: ExitFailure, Msg: "no Vault token found", Err: errNoToken,
 			Hint: "set VAULT_TOKEN, run `vault login` (it writes ~/.vault-token), or configure token_helper in ~/.vault"}
 	}
 	v.TokenSource = helper.Path()
@@ -141,10 +147,10 @@ func (v *Vault) findToken() error {
 	return nil
 }
 
-// Fetch asks Vault for new credentials. The expiration of dynamic
+// fetch asks Vault for new credentials. The expiration of dynamic
 // credentials counts from the moment the request was sent, so a slow answer
 // can only make it earlier than Vault's own.
-func (v *Vault) Fetch(ctx context.Context, r Request) (*Credentials, error) {
+func (v *Vault) fetch(ctx context.Context, r Request) (*Credentials, error) {
 	path := r.Path()
 	sent := v.now()
 	var (
@@ -177,9 +183,9 @@ func (v *Vault) Fetch(ctx context.Context, r Request) (*Credentials, error) {
 	return c, nil
 }
 
-// Renew extends an iam_user lease by increment and returns the new
+// renew extends an iam_user lease by increment and returns the new
 // expiration, counted from the moment the request was sent.
-func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Duration) (time.Time, error) {
+func (v *Vault) renew(ctx context.Context, leaseID string, increment time.Duration) (time.Time, error) {
 	sent := v.now()
 	secret, err := v.client.Sys().RenewWithContext(ctx, leaseID, int(increment/time.Second))
 	v.debugf("PUT sys/leases/renew: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))
@@ -194,6 +200,9 @@ func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Durati
 
 // Revoke revokes a lease (sys/leases/revoke).
 func (v *Vault) Revoke(ctx context.Context, leaseID string) error {
+	if err := v.Login(ctx); err != nil {
+		return err
+	}
 	sent := v.now()
 	err := v.client.Sys().RevokeWithContext(ctx, leaseID)
 	v.debugf("PUT sys/leases/revoke: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))

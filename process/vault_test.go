@@ -410,7 +410,7 @@ func TestFetchRetries(t *testing.T) {
 		{
 			name: "403 is not retried", flags: map[string]string{"retries": "3"}, statuses: []int{403},
 			errBody: `{"errors":["1 error occurred:\n\t* permission denied\n\n"]}`, wantCalls: 1, wantStatus: 403,
-			wantHint: []string{"token", "polic", "aws/creds/x"}, wantMsg: "Vault answered 403: 1 error occurred: * permission denied",
+			wantHint: []string{"token", "polic", "aws/creds/x"}, wantMsg: "Vault answered 403: permission denied",
 		},
 		{
 			name: "404 is not retried", flags: map[string]string{"retries": "3"}, statuses: []int{404},
@@ -559,8 +559,8 @@ func TestFetchBadResponses(t *testing.T) {
 		body    string
 		wantMsg string
 	}{
-		{name: "truncated JSON", body: `{"lease_duration":3600,"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `"`},
-		{name: "not JSON", body: `<html>` + testSecretKey + `</html>`},
+		{name: "truncated JSON", body: `{"lease_duration":3600,"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `"`, wantMsg: "not valid JSON"},
+		{name: "not JSON", body: `<html>` + testSecretKey + `</html>`, wantMsg: "not valid JSON"},
 		{name: "no access_key", body: `{"lease_duration":3600,"data":{"secret_key":"` + testSecretKey + `"}}`, wantMsg: "no access_key"},
 		{name: "no secret_key", body: `{"lease_duration":3600,"data":{"access_key":"AKIA"}}`, wantMsg: "no access_key or secret_key"},
 		{name: "no data", body: `{"lease_duration":3600}`, wantMsg: "no access_key"},

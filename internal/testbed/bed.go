@@ -50,6 +50,7 @@ type Bed struct {
 	MFASerial     string // mfa_serial_number of RoleSessionMFA
 
 	http     *http.Client
+	tools    Tools // what Start ran, for the servers of authbed.go
 	moto     *proc
 	vault    *proc
 	stopOnce sync.Once
@@ -79,6 +80,7 @@ func Start(ctx context.Context, tools Tools, dir string) (_ *Bed, err error) {
 		MotoURL:   "http://127.0.0.1:" + strconv.Itoa(motoPort),
 		VaultAddr: "http://127.0.0.1:" + strconv.Itoa(vaultPort),
 		RootToken: "root",
+		tools:     tools,
 		Dir:       dir,
 		// No proxy: the bed is on 127.0.0.1, whatever HTTP_PROXY says.
 		http: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: requestTimeout},

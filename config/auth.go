@@ -1,0 +1,409 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Vault auth methods the helper logs in with. AuthToken is no login at all:
+// the token comes from VAULT_TOKEN, the token helper or ~/.vault-token.
+const (
+	AuthToken      = "token"
+	AuthAppRole    = "approle"
+	AuthKubernetes = "kubernetes"
+	AuthJWT        = "jwt"
+	AuthUserpass   = "userpass"
+	AuthLDAP       = "ldap"
+	AuthCert       = "cert"
+)
+
+// DefaultKubernetesJWTFile is where Kubernetes mounts a pod's service
+// account token.
+const DefaultKubernetesJWTFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+// AuthTable is a [vault.auth] or [profiles.NAME.auth] table. No key holds a
+// secret: secrets are named by the file or environment variable they are
+// in, so the configuration file can be shared and checked in.
+type AuthTable struct {
+	Method          string `toml:"method"`
+	Mount           string `toml:"mount"`
+	RoleID          string `toml:"role_id"`
+	SecretIDFile    string `toml:"secret_id_file"`
+	SecretIDEnv     string `toml:"secret_id_env"`
+	SecretIDWrapped *bool  `toml:"secret_id_wrapped"`
+	Role            string `toml:"role"`
+	JWTFile         string `toml:"jwt_file"`
+	JWTEnv          string `toml:"jwt_env"`
+	Username        string `toml:"username"`
+	PasswordFile    string `toml:"password_file"`
+	PasswordEnv     string `toml:"password_env"`
+	Name            string `toml:"name"`
+	ClientCert      string `toml:"client_cert"`
+	ClientKey       string `toml:"client_key"`
+}
+
+// Auth is how the helper authenticates to Vault, resolved and validated.
+// The zero value is token auth.
+type Auth struct {
+	Method string // one of the Auth constants; "" counts as AuthToken
+	Mount  string // path the method is enabled at, without "auth/"; "" for token
+
+	RoleID          string // approle
+	SecretIDFile    string // approle: file holding the secret id
+	SecretIDEnv     string // approle: variable holding the secret id
+	SecretIDWrapped bool   // approle: the secret id is a response-wrapping token
+	Role            string // kubernetes, jwt
+	JWTFile         string // kubernetes (default DefaultKubernetesJWTFile), jwt
+	JWTEnv          string // jwt
+	Username        string // userpass, ldap
+	PasswordFile    string // userpass, ldap
+	PasswordEnv     string // userpass, ldap; neither: a prompt on the terminal
+	Name            string // cert: the certificate role, optional
+	ClientCert      string // cert: VAULT_CLIENT_CERT, else client_cert
+	ClientKey       string // cert: VAULT_CLIENT_KEY, else client_key
+}
+
+// IsToken reports whether a is plain token auth (no login).
+func (a *Auth) IsToken() bool { return a.Method == "" || a.Method == AuthToken }
+
+// Identity names who logs in, as name/value pairs: never a secret, only
+// what the settings say, so it is known without reading a file or asking
+// Vault. It is part of the cache keys, so two identities never share
+// credentials or a login token. Token auth has none.
+func (a *Auth) Identity() []string {
+	switch a.Method {
+	case AuthAppRole:
+		return []string{"role_id", a.RoleID}
+	case AuthKubernetes:
+		return []string{"role", a.Role, "jwt_file", a.JWTFile}
+	case AuthJWT:
+		if a.JWTEnv != "" {
+			return []string{"role", a.Role, "jwt_env", a.JWTEnv}
+		}
+		return []string{"role", a.Role, "jwt_file", a.JWTFile}
+	case AuthUserpass, AuthLDAP:
+		return []string{"username", a.Username}
+	case AuthCert:
+		return []string{"name", a.Name, "client_cert", a.ClientCert}
+	}
+	return nil
+}
+
+// Describe is the method, mount and identity in one line, for --debug and
+// error messages.
+func (a *Auth) Describe() string {
+	if a.IsToken() {
+		return AuthToken
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s at auth/%s", a.Method, a.Mount)
+	id := a.Identity()
+	for i := 0; i+1 < len(id); i += 2 {
+		if id[i+1] != "" {
+			fmt.Fprintf(&b, ", %s %s", id[i], id[i+1])
+		}
+	}
+	return b.String()
+}
+
+// authKey is one key of an auth table.
+type authKey struct {
+	name string // TOML key
+	env  bool   // settable with VAULT_CREDENTIAL_PROCESS_AUTH_<NAME>
+	get  func(*AuthTable) string
+	set  func(*Auth, string)
+}
+
+var authKeys = []authKey{
+	{"method", true, func(t *AuthTable) string { return t.Method }, func(a *Auth, v string) { a.Method = v }},
+	{"mount", true, func(t *AuthTable) string { return t.Mount }, func(a *Auth, v string) { a.Mount = v }},
+	{"role_id", true, func(t *AuthTable) string { return t.RoleID }, func(a *Auth, v string) { a.RoleID = v }},
+	{"secret_id_file", true, func(t *AuthTable) string { return t.SecretIDFile }, func(a *Auth, v string) { a.SecretIDFile = v }},
+	{"secret_id_env", true, func(t *AuthTable) string { return t.SecretIDEnv }, func(a *Auth, v string) { a.SecretIDEnv = v }},
+	{"secret_id_wrapped", true, func(t *AuthTable) string {
+		if t.SecretIDWrapped == nil {
+			return ""
+		}
+		return strconv.FormatBool(*t.SecretIDWrapped)
+	}, nil}, // parsed on its own: a boolean
+	{"role", true, func(t *AuthTable) string { return t.Role }, func(a *Auth, v string) { a.Role = v }},
+	{"jwt_file", true, func(t *AuthTable) string { return t.JWTFile }, func(a *Auth, v string) { a.JWTFile = v }},
+	{"jwt_env", true, func(t *AuthTable) string { return t.JWTEnv }, func(a *Auth, v string) { a.JWTEnv = v }},
+	{"username", true, func(t *AuthTable) string { return t.Username }, func(a *Auth, v string) { a.Username = v }},
+	{"password_file", true, func(t *AuthTable) string { return t.PasswordFile }, func(a *Auth, v string) { a.PasswordFile = v }},
+	{"password_env", true, func(t *AuthTable) string { return t.PasswordEnv }, func(a *Auth, v string) { a.PasswordEnv = v }},
+	{"name", true, func(t *AuthTable) string { return t.Name }, func(a *Auth, v string) { a.Name = v }},
+	// VAULT_CLIENT_CERT and VAULT_CLIENT_KEY stand in for these two.
+	{"client_cert", false, func(t *AuthTable) string { return t.ClientCert }, func(a *Auth, v string) { a.ClientCert = v }},
+	{"client_key", false, func(t *AuthTable) string { return t.ClientKey }, func(a *Auth, v string) { a.ClientKey = v }},
+}
+
+// authMethod lists the keys a method uses (besides method and mount).
+type authMethod struct {
+	required []string
+	optional []string
+	// exactlyOne: one of these must be set, and only one.
+	exactlyOne []string
+	// atMostOne: none or one of these.
+	atMostOne []string
+}
+
+var authMethods = map[string]authMethod{
+	AuthToken:      {},
+	AuthAppRole:    {required: []string{"role_id"}, optional: []string{"secret_id_wrapped"}, exactlyOne: []string{"secret_id_file", "secret_id_env"}},
+	AuthKubernetes: {required: []string{"role"}, optional: []string{"jwt_file"}},
+	AuthJWT:        {required: []string{"role"}, exactlyOne: []string{"jwt_file", "jwt_env"}},
+	AuthUserpass:   {required: []string{"username"}, atMostOne: []string{"password_file", "password_env"}},
+	AuthLDAP:       {required: []string{"username"}, atMostOne: []string{"password_file", "password_env"}},
+	AuthCert:       {optional: []string{"name", "client_cert", "client_key"}},
+}
+
+// authMethodNames in the order the README lists them.
+var authMethodNames = []string{AuthToken, AuthAppRole, AuthKubernetes, AuthJWT, AuthUserpass, AuthLDAP, AuthCert}
+
+func (m authMethod) uses(key string) bool {
+	return slices.Contains(m.required, key) || slices.Contains(m.optional, key) ||
+		slices.Contains(m.exactlyOne, key) || slices.Contains(m.atMostOne, key)
+}
+
+// authLayer is one source of auth keys: the environment, the profile's auth
+// table or [vault.auth].
+type authLayer struct {
+	values  map[string]value
+	table   string // "[profiles.NAME.auth]", "[vault.auth]" or "the environment", for hints
+	present bool
+}
+
+func (l authLayer) method() value { return l.values["method"] }
+
+// resolveAuth merges the auth layers (environment over the profile's
+// [profiles.NAME.auth] over [vault.auth]) and validates the result. A layer
+// that names another method than the one chosen is left out whole: its
+// keys belong to that method. It reads no file and makes no network call.
+func (r *resolver) resolveAuth(prof AuthTable) (Auth, error) {
+	envLayer := authLayer{values: map[string]value{}, table: "the environment"}
+	for _, k := range authKeys {
+		if !k.env {
+			continue
+		}
+		name := EnvPrefix + "AUTH_" + strings.ToUpper(k.name)
+		if v := r.in.Getenv(name); v != "" {
+			envLayer.values[k.name] = value{v, name}
+			envLayer.present = true
+		}
+	}
+	tableLayer := func(t *AuthTable, prefix, table string) authLayer {
+		l := authLayer{values: map[string]value{}, table: table}
+		for _, k := range authKeys {
+			if v := k.get(t); v != "" {
+				l.values[k.name] = value{v, r.fileSource(prefix + k.name)}
+				l.present = true
+			}
+		}
+		return l
+	}
+	layers := []authLayer{envLayer}
+	if r.prof != nil {
+		p := r.profileName()
+		layers = append(layers, tableLayer(&prof, "profiles."+p+".auth.", "[profiles."+p+".auth]"))
+	}
+	layers = append(layers, tableLayer(&r.in.File.Vault.Auth, "vault.auth.", "[vault.auth]"))
+
+	method := value{v: AuthToken}
+	for _, l := range layers {
+		if m := l.method(); m.v != "" {
+			method = m
+			break
+		}
+	}
+	m, ok := authMethods[method.v]
+	if !ok {
+		return Auth{}, method.errorf("unknown auth method %q", method.v).
+			withHint("use one of " + strings.Join(authMethodNames, ", "))
+	}
+
+	// Merge, strongest layer first, skipping layers of another method.
+	merged := map[string]value{}
+	var used []authLayer
+	for _, l := range layers {
+		if !l.present || (l.method().v != "" && l.method().v != method.v) {
+			continue
+		}
+		used = append(used, l)
+		for k, v := range l.values {
+			if _, ok := merged[k]; !ok {
+				merged[k] = v
+			}
+		}
+	}
+	where := "[vault.auth] or the profile's auth table"
+	if len(used) > 0 {
+		where = used[0].table
+	}
+
+	a := Auth{Method: method.v}
+	for _, k := range authKeys {
+		v, ok := merged[k.name]
+		if !ok || k.name == "method" {
+			continue
+		}
+		if (k.name == "mount" && method.v == AuthToken) || (k.name != "mount" && !m.uses(k.name)) {
+			return Auth{}, v.errorf("%s is not used by the %s auth method", k.name, method.v).
+				withHint(usedBy(k.name))
+		}
+		if k.set != nil {
+			k.set(&a, strings.TrimSpace(v.v))
+		}
+	}
+	for _, k := range m.required {
+		if _, ok := merged[k]; !ok {
+			return Auth{}, method.errorf("the %s auth method needs %s", method.v, k).
+				withHint(fmt.Sprintf("add %s to %s (or set %sAUTH_%s)", k, where, EnvPrefix, strings.ToUpper(k)))
+		}
+	}
+	if set := setKeys(merged, m.exactlyOne); len(m.exactlyOne) > 0 && len(set) != 1 {
+		if len(set) == 0 {
+			return Auth{}, method.errorf("the %s auth method needs %s", method.v, strings.Join(m.exactlyOne, " or ")).
+				withHint(fmt.Sprintf("secrets never go in the configuration file: name the file or the environment variable that holds it in %s", where))
+		}
+		return Auth{}, merged[set[1]].errorf("set only one of %s", strings.Join(set, " and ")).
+			withHint("remove one of them")
+	}
+	if set := setKeys(merged, m.atMostOne); len(set) > 1 {
+		return Auth{}, merged[set[1]].errorf("set only one of %s", strings.Join(set, " and ")).
+			withHint("remove one of them")
+	}
+
+	if a.IsToken() {
+		return Auth{}, nil
+	}
+	mount := merged["mount"]
+	a.Mount = strings.TrimPrefix(strings.Trim(mount.v, "/"), "auth/")
+	if a.Mount == "" {
+		a.Mount = method.v
+	} else if !validMount(a.Mount) {
+		return Auth{}, mount.errorf("invalid auth mount path %q", mount.v).
+			withHint("the path the method is enabled at (`vault auth list`), such as approle or team/approle")
+	}
+	if v, ok := merged["secret_id_wrapped"]; ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(v.v))
+		if err != nil {
+			return Auth{}, v.errorf("invalid boolean %q", v.v).withHint("use true or false")
+		}
+		a.SecretIDWrapped = b
+	}
+	for _, k := range []string{"secret_id_env", "jwt_env", "password_env"} {
+		if v, ok := merged[k]; ok && !validEnvName(strings.TrimSpace(v.v)) {
+			return Auth{}, v.errorf("%s must name an environment variable, not hold a value", k).
+				withHint("use letters, digits and '_', such as VAULT_SECRET_ID; the secret itself goes in that variable")
+		}
+	}
+	// The user name is part of the login path (auth/<mount>/login/<username>).
+	if u := merged["username"]; a.Username != "" && (strings.ContainsAny(a.Username, "/?#%\\") || a.Username == "." || a.Username == "..") {
+		return Auth{}, u.errorf("invalid username %q", u.v).withHint("a user name cannot contain '/', '?', '#', '%' or '\\'")
+	}
+	if method.v == AuthKubernetes && a.JWTFile == "" {
+		a.JWTFile = DefaultKubernetesJWTFile
+	}
+	if method.v == AuthCert {
+		if err := r.clientCert(&a, merged); err != nil {
+			return Auth{}, err
+		}
+	}
+	// Files are named absolutely: the AWS clients run the helper from any
+	// folder, and the identity in the cache key must not depend on it.
+	for _, p := range []*string{&a.SecretIDFile, &a.JWTFile, &a.PasswordFile, &a.ClientCert, &a.ClientKey} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return Auth{}, &Error{Msg: fmt.Sprintf("invalid path %q: %v", *p, err)}
+			}
+			*p = abs
+		}
+	}
+	return a, nil
+}
+
+// clientCert resolves the certificate pair of cert auth: VAULT_CLIENT_CERT
+// and VAULT_CLIENT_KEY, else client_cert and client_key; one of each pair
+// alone is an error.
+func (r *resolver) clientCert(a *Auth, merged map[string]value) error {
+	envCert, envKey := r.in.Getenv("VAULT_CLIENT_CERT"), r.in.Getenv("VAULT_CLIENT_KEY")
+	if envCert != "" || envKey != "" {
+		if envCert == "" || envKey == "" {
+			return &Error{Source: "VAULT_CLIENT_CERT, VAULT_CLIENT_KEY", Msg: "set both or neither",
+				Hint: "cert auth needs the client certificate and its key"}
+		}
+		a.ClientCert, a.ClientKey = envCert, envKey
+		return nil
+	}
+	cert, key := merged["client_cert"], merged["client_key"]
+	switch {
+	case cert.v == "" && key.v == "":
+		return &Error{Source: r.in.File.Path, Msg: "the cert auth method needs a client certificate",
+			Hint: "set client_cert and client_key in the auth table, or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY"}
+	case cert.v == "":
+		return key.errorf("client_key without client_cert").withHint("set both, or neither and use VAULT_CLIENT_CERT and VAULT_CLIENT_KEY")
+	case key.v == "":
+		return cert.errorf("client_cert without client_key").withHint("set both, or neither and use VAULT_CLIENT_CERT and VAULT_CLIENT_KEY")
+	}
+	return nil
+}
+
+func setKeys(merged map[string]value, keys []string) []string {
+	var set []string
+	for _, k := range keys {
+		if _, ok := merged[k]; ok {
+			set = append(set, k)
+		}
+	}
+	return set
+}
+
+// usedBy is the hint for a key the chosen method does not use.
+func usedBy(key string) string {
+	var methods []string
+	for _, name := range authMethodNames {
+		if m := authMethods[name]; m.uses(key) || (key == "mount" && name != AuthToken) {
+			methods = append(methods, name)
+		}
+	}
+	return fmt.Sprintf("remove it, or set method to %s", strings.Join(methods, " or "))
+}
+
+func validEnvName(s string) bool {
+	return s != "" && allOf(s, "") && (s[0] < '0' || s[0] > '9')
+}
+
+// secretKeys are keys that would hold a secret itself. None exists; a file
+// that has one gets told where the secret goes instead of "unknown key".
+var secretKeys = map[string]string{
+	"secret_id":      "secret_id_file or secret_id_env",
+	"password":       "password_file or password_env (or leave both out to be asked on the terminal)",
+	"jwt":            "jwt_file or jwt_env",
+	"token":          "VAULT_TOKEN, `vault login` or a token helper",
+	"client_token":   "VAULT_TOKEN, `vault login` or a token helper",
+	"vault_token":    "VAULT_TOKEN, `vault login` or a token helper",
+	"private_key":    "client_key (a file name)",
+	"client_key_pem": "client_key (a file name)",
+}
+
+// inlineSecret refuses, with its own message, a secret written into the
+// file; other unknown keys are left to the caller.
+func inlineSecret(path string, keys []toml.Key) *Error {
+	for _, k := range keys {
+		if len(k) == 0 {
+			continue
+		}
+		if instead, ok := secretKeys[k[len(k)-1]]; ok {
+			return &Error{Source: path + ": " + k.String(), Msg: "a secret never goes in the configuration file",
+				Hint: "remove it from the file (and rotate it if the file was shared); use " + instead}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,235 @@
+package config
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const authPath = "/etc/vcp/config.toml"
+
+// authResolve parses toml as the file at authPath and resolves it for role x, with
+// env as the whole environment and extra flags.
+func authResolve(t *testing.T, toml string, env map[string]string, flags map[string]string) (*Settings, error) {
+	t.Helper()
+	f, err := Parse(authPath, []byte(toml))
+	if err != nil {
+		return nil, err
+	}
+	fl := map[string]string{"role": "x", "cache-dir": "/tmp/vcp-cache"}
+	for k, v := range flags {
+		fl[k] = v
+	}
+	return Resolve(Inputs{Flags: fl, Getenv: func(k string) string { return env[k] }, File: f})
+}
+
+func TestResolveAuth(t *testing.T) {
+	approle := `
+[vault.auth]
+method = "approle"
+role_id = "rid-default"
+secret_id_file = "/run/secrets/sid"
+
+[profiles.p]
+role = "x"
+[profiles.p.auth]
+role_id = "rid-profile"
+
+[profiles.u]
+role = "x"
+[profiles.u.auth]
+method = "userpass"
+username = "alice"
+password_env = "PW"
+`
+	tests := []struct {
+		name  string
+		toml  string
+		env   map[string]string
+		flags map[string]string
+		want  Auth
+	}{
+		{"no auth table is token auth", "", nil, nil, Auth{}},
+		{"explicit token", "[vault.auth]\nmethod = \"token\"\n", nil, nil, Auth{}},
+		{"defaults table", approle, nil, nil,
+			Auth{Method: AuthAppRole, Mount: "approle", RoleID: "rid-default", SecretIDFile: "/run/secrets/sid"}},
+		{"profile key over defaults table, same method", approle, nil, map[string]string{"profile": "p"},
+			Auth{Method: AuthAppRole, Mount: "approle", RoleID: "rid-profile", SecretIDFile: "/run/secrets/sid"}},
+		{"profile of another method drops the defaults table", approle, nil, map[string]string{"profile": "u"},
+			Auth{Method: AuthUserpass, Mount: "userpass", Username: "alice", PasswordEnv: "PW"}},
+		{"environment over profile", approle, map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_ROLE_ID": "rid-env"},
+			map[string]string{"profile": "p"},
+			Auth{Method: AuthAppRole, Mount: "approle", RoleID: "rid-env", SecretIDFile: "/run/secrets/sid"}},
+		{"environment names another method", approle, map[string]string{
+			"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD": "kubernetes", "VAULT_CREDENTIAL_PROCESS_AUTH_ROLE": "app"}, nil,
+			Auth{Method: AuthKubernetes, Mount: "kubernetes", Role: "app", JWTFile: DefaultKubernetesJWTFile}},
+		{"environment only", "", map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD": "jwt",
+			"VAULT_CREDENTIAL_PROCESS_AUTH_ROLE": "ci", "VAULT_CREDENTIAL_PROCESS_AUTH_JWT_ENV": "CI_JWT",
+			"VAULT_CREDENTIAL_PROCESS_AUTH_MOUNT": "gitlab"}, nil,
+			Auth{Method: AuthJWT, Mount: "gitlab", Role: "ci", JWTEnv: "CI_JWT"}},
+		{"mount with auth/ prefix and slashes", "[vault.auth]\nmethod = \"ldap\"\nmount = \"/auth/corp/ldap/\"\nusername = \"bob\"\n", nil, nil,
+			Auth{Method: AuthLDAP, Mount: "corp/ldap", Username: "bob"}},
+		{"wrapped secret id", "[vault.auth]\nmethod = \"approle\"\nrole_id = \"r\"\nsecret_id_env = \"SID\"\nsecret_id_wrapped = true\n", nil, nil,
+			Auth{Method: AuthAppRole, Mount: "approle", RoleID: "r", SecretIDEnv: "SID", SecretIDWrapped: true}},
+		{"cert from the file", "[vault.auth]\nmethod = \"cert\"\nname = \"web\"\nclient_cert = \"/c.pem\"\nclient_key = \"/k.pem\"\n", nil, nil,
+			Auth{Method: AuthCert, Mount: "cert", Name: "web", ClientCert: "/c.pem", ClientKey: "/k.pem"}},
+		{"cert: VAULT_CLIENT_CERT over the file", "[vault.auth]\nmethod = \"cert\"\nclient_cert = \"/c.pem\"\nclient_key = \"/k.pem\"\n",
+			map[string]string{"VAULT_CLIENT_CERT": "/env/c.pem", "VAULT_CLIENT_KEY": "/env/k.pem"}, nil,
+			Auth{Method: AuthCert, Mount: "cert", ClientCert: "/env/c.pem", ClientKey: "/env/k.pem"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := authResolve(t, tt.toml, tt.env, tt.flags)
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if !reflect.DeepEqual(s.Auth, tt.want) {
+				t.Errorf("Auth =\n%+v\nwant\n%+v", s.Auth, tt.want)
+			}
+		})
+	}
+}
+
+func TestResolveAuthErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		toml string
+		env  map[string]string
+		src  string // Error.Source
+		msg  string // in Error.Msg
+		hint string // in Error.Hint
+	}{
+		{"unknown method", "[vault.auth]\nmethod = \"kerberos\"\n", nil,
+			authPath + ": vault.auth.method", `unknown auth method "kerberos"`, "approle"},
+		{"unknown method from the environment", "", map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD": "oidc"},
+			"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD", `unknown auth method "oidc"`, "userpass"},
+		{"missing role_id", "[vault.auth]\nmethod = \"approle\"\nsecret_id_env = \"SID\"\n", nil,
+			authPath + ": vault.auth.method", "the approle auth method needs role_id", "add role_id to [vault.auth]"},
+		{"missing secret source", "[vault.auth]\nmethod = \"approle\"\nrole_id = \"r\"\n", nil,
+			authPath + ": vault.auth.method", "needs secret_id_file or secret_id_env", "never go in the configuration file"},
+		{"two secret sources", "[vault.auth]\nmethod = \"approle\"\nrole_id = \"r\"\nsecret_id_env = \"S\"\nsecret_id_file = \"/s\"\n", nil,
+			authPath + ": vault.auth.secret_id_env", "set only one of secret_id_file and secret_id_env", "remove one"},
+		{"jwt needs a source", "[vault.auth]\nmethod = \"jwt\"\nrole = \"ci\"\n", nil,
+			authPath + ": vault.auth.method", "needs jwt_file or jwt_env", ""},
+		{"two password sources", "[vault.auth]\nmethod = \"userpass\"\nusername = \"a\"\npassword_env = \"P\"\npassword_file = \"/p\"\n", nil,
+			authPath + ": vault.auth.password_env", "set only one of password_file and password_env", ""},
+		{"key of another method", "[vault.auth]\nmethod = \"userpass\"\nusername = \"a\"\nrole_id = \"r\"\n", nil,
+			authPath + ": vault.auth.role_id", "role_id is not used by the userpass auth method", "approle"},
+		{"key without a method", "[vault.auth]\nusername = \"a\"\n", nil,
+			authPath + ": vault.auth.username", "username is not used by the token auth method", "userpass or ldap"},
+		{"mount with token auth", "[vault.auth]\nmount = \"x\"\n", nil,
+			authPath + ": vault.auth.mount", "mount is not used by the token auth method", "approle"},
+		{"invalid mount", "[vault.auth]\nmethod = \"userpass\"\nusername = \"a\"\nmount = \"../x\"\n", nil,
+			authPath + ": vault.auth.mount", "invalid auth mount path", ""},
+		{"value in a *_env key", "[vault.auth]\nmethod = \"userpass\"\nusername = \"a\"\npassword_env = \"hunter2!\"\n", nil,
+			authPath + ": vault.auth.password_env", "must name an environment variable", "the secret itself goes in that variable"},
+		{"bad boolean from the environment", "[vault.auth]\nmethod = \"approle\"\nrole_id = \"r\"\nsecret_id_env = \"S\"\n",
+			map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_SECRET_ID_WRAPPED": "maybe"},
+			"VAULT_CREDENTIAL_PROCESS_AUTH_SECRET_ID_WRAPPED", `invalid boolean "maybe"`, "true or false"},
+		{"username with a slash", "[vault.auth]\nmethod = \"ldap\"\nusername = \"../../sys/x\"\n", nil,
+			authPath + ": vault.auth.username", "invalid username", "cannot contain '/'"},
+		{"cert without a certificate", "[vault.auth]\nmethod = \"cert\"\n", nil,
+			authPath, "needs a client certificate", "VAULT_CLIENT_CERT"},
+		{"cert key alone", "[vault.auth]\nmethod = \"cert\"\nclient_key = \"/k.pem\"\n", nil,
+			authPath + ": vault.auth.client_key", "client_key without client_cert", ""},
+		{"VAULT_CLIENT_CERT alone", "[vault.auth]\nmethod = \"cert\"\n", map[string]string{"VAULT_CLIENT_CERT": "/c.pem"},
+			"VAULT_CLIENT_CERT, VAULT_CLIENT_KEY", "set both or neither", ""},
+		{"client_cert with approle", "[vault.auth]\nmethod = \"approle\"\nrole_id = \"r\"\nsecret_id_env = \"S\"\nclient_cert = \"/c\"\n", nil,
+			authPath + ": vault.auth.client_cert", "client_cert is not used by the approle auth method", "cert"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := authResolve(t, tt.toml, tt.env, nil)
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Resolve = %v, want a *config.Error", err)
+			}
+			if ce.Source != tt.src || !strings.Contains(ce.Msg, tt.msg) || !strings.Contains(ce.Hint, tt.hint) {
+				t.Errorf("error %q (source %q, hint %q);\nwant source %q, message with %q, hint with %q",
+					ce.Msg, ce.Source, ce.Hint, tt.src, tt.msg, tt.hint)
+			}
+		})
+	}
+}
+
+// TestParseRefusesInlineSecrets: no key holds a secret; one that would is named as
+// such, with where the secret goes instead.
+func TestParseRefusesInlineSecrets(t *testing.T) {
+	for _, tt := range []struct{ toml, key, instead string }{
+		{"[vault.auth]\nsecret_id = \"s3cr3t-value\"\n", "vault.auth.secret_id", "secret_id_file"},
+		{"[profiles.p]\nrole = \"x\"\n[profiles.p.auth]\npassword = \"s3cr3t-value\"\n", "profiles.p.auth.password", "password_env"},
+		{"[vault.auth]\njwt = \"s3cr3t-value\"\n", "vault.auth.jwt", "jwt_file"},
+		{"[vault]\ntoken = \"s3cr3t-value\"\n", "vault.token", "VAULT_TOKEN"},
+	} {
+		t.Run(tt.key, func(t *testing.T) {
+			_, err := Parse(authPath, []byte(tt.toml))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Parse = %v, want a *config.Error", err)
+			}
+			if ce.Source != authPath+": "+tt.key || !strings.Contains(ce.Msg, "a secret never goes in the configuration file") ||
+				!strings.Contains(ce.Hint, tt.instead) {
+				t.Errorf("error %q (source %q, hint %q)", ce.Msg, ce.Source, ce.Hint)
+			}
+			if strings.Contains(ce.Error()+ce.Hint, "s3cr3t-value") {
+				t.Errorf("the error repeats the secret: %q %q", ce.Error(), ce.Hint)
+			}
+		})
+	}
+	t.Run("other unknown keys stay unknown", func(t *testing.T) {
+		_, err := Parse(authPath, []byte("[vault.auth]\nrole_idd = \"x\"\n"))
+		if err == nil || !strings.Contains(err.Error(), "unknown key vault.auth.role_idd") {
+			t.Errorf("Parse = %v", err)
+		}
+	})
+}
+
+func TestAuthIdentity(t *testing.T) {
+	tests := []struct {
+		a        Auth
+		identity []string
+		describe string
+	}{
+		{Auth{}, nil, "token"},
+		{Auth{Method: AuthAppRole, Mount: "approle", RoleID: "rid", SecretIDFile: "/s"}, []string{"role_id", "rid"},
+			"approle at auth/approle, role_id rid"},
+		{Auth{Method: AuthKubernetes, Mount: "k8s", Role: "app", JWTFile: "/t"}, []string{"role", "app", "jwt_file", "/t"},
+			"kubernetes at auth/k8s, role app, jwt_file /t"},
+		{Auth{Method: AuthJWT, Mount: "jwt", Role: "ci", JWTEnv: "J"}, []string{"role", "ci", "jwt_env", "J"},
+			"jwt at auth/jwt, role ci, jwt_env J"},
+		{Auth{Method: AuthUserpass, Mount: "userpass", Username: "alice", PasswordEnv: "PW"}, []string{"username", "alice"},
+			"userpass at auth/userpass, username alice"},
+		{Auth{Method: AuthCert, Mount: "cert", ClientCert: "/c", ClientKey: "/k"}, []string{"name", "", "client_cert", "/c"},
+			"cert at auth/cert, client_cert /c"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.describe, func(t *testing.T) {
+			if got := tt.a.Identity(); !reflect.DeepEqual(got, tt.identity) {
+				t.Errorf("Identity = %q, want %q", got, tt.identity)
+			}
+			if got := tt.a.Describe(); got != tt.describe {
+				t.Errorf("Describe = %q, want %q", got, tt.describe)
+			}
+		})
+	}
+}
+
+func TestResolveViaAgent(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{"VAULT_AGENT_ADDR": "http://127.0.0.1:8100", "VAULT_ADDR": "https://vault:8200"}, true},
+		{map[string]string{"VAULT_ADDR": "https://vault:8200"}, false},
+		{nil, false},
+	} {
+		s, err := authResolve(t, "", tt.env, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ViaAgent != tt.want {
+			t.Errorf("env %v: ViaAgent = %v, want %v", tt.env, s.ViaAgent, tt.want)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package testbed
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Vault is a second Vault dev server beside the bed, with nothing configured: for
+// tests that change a server's state (seal it) without touching the bed's Vault.
+type Vault struct {
+	Addr      string // http://127.0.0.1:PORT
+	RootToken string
+	b         *Bed
+}
+
+// StartVault starts a bare Vault dev server on a free 127.0.0.1 port, its log in dir,
+// and returns once it answers. Stop it when done.
+func StartVault(ctx context.Context, tools Tools, dir string) (_ *Vault, err error) {
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	_, port, err := pickPorts()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	b := &Bed{
+		VaultAddr: "http://127.0.0.1:" + strconv.Itoa(port),
+		RootToken: "root",
+		Dir:       dir,
+		http:      &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: requestTimeout},
+		tools:     tools,
+	}
+	defer func() {
+		if err != nil {
+			_ = b.Stop()
+		}
+	}()
+	env := append(cleanEnv(os.Environ(), "AWS_", "VAULT_"), "HOME="+dir, "VAULT_DISABLE_MLOCK=true")
+	b.vault, err = startProc("vault", filepath.Join(dir, "vault.log"), env, tools.Vault,
+		"server", "-dev", "-dev-root-token-id="+b.RootToken,
+		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port), "-dev-no-store-token")
+	if err != nil {
+		return nil, err
+	}
+	if err := b.waitReady(ctx, b.vault, func(ctx context.Context) error {
+		return b.VaultRequest(ctx, "GET", "sys/health", nil, nil)
+	}); err != nil {
+		return nil, fmt.Errorf("second vault: %w", err)
+	}
+	return &Vault{Addr: b.VaultAddr, RootToken: b.RootToken, b: b}, nil
+}
+
+// Request is Bed.VaultRequest against this Vault, with its root token.
+func (v *Vault) Request(ctx context.Context, method, path string, body, out any) error {
+	return v.b.VaultRequest(ctx, method, path, body, out)
+}
+
+// Env is the environment for a Vault CLI client of this Vault with its root token.
+func (v *Vault) Env() []string { return v.b.VaultEnv() }
+
+// Stop kills the server and waits for it.
+func (v *Vault) Stop() error { return v.b.Stop() }

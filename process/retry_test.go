@@ -1,0 +1,64 @@
+package process
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+)
+
+func TestRetryPolicyRetryAfterPastDeadline(t *testing.T) {
+	resp := func(status int, retryAfter string) *http.Response {
+		r := &http.Response{StatusCode: status, Header: http.Header{}}
+		if retryAfter != "" {
+			r.Header.Set("Retry-After", retryAfter)
+		}
+		return r
+	}
+	tests := []struct {
+		name     string
+		resp     *http.Response
+		deadline time.Duration // 0: none
+		want     bool
+	}{
+		{"429 asking for less than the time left", resp(429, "1"), time.Minute, true},
+		{"429 asking past the deadline", resp(429, "3600"), time.Minute, false},
+		{"503 asking past the deadline", resp(503, "3600"), time.Minute, false},
+		{"429 asking for an hour, no deadline", resp(429, "3600"), 0, true},
+		{"503 without Retry-After", resp(503, ""), time.Second, true},
+		{"500 with Retry-After (not obeyed, so not judged)", resp(500, "3600"), time.Minute, true},
+		{"403 is final", resp(403, ""), time.Minute, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			if got, _ := retryPolicy(ctx, tt.resp, nil); got != tt.want {
+				t.Errorf("retry = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResponseMessageFlattensMultiErrors(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"}, "permission denied; invalid token"},
+		{[]string{"1 error occurred:\n\t* permission denied\n\n"}, "permission denied"},
+		{[]string{`Role "x" not found`}, `Role "x" not found`},
+		{[]string{"a", "b\nc"}, "a; b c"},
+	}
+	for _, tt := range tests {
+		if got := responseMessage(&api.ResponseError{StatusCode: 403, Errors: tt.in}); got != tt.want {
+			t.Errorf("responseMessage(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
