@@ -475,6 +475,18 @@ secret_id_file = "$HOME/secret-id"
 			t.Errorf("--debug does not say the lease was capped:\n%s", r.stderr)
 		}
 	})
+
+	t.Run("cache clear --all removes the login token", func(t *testing.T) {
+		loginFile(t, env) // there is one
+		r := runCmd(t, env, "cache", "clear", "--all")
+		if r.code != 0 || !strings.Contains(r.stdout, " and 1 login tokens from ") {
+			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+		}
+		// Lock files stay: removing one another process holds would break the lock.
+		if m, _ := filepath.Glob(filepath.Join(cacheDir(env), "login-*.token")); len(m) != 0 {
+			t.Errorf("login tokens left: %v", m)
+		}
+	})
 }
 
 func TestAuthAppRoleWrappedSecretID(t *testing.T) {

@@ -155,7 +155,7 @@ credentials came from, when they expire and whether they are fresh. It never
 shows a secret; --json prints the same as a JSON array.
 
 clear removes the entry of the request the flags describe (such as
---profile dev), or every entry with --all. With --revoke it first revokes
+--profile dev), or every entry and stored Vault login token with --all. With --revoke it first revokes
 their leases in Vault: for iam_user credentials Vault then deletes the IAM
 user; STS credentials stay valid until they expire whatever Vault does.
 
@@ -348,7 +348,26 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 		}
 		removed++
 	}
-	fmt.Fprintf(c.stdout, "removed %d cache entries from %s\n", removed, st.Dir())
+	tokens := 0
+	if *all {
+		names, err := st.Blobs(process.LoginTokenPrefix)
+		if err != nil {
+			return c.report(err)
+		}
+		for _, n := range names {
+			if err := st.RemoveBlob(n); err != nil {
+				c.report(err)
+				failed++
+				continue
+			}
+			tokens++
+		}
+	}
+	fmt.Fprintf(c.stdout, "removed %d cache entries", removed)
+	if *all {
+		fmt.Fprintf(c.stdout, " and %d login tokens", tokens)
+	}
+	fmt.Fprintf(c.stdout, " from %s\n", st.Dir())
 	if failed > 0 {
 		return process.ExitFailure
 	}

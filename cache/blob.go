@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -23,27 +25,33 @@ func (s *Store) LoadBlob(name string) ([]byte, error) {
 	if err := checkBlobName(name); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(s.dir, name)
-	f, err := openNoFollow(path)
+	return readPrivate(filepath.Join(s.dir, name), "cache file", maxBlobSize)
+}
+
+// Blobs lists the names of the blobs whose names start with prefix.
+func (s *Store) Blobs(prefix string) ([]string, error) {
+	des, err := os.ReadDir(s.dir)
 	if err != nil {
-		if isSymlinkErr(err) {
-			return nil, fmt.Errorf("cache file %q is a symlink: %w", path, ErrUnsafe)
+		return nil, fmt.Errorf("read cache folder: %w", err)
+	}
+	var names []string
+	for _, de := range des {
+		if n := de.Name(); strings.HasPrefix(n, prefix) && checkBlobName(n) == nil {
+			names = append(names, n)
 		}
-		return nil, nil
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("cache file %q is not a regular file: %w", path, ErrUnsafe)
+	return names, nil
+}
+
+// RemoveBlob deletes the blob name, if it exists.
+func (s *Store) RemoveBlob(name string) error {
+	if err := checkBlobName(name); err != nil {
+		return err
 	}
-	if err := checkOwner(path, fi, false); err != nil {
-		return nil, err
+	if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove cache file: %w", err)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxBlobSize+1))
-	if err != nil || len(data) > maxBlobSize {
-		return nil, nil
-	}
-	return data, nil
+	return nil
 }
 
 // SaveBlob replaces the blob name with data atomically, as Save does.

@@ -144,26 +144,38 @@ func (s *Store) path(key string) string { return filepath.Join(s.dir, key+entryS
 // file of the current user's, or that others can read, is refused with an
 // error wrapping ErrUnsafe.
 func (s *Store) Load(key string) (*Entry, error) {
-	f, err := openNoFollow(s.path(key))
+	data, err := readPrivate(s.path(key), "cache entry", maxEntrySize)
+	if data == nil || err != nil {
+		return nil, err
+	}
+	return decode(data), nil
+}
+
+// readPrivate reads a file of the cache folder, at most limit bytes. A
+// missing, unreadable or oversized file is (nil, nil), a miss; a symlink, a
+// file that is not regular, not the current user's or readable by others is
+// refused with an error wrapping ErrUnsafe. what names the file in errors.
+func readPrivate(path, what string, limit int64) ([]byte, error) {
+	f, err := openNoFollow(path)
 	if err != nil {
 		if isSymlinkErr(err) {
-			return nil, fmt.Errorf("cache entry %q is a symlink: %w", s.path(key), ErrUnsafe)
+			return nil, fmt.Errorf("%s %q is a symlink: %w", what, path, ErrUnsafe)
 		}
 		return nil, nil
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("cache entry %q is not a regular file: %w", s.path(key), ErrUnsafe)
+		return nil, fmt.Errorf("%s %q is not a regular file: %w", what, path, ErrUnsafe)
 	}
-	if err := checkOwner(s.path(key), fi, false); err != nil {
+	if err := checkOwner(path, fi, false); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxEntrySize+1))
-	if err != nil || len(data) > maxEntrySize {
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil || int64(len(data)) > limit {
 		return nil, nil
 	}
-	return decode(data), nil
+	return data, nil
 }
 
 // decode parses an entry, returning nil for anything that is not a

@@ -327,8 +327,12 @@ func (l *login) use(e *loginEntry, reused bool, how string) {
 func (l *login) fileName() string {
 	parts := append([]string{"vault-credential-process/login/1", NormalizeAddress(l.s.Address),
 		l.s.Namespace, l.auth.Method, l.auth.Mount}, l.auth.Identity()...)
-	return "login-" + cache.Key(parts...) + ".token"
+	return LoginTokenPrefix + cache.Key(parts...) + ".token"
 }
+
+// LoginTokenPrefix starts the name of every login token file in the cache
+// folder (`cache clear --all` removes them).
+const LoginTokenPrefix = "login-"
 
 // load reads the stored token; anything unreadable is no token.
 func (l *login) load(store *cache.Store, name string) (*loginEntry, error) {
