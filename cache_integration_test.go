@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -257,6 +258,24 @@ func TestOutage(t *testing.T) {
 
 var hookedBuild goBuild
 
+// hookedBinary is the binary built with -tags testhooks, whose writes can be
+// paused halfway (cache/hook_testhooks.go), built once per run.
+func hookedBinary(t *testing.T) string {
+	t.Helper()
+	hookedBuild.once.Do(func() {
+		out := filepath.Join(binDir, exe("vault-credential-process-hooked"))
+		cmd := exec.Command("go", "build", "-tags", "testhooks", "-o", out, ".")
+		if output, err := cmd.CombinedOutput(); err != nil {
+			hookedBuild.err = fmt.Errorf("%v\n%s", err, output)
+		}
+		hookedBuild.path = out
+	})
+	if hookedBuild.err != nil {
+		t.Fatalf("build with -tags testhooks: %v", hookedBuild.err)
+	}
+	return hookedBuild.path
+}
+
 // TestKilledMidWrite kills a process halfway through writing an entry: the old entry
 // stays whole, and the next run works.
 func TestKilledMidWrite(t *testing.T) {
@@ -273,21 +292,9 @@ func TestKilledMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	hookedBuild.once.Do(func() {
-		out := filepath.Join(binDir, exe("vault-credential-process-hooked"))
-		cmd := exec.Command("go", "build", "-tags", "testhooks", "-o", out, ".")
-		if output, err := cmd.CombinedOutput(); err != nil {
-			hookedBuild.err = err
-			t.Logf("%s", output)
-		}
-		hookedBuild.path = out
-	})
-	if hookedBuild.err != nil {
-		t.Fatalf("build with -tags testhooks: %v", hookedBuild.err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, hookedBuild.path, args...)
+	cmd := exec.CommandContext(ctx, hookedBinary(t), args...)
 	cmd.Env = append(env, "VAULT_CREDENTIAL_PROCESS_TEST_PAUSE_WRITE=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

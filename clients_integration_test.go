@@ -60,13 +60,7 @@ func newClientSetup(t *testing.T, b *testbed.Bed) clientSetup {
 	// The helper runs inside the clients, which may pass its stderr on (aws-sdk-go-v2
 	// does): with debug off it must stay silent, and never show a secret. (cleanEnv
 	// copies, so clientEnv never shares helperEnv's array.)
-	s.clientEnv = append(cleanEnv(s.helperEnv, "AWS_"),
-		"AWS_CONFIG_FILE="+config,
-		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
-		"VAULT_CREDENTIAL_PROCESS_DEBUG=0",
-	)
+	s.clientEnv = clientEnv(s.helperEnv, config, "VAULT_CREDENTIAL_PROCESS_DEBUG=0")
 	return s
 }
 

@@ -73,8 +73,7 @@ func TestEnvCommand(t *testing.T) {
 			script := "export AWS_SESSION_TOKEN=stale\n" + r.stdout +
 				"exec aws sts get-caller-identity --output json\n"
 			cmd := exec.Command("sh", "-c", script)
-			cmd.Env = append(cleanEnv(env, "AWS_"), "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
-				"AWS_EC2_METADATA_DISABLED=true", "NO_PROXY=127.0.0.1,localhost")
+			cmd.Env = clientEnv(env, config)
 			out, err := cmd.Output()
 			if err != nil {
 				t.Fatalf("sh with the exports: %v\n%s", err, out)
@@ -109,9 +108,8 @@ func TestExecCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	// AWS_PROFILE names a profile whose own credential_process fails: exec must drop it.
-	awsEnv := append(cleanEnv(env, "AWS_"), "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
-		"AWS_EC2_METADATA_DISABLED=true", "NO_PROXY=127.0.0.1,localhost", "AWS_PROFILE=broken",
-		"AWS_ACCESS_KEY_ID=AKIASTALESTALESTALE0", "AWS_DEFAULT_REGION=us-east-1", "AWS_ENDPOINT_URL="+b.MotoURL)
+	awsEnv := clientEnv(env, config, "AWS_PROFILE=broken", "AWS_ACCESS_KEY_ID=AKIASTALESTALESTALE0",
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_ENDPOINT_URL="+b.MotoURL)
 	r := runCmd(t, awsEnv, "exec", "--role", testbed.RoleAssume, "--role-session-name", "from-exec", "--",
 		"aws", "sts", "get-caller-identity", "--output", "json")
 	if r.code != 0 {
@@ -283,8 +281,7 @@ func TestAWSConfigCommand(t *testing.T) {
 	}
 
 	// The written profile works for the aws CLI (endpoint and region from the environment).
-	awsEnv := append(cleanEnv(env, "AWS_"), "AWS_CONFIG_FILE="+awsConfig, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
-		"AWS_EC2_METADATA_DISABLED=true", "NO_PROXY=127.0.0.1,localhost", "AWS_ENDPOINT_URL="+b.MotoURL, "AWS_DEFAULT_REGION=us-east-1")
+	awsEnv := clientEnv(env, awsConfig, "AWS_ENDPOINT_URL="+b.MotoURL, "AWS_DEFAULT_REGION=us-east-1")
 	id := runClient(t, awsEnv, "aws", "--profile", "dev", "sts", "get-caller-identity", "--output", "json")
 	if !strings.Contains(id.Arn, ":assumed-role/"+testbed.TargetRole+"/") {
 		t.Errorf("caller identity through the written profile: %s", id.Arn)

@@ -124,6 +124,16 @@ next:
 	return out
 }
 
+// clientEnv is env for an AWS client reading the AWS config file config: no
+// inherited AWS_* variable, no shared credentials file, no instance metadata, no proxy
+// for loopback, and extra on top.
+func clientEnv(env []string, config string, extra ...string) []string {
+	out := append(cleanEnv(env, "AWS_", "NO_PROXY=", "no_proxy="), "AWS_CONFIG_FILE="+config,
+		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
+		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
+	return append(out, extra...)
+}
+
 // setEnv returns env with name=value in place of any earlier value.
 func setEnv(env []string, name, value string) []string {
 	return append(cleanEnv(env, name+"="), name+"="+value)
@@ -303,8 +313,7 @@ func TestEveryCredentialType(t *testing.T) {
 			if err := b.WriteAWSConfig(config, map[string]string{"p": line}); err != nil {
 				t.Fatal(err)
 			}
-			awsEnv := append(cleanEnv(env, "AWS_"), "AWS_CONFIG_FILE="+config,
-				"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true")
+			awsEnv := clientEnv(env, config)
 			re := regexp.MustCompile(tt.arn)
 			cli := runClient(t, awsEnv, "aws", "--profile", "p", "sts", "get-caller-identity", "--output", "json")
 			sdk := runClient(t, awsEnv, awsgo, "-profile", "p")

@@ -653,25 +653,6 @@ func (p *paused) kill(t *testing.T) result {
 	return r
 }
 
-// hookedBinary is the binary built with -tags testhooks (see TestKilledMidWrite, which
-// shares the build).
-func hookedBinary(t *testing.T) string {
-	t.Helper()
-	hookedBuild.once.Do(func() {
-		out := filepath.Join(binDir, exe("vault-credential-process-hooked"))
-		cmd := exec.Command("go", "build", "-tags", "testhooks", "-o", out, ".")
-		if output, err := cmd.CombinedOutput(); err != nil {
-			hookedBuild.err = err
-			t.Logf("%s", output)
-		}
-		hookedBuild.path = out
-	})
-	if hookedBuild.err != nil {
-		t.Fatalf("build with -tags testhooks: %v", hookedBuild.err)
-	}
-	return hookedBuild.path
-}
-
 // leaks are signs of an error printed as Go or vault/api formats it for developers.
 var leaks = []string{"Error making API request", "URL: ", "Code: ", "Errors:", "giving up after", "* "}
 

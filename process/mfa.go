@@ -68,6 +68,25 @@ func promptMFA(ctx context.Context, tty io.ReadWriter, role string) (string, err
 	if _, err := fmt.Fprintf(tty, "vault-credential-process: MFA code for Vault role %s: ", role); err != nil {
 		return "", &Error{Code: ExitFailure, Msg: "write the MFA prompt: " + err.Error()}
 	}
+	line, err := readLine(ctx, tty)
+	code := strings.TrimSpace(line)
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(tty)
+		return "", &Error{Code: ExitFailure, Msg: "no MFA code entered before --timeout", Err: ctx.Err(),
+			Hint: "enter the code sooner, or raise --timeout"}
+	case err != nil && code == "":
+		return "", &Error{Code: ExitFailure, Msg: "read the MFA code: " + err.Error()}
+	case !sixDigits(code):
+		return "", &Error{Code: ExitFailure, Msg: "the MFA code entered is not six digits",
+			Hint: "enter the current code of your MFA device"}
+	}
+	return code, nil
+}
+
+// readLine reads one line typed at the terminal, giving up when ctx ends
+// (the reading goroutine is left behind; the process is about to exit).
+func readLine(ctx context.Context, tty io.Reader) (string, error) {
 	type answer struct {
 		line string
 		err  error
@@ -79,19 +98,9 @@ func promptMFA(ctx context.Context, tty io.ReadWriter, role string) (string, err
 	}()
 	select {
 	case <-ctx.Done():
-		fmt.Fprintln(tty)
-		return "", &Error{Code: ExitFailure, Msg: "no MFA code entered before --timeout", Err: ctx.Err(),
-			Hint: "enter the code sooner, or raise --timeout"}
+		return "", ctx.Err()
 	case a := <-ch:
-		code := strings.TrimSpace(a.line)
-		if a.err != nil && code == "" {
-			return "", &Error{Code: ExitFailure, Msg: "read the MFA code: " + a.err.Error()}
-		}
-		if !sixDigits(code) {
-			return "", &Error{Code: ExitFailure, Msg: "the MFA code entered is not six digits",
-				Hint: "enter the current code of your MFA device"}
-		}
-		return code, nil
+		return a.line, a.err
 	}
 }
 

@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -42,30 +41,18 @@ func promptPassword(ctx context.Context, a config.Auth) (string, error) {
 	}
 	defer restore()
 	fmt.Fprintf(tty, "vault-credential-process: Vault password for %s (%s at auth/%s): ", a.Username, a.Method, a.Mount)
-	type answer struct {
-		line string
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		line, err := bufio.NewReader(tty).ReadString('\n')
-		ch <- answer{line, err}
-	}()
-	select {
-	case <-ctx.Done():
-		restore()
-		fmt.Fprintln(tty)
+	line, err := readLine(ctx, tty)
+	restore()
+	fmt.Fprintln(tty)
+	pw := strings.TrimRight(line, "\r\n")
+	switch {
+	case ctx.Err() != nil:
 		return "", &Error{Code: ExitFailure, Err: ctx.Err(), Msg: "no password entered before --timeout",
 			Hint: "enter the password sooner, or raise --timeout"}
-	case ans := <-ch:
-		fmt.Fprintln(tty)
-		pw := strings.TrimRight(ans.line, "\r\n")
-		if ans.err != nil && pw == "" {
-			return "", &Error{Code: ExitFailure, Err: ans.err, Msg: "read the password from the terminal: " + oneLine(ans.err.Error())}
-		}
-		if pw == "" {
-			return "", &Error{Code: ExitFailure, Msg: "no password entered", Hint: "enter the Vault password of " + a.Username}
-		}
-		return pw, nil
+	case err != nil && pw == "":
+		return "", &Error{Code: ExitFailure, Err: err, Msg: "read the password from the terminal: " + oneLine(err.Error())}
+	case pw == "":
+		return "", &Error{Code: ExitFailure, Msg: "no password entered", Hint: "enter the Vault password of " + a.Username}
 	}
+	return pw, nil
 }
