@@ -451,3 +451,41 @@ func TestCacheFiles(t *testing.T) {
 func productEnvWithCache(t *testing.T, b *testbed.Bed, dir string) []string {
 	return append(productEnv(t, b), "VAULT_CREDENTIAL_PROCESS_CACHE_DIR="+dir)
 }
+
+// TestLoad runs 100 processes at once against a cold cache, then 100 against the warm
+// one: no errors, one Vault request for the cold batch, none for the warm one.
+func TestLoad(t *testing.T) {
+	b := requireBed(t)
+	env := productEnv(t, b)
+	args := []string{"--role", testbed.RoleAssume, "--type", "assumed_role", "--ttl", "30m"}
+	path := testbed.Mount + "/creds/" + testbed.RoleAssume
+	const n = 100
+	for _, batch := range []struct {
+		name     string
+		requests int
+	}{{"cold", 1}, {"warm", 0}} {
+		before := auditCount(t, b, "update", path)
+		results := make([]result, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = runBin(t, env, args...)
+			}()
+		}
+		wg.Wait()
+		failed := 0
+		for _, r := range results {
+			if r.code != 0 || r.stdout != results[0].stdout {
+				failed++
+			}
+		}
+		if failed > 0 {
+			t.Errorf("%s: %d of %d runs failed or printed other credentials", batch.name, failed, n)
+		}
+		if got := auditCount(t, b, "update", path) - before; got != batch.requests {
+			t.Errorf("%s: %d runs made %d Vault requests, want %d", batch.name, n, got, batch.requests)
+		}
+	}
+}
