@@ -34,14 +34,7 @@ func (b *Bed) StartTLSVault(ctx context.Context, dir string) (_ *TLSVault, err e
 	if b.tools.Vault == "" {
 		return nil, errors.New("the bed was not started with a Vault binary")
 	}
-	dir, err = filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	_, port, err := pickPorts()
+	dir, _, port, err := serverDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -141,14 +134,7 @@ func (b *Bed) StartProxy(ctx context.Context, dir, autoAuth string) (_ *Proxy, e
 	if b.tools.Vault == "" {
 		return nil, errors.New("the bed was not started with a Vault binary")
 	}
-	dir, err = filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	port, _, err := pickPorts()
+	dir, port, _, err := serverDir(dir)
 	if err != nil {
 		return nil, err
 	}

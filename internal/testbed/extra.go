@@ -20,14 +20,7 @@ type Vault struct {
 // StartVault starts a bare Vault dev server on a free 127.0.0.1 port, its log in dir,
 // and returns once it answers. Stop it when done.
 func StartVault(ctx context.Context, tools Tools, dir string) (_ *Vault, err error) {
-	dir, err = filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	_, port, err := pickPorts()
+	dir, _, port, err := serverDir(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 )
 
@@ -48,4 +50,18 @@ func pickPorts() (moto, vault int, err error) {
 		return 0, 0, fmt.Errorf("pick a free port: %w", err)
 	}
 	return moto, vault, nil
+}
+
+// serverDir makes dir absolute and creates it, and picks free ports for one
+// more server beside the bed: a plain port and a Vault port (whose neighbour,
+// the cluster port, is free too).
+func serverDir(dir string) (abs string, port, vaultPort int, err error) {
+	if abs, err = filepath.Abs(dir); err != nil {
+		return "", 0, 0, err
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return "", 0, 0, err
+	}
+	port, vaultPort, err = pickPorts()
+	return abs, port, vaultPort, err
 }
