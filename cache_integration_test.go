@@ -75,7 +75,9 @@ func TestStampede(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					results[i] = runBin(t, env, "--role", tt.role, "--type", tt.typ)
+					// A loaded machine may take a while to start 64 processes: the lock
+					// wait is bounded by --timeout, so give it room.
+					results[i] = runBin(t, env, "--role", tt.role, "--type", tt.typ, "--timeout", "2m")
 				}()
 			}
 			wg.Wait()
@@ -154,6 +156,7 @@ func TestRenewal(t *testing.T) {
 		auditCount(t, b, "update", "sys/leases/renew"), iamUsers(t, b)
 	start := time.Now()
 	r := runBin(t, env, append(args, "--debug")...)
+	end := time.Now()
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -161,7 +164,7 @@ func TestRenewal(t *testing.T) {
 	if doc.AccessKeyID != parseDocument(t, first.stdout).AccessKeyID {
 		t.Errorf("renewal changed the keys")
 	}
-	within(t, "renewed Expiration", doc.expires(t), start.Add(time.Hour), 5*time.Second)
+	sentPlus(t, "renewed Expiration", doc.expires(t), start, end, time.Hour)
 	if got := auditCount(t, b, "update", "sys/leases/renew") - renews; got != 1 {
 		t.Errorf("%d lease renewals, want 1", got)
 	}
@@ -296,6 +299,7 @@ func TestKilledMidWrite(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hookedBinary(t), args...)
 	cmd.Env = append(env, "VAULT_CREDENTIAL_PROCESS_TEST_PAUSE_WRITE=1")
+	cmd.SysProcAttr = testbed.ChildAttr() // the paused process dies with the test binary
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +326,11 @@ func TestKilledMidWrite(t *testing.T) {
 	if r := runBin(t, env, args...); r.code != 0 {
 		t.Fatalf("run after the kill: exit %d: %s", r.code, r.stderr)
 	}
-	if after, _ := os.ReadFile(entry); string(after) == string(old) {
+	after, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatalf("the entry after the kill: %v", err)
+	}
+	if string(after) == string(old) {
 		t.Errorf("the run after the kill did not refresh the aged entry")
 	}
 }
@@ -457,7 +465,7 @@ func productEnvWithCache(t *testing.T, b *testbed.Bed, dir string) []string {
 func TestLoad(t *testing.T) {
 	b := requireBed(t)
 	env := productEnv(t, b)
-	args := []string{"--role", testbed.RoleAssume, "--type", "assumed_role", "--ttl", "30m"}
+	args := []string{"--role", testbed.RoleAssume, "--type", "assumed_role", "--ttl", "30m", "--timeout", "2m"}
 	path := testbed.Mount + "/creds/" + testbed.RoleAssume
 	const n = 100
 	for _, batch := range []struct {

@@ -327,6 +327,21 @@ type sdkClient struct {
 	start func(t *testing.T, b *testbed.Bed, env []string) *liveClient
 }
 
+// prepare builds or installs the client program before the clock of a refresh scenario
+// starts: the first aws-sdk-go-v2 build or npm install may take longer than the seeded
+// credentials stay fresh. The builds are memoized, so start finds them done.
+func (c sdkClient) prepare(t *testing.T) {
+	t.Helper()
+	switch {
+	case strings.HasPrefix(c.name, "boto3"):
+		boto3Python(t)
+	case strings.HasPrefix(c.name, "aws-sdk-go-v2"):
+		awsgoChecker(t)
+	case strings.HasPrefix(c.name, "JS"):
+		awsjsInstall(t)
+	}
+}
+
 func sdkClients() []sdkClient {
 	awspy := func(t *testing.T, b *testbed.Bed, env []string) *liveClient {
 		return startClient(t, "awspy", env, boto3Python(t), filepath.Join("tools", "awspy", "awspy.py"), "--profile", clientProfile)
@@ -389,6 +404,7 @@ func TestClientSDKsRefresh(t *testing.T) {
 	b := requireBed(t)
 	for _, sdk := range sdkClients() {
 		t.Run(sdk.name, func(t *testing.T) {
+			sdk.prepare(t)
 			s := newClientSetup(t, b)
 			a := s.seed(t)
 			c := sdk.start(t, b, s.clientEnv)

@@ -334,8 +334,8 @@ mfa_command = "echo not-a-code"
 		t.Errorf("bad mfa_command: exit %d: %s", r.code, r.stderr)
 	}
 
-	// No terminal (stdin is not one and there is no controlling tty): a clear error.
-	r = runBin(t, env, "--profile", "prompt")
+	// No terminal (a new session: no controlling tty, whoever runs the tests): a clear error.
+	r = runDetached(t, env, "--profile", "prompt")
 	if r.code != 1 || !strings.Contains(r.stderr, "needs an MFA code") || !strings.Contains(r.stderr, "--mfa-code") {
 		t.Errorf("no terminal: exit %d: %s", r.code, r.stderr)
 	}
@@ -410,7 +410,7 @@ func TestAuditLog(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = runBin(t, env, "--role", testbed.RoleAssume, "--type", "assumed_role")
+			results[i] = runBin(t, env, "--role", testbed.RoleAssume, "--type", "assumed_role", "--timeout", "2m")
 		}()
 	}
 	wg.Wait()

@@ -576,7 +576,7 @@ func unwritable(t *testing.T, dir string) {
 	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
 	if os.Geteuid() == 0 {
 		if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
-			t.Skipf("as root, the test needs `chattr +i` to make a folder unwritable: %v: %s", err, out)
+			unavailable(t, "as root, the test needs `chattr +i` to make a folder unwritable: %v: %s", err, out)
 		}
 		t.Cleanup(func() { _ = exec.Command("chattr", "-i", dir).Run() })
 	}
@@ -605,6 +605,7 @@ func startPaused(t *testing.T, fx *faultRun) *paused {
 	ctx, cancel := context.WithTimeout(runCtx, time.Minute)
 	p := &paused{cmd: exec.CommandContext(ctx, hooked, fx.args...)}
 	p.cmd.Env = append(fx.env, "VAULT_CREDENTIAL_PROCESS_TEST_PAUSE_WRITE=1")
+	p.cmd.SysProcAttr = testbed.ChildAttr() // the paused process dies with the test binary
 	p.cmd.Stdout = &p.stdout
 	pipe, err := p.cmd.StderrPipe()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -100,3 +101,8 @@ func logTail(path string, maxLines int, maxBytes int64) string {
 	}
 	return string(bytes.TrimSpace([]byte(strings.Join(lines, "\n"))))
 }
+
+// ChildAttr is the process attributes the bed gives its servers (its own process
+// group; on Linux, killed when the test process dies), for tests that start a helper
+// process that may outlive a failing or interrupted test.
+func ChildAttr() *syscall.SysProcAttr { return sysProcAttr() }
