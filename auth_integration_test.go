@@ -471,7 +471,7 @@ secret_id_file = "$HOME/secret-id"
 		}
 		// The token was issued before the credentials, both for an hour: Vault
 		// revokes the IAM user with the token, so the document says so.
-		if !strings.Contains(r.stderr, "lease ends with the login token") {
+		if !strings.Contains(r.stderr, "lease ends with the Vault token") {
 			t.Errorf("--debug does not say the lease was capped:\n%s", r.stderr)
 		}
 	})
@@ -524,7 +524,7 @@ secret_id_wrapped = true
 		t.Fatal(err)
 	}
 	r := runBin(t, env, "--profile", "w")
-	if r.code != 1 || !strings.Contains(r.stderr, "unwrap the response-wrapped secret id from secret_id_env VCP_SECRET_ID") ||
+	if r.code != 1 || !strings.Contains(r.stderr, "unwrap the response-wrapped secret id from the variable secret_id_env names") ||
 		!strings.Contains(r.stderr, "hint: a wrapped secret id can be unwrapped only once") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
@@ -766,13 +766,13 @@ func TestAuthErrors(t *testing.T) {
 		{"wrong secret id", approle + `secret_id_file = "$HOME/sid"`, map[string]string{"sid": wrongSecret}, nil,
 			1, "log in to Vault with approle at auth/approle, role_id " + authBed.roleID + ": Vault answered 400", "secret_id_file"},
 		{"wrong password", "[vault.auth]\nmethod = \"userpass\"\nusername = \"alice\"\npassword_env = \"PW\"\n", nil,
-			[]string{"PW=not-alices-password"}, 1, "Vault answered 400: invalid username or password", "password_env PW"},
+			[]string{"PW=not-alices-password"}, 1, "Vault answered 400: invalid username or password", "the variable password_env names"},
 		{"unknown user mount", "[vault.auth]\nmethod = \"userpass\"\nmount = \"nowhere\"\nusername = \"alice\"\npassword_env = \"PW\"\n", nil,
 			[]string{"PW=not-alices-password"}, 1, "auth/nowhere", "vault auth list"},
 		{"missing secret_id_file", approle + `secret_id_file = "$HOME/nothere"`, nil, nil,
 			2, "read secret_id_file", "must exist"},
 		{"empty secret_id_env", approle + `secret_id_env = "EMPTY_SECRET"`, nil, nil,
-			2, "secret_id_env names EMPTY_SECRET, which is empty or not set", "set EMPTY_SECRET"},
+			2, "the variable secret_id_env names is empty or not set", "set it in the environment"},
 		{"unknown method", "[vault.auth]\nmethod = \"kerberos\"\n", nil, nil, 2, `unknown auth method "kerberos"`, "approle"},
 		{"approle without role_id", "[vault.auth]\nmethod = \"approle\"\nsecret_id_env = \"X\"\n", nil, nil,
 			2, "the approle auth method needs role_id", "[vault.auth]"},

@@ -61,8 +61,8 @@ Flags:
 ` + requestFlagsUsage + `  --version                 print the version and exit
   -h, --help                show this help
 
-Every flag can also be set with VAULT_CREDENTIAL_PROCESS_<FLAG>, such as
-VAULT_CREDENTIAL_PROCESS_ROLE. Precedence: flag > environment > profile >
+Every flag above but --version can also be set with
+VAULT_CREDENTIAL_PROCESS_<FLAG>, such as VAULT_CREDENTIAL_PROCESS_ROLE. Precedence: flag > environment > profile >
 defaults tables > built-in. Vault itself is reached as the vault CLI would:
 VAULT_ADDR, VAULT_TOKEN (or ~/.vault-token or a token helper),
 VAULT_NAMESPACE, VAULT_CACERT, ... To log in with approle, kubernetes, jwt,

@@ -85,6 +85,9 @@ Examples:
   vault-credential-process exec --role deploy --type assumed_role -- terraform apply
 `
 
+// exitNotFound is the shells' status for a command that cannot be run.
+const exitNotFound = 127
+
 // execGuard marks a process started by exec, so that exec refuses to nest.
 const execGuard = "VAULT_CREDENTIAL_PROCESS_EXEC"
 
@@ -112,8 +115,8 @@ func (c *cli) exec(ctx context.Context, args []string) int {
 	}
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		c.report(&process.Error{Msg: fmt.Sprintf("exec: command %q not found", argv[0]), Hint: "check the command name and PATH"})
-		return 127
+		return c.report(&process.Error{Code: exitNotFound, Msg: fmt.Sprintf("exec: command %q not found or not executable", argv[0]),
+			Hint: "check the command name, PATH and the file's execute permission"})
 	}
 	creds, err := c.credentials(ctx, "exec", flags)
 	if err != nil {
@@ -305,7 +308,9 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	}
 	var keys []string
 	switch {
-	case *all && s.Role != "":
+	case *all && (flags["role"] != "" || flags["profile"] != ""):
+		// Flags only: a profile or role from the environment must not make
+		// --all a usage error.
 		return c.report(usageError("cache clear: --all and a request (--profile, --role) exclude each other"))
 	case *all:
 		entries, err := st.List()
@@ -337,16 +342,19 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 				continue // keep the entry: its lease is still live
 			}
 		}
-		if e == nil && !*all {
-			fmt.Fprintf(c.stdout, "no cache entry for this request in %s\n", st.Dir())
-			continue
-		}
-		if err := st.Remove(key); err != nil {
+		// Removed whatever it holds: a corrupt or refused entry too.
+		gone, err := st.Remove(key)
+		if err != nil {
 			c.report(err)
 			failed++
 			continue
 		}
-		removed++
+		if !gone && !*all {
+			fmt.Fprintf(c.stdout, "no cache entry for this request in %s\n", st.Dir())
+		}
+		if gone {
+			removed++
+		}
 	}
 	tokens := 0
 	if *all {
@@ -510,7 +518,8 @@ func (c *cli) awsConfig(args []string) int {
 	}
 	// The profile must resolve: a stanza for a broken profile would fail at
 	// every AWS command.
-	if _, err := c.settings(map[string]string{"profile": *profile, "config": flags["config"]}, false); err != nil {
+	settings, err := c.settings(map[string]string{"profile": *profile, "config": flags["config"]}, false)
+	if err != nil {
 		return c.report(err)
 	}
 	self, err := os.Executable()
@@ -521,9 +530,14 @@ func (c *cli) awsConfig(args []string) int {
 		return c.report(fmt.Errorf("aws-config: find this binary's path: %w", err))
 	}
 	words := []string{self, "--profile", *profile}
-	if flags["config"] != "" {
-		if abs, err := filepath.Abs(flags["config"]); err == nil {
-			words = append(words, "--config", abs)
+	// A configuration file other than the default one (named by --config or
+	// VAULT_CREDENTIAL_PROCESS_CONFIG) goes into the command line: the AWS
+	// client's environment may not have the variable.
+	if p := settings.ConfigPath; p != "" {
+		if def, err := config.DefaultPath(c.getenv); err != nil || def != p {
+			if abs, err := filepath.Abs(p); err == nil {
+				words = append(words, "--config", abs)
+			}
 		}
 	}
 	command := config.CommandLine(words...)

@@ -178,7 +178,8 @@ type = "iam_user"
 	if r := runCmd(t, env, "cache", "clear"); r.code != 2 {
 		t.Errorf("cache clear without a selection: exit %d", r.code)
 	}
-	all := runCmd(t, env, "cache", "clear", "--all")
+	// A profile in the environment does not make --all a usage error.
+	all := runCmd(t, append(env, "VAULT_CREDENTIAL_PROCESS_PROFILE=dev"), "cache", "clear", "--all")
 	if all.code != 0 || !strings.Contains(all.stdout, "removed 1 ") {
 		t.Errorf("cache clear --all: exit %d:\n%s%s", all.code, all.stdout, all.stderr)
 	}
@@ -247,11 +248,15 @@ func TestAWSConfigCommand(t *testing.T) {
 	if err := os.WriteFile(awsConfig, []byte(before), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env = append(env, "AWS_CONFIG_FILE="+awsConfig, "VAULT_CREDENTIAL_PROCESS_CONFIG="+writeProfile(t, "dev", testbed.RoleAssume))
+	helperConfig := writeProfile(t, "dev", testbed.RoleAssume)
+	env = append(env, "AWS_CONFIG_FILE="+awsConfig, "VAULT_CREDENTIAL_PROCESS_CONFIG="+helperConfig)
 
+	// The configuration file came from the environment, which the AWS client that runs
+	// the profile may not have: the stanza names it.
 	printed := runCmd(t, env, "aws-config", "--profile", "dev")
 	bin := binaryUnderTest(t)
-	want := "[profile dev]\ncredential_process = " + bin + " --profile dev\n"
+	command := bin + " --profile dev --config " + helperConfig
+	want := "[profile dev]\ncredential_process = " + command + "\n"
 	if printed.code != 0 || printed.stdout != want {
 		t.Errorf("aws-config: exit %d, stdout %q, want %q", printed.code, printed.stdout, want)
 	}
@@ -276,12 +281,14 @@ func TestAWSConfigCommand(t *testing.T) {
 		t.Errorf("--write --force: exit %d: %s", r.code, r.stderr)
 	}
 	data, _ = os.ReadFile(awsConfig)
-	if !strings.Contains(string(data), "[profile other]\ncredential_process = "+bin+" --profile dev\n# keep me\nregion = us-west-2\n") {
+	if !strings.Contains(string(data), "[profile other]\ncredential_process = "+command+"\n# keep me\nregion = us-west-2\n") {
 		t.Errorf("--force did not set only the credential_process line:\n%s", data)
 	}
 
-	// The written profile works for the aws CLI (endpoint and region from the environment).
-	awsEnv := clientEnv(env, awsConfig, "AWS_ENDPOINT_URL="+b.MotoURL, "AWS_DEFAULT_REGION=us-east-1")
+	// The written profile works for the aws CLI (endpoint and region from the
+	// environment), also without the variable that named the configuration file.
+	awsEnv := clientEnv(cleanEnv(env, "VAULT_CREDENTIAL_PROCESS_CONFIG="), awsConfig,
+		"AWS_ENDPOINT_URL="+b.MotoURL, "AWS_DEFAULT_REGION=us-east-1")
 	id := runClient(t, awsEnv, "aws", "--profile", "dev", "sts", "get-caller-identity", "--output", "json")
 	if !strings.Contains(id.Arn, ":assumed-role/"+testbed.TargetRole+"/") {
 		t.Errorf("caller identity through the written profile: %s", id.Arn)

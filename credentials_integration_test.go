@@ -550,3 +550,33 @@ role_session_name = "from-profile"
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestIAMUserEndsWithToken: Vault revokes a lease, and so deletes an iam_user's IAM
+// user, when the token that created it expires. With a token that expires before the
+// lease, the document must say the token's expiry, or the cache would hand out keys
+// that no longer exist.
+func TestIAMUserEndsWithToken(t *testing.T) {
+	b := requireBed(t)
+	tokens(t, b) // the helper's policy
+	var out struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	if err := b.VaultRequest(context.Background(), "POST", "auth/token/create",
+		map[string]any{"policies": []string{"vcp-helper"}, "ttl": "10m"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	addSecret(out.Auth.ClientToken)
+	env := setEnv(productEnv(t, b), "VAULT_TOKEN", out.Auth.ClientToken)
+	start := time.Now()
+	r := runBin(t, env, "--role", testbed.RoleIAM, "--type", "iam_user", "--debug")
+	end := time.Now()
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	sentPlus(t, "Expiration", parseDocument(t, r.stdout).expires(t), start, end, 10*time.Minute)
+	if !strings.Contains(r.stderr, "lease ends with the Vault token") {
+		t.Errorf("--debug does not say the lease was capped:\n%s", r.stderr)
+	}
+}

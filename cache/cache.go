@@ -91,6 +91,19 @@ func Key(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// isKey reports whether s is what Key returns: 64 lower-case hex digits.
+func isKey(s string) bool {
+	if len(s) != sha256.Size*2 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Store is a cache folder.
 type Store struct {
 	dir string
@@ -218,13 +231,17 @@ func (s *Store) removeStaleTemps() {
 	}
 }
 
-// Remove deletes the entry stored under key, if any.
-func (s *Store) Remove(key string) error {
-	err := os.Remove(s.path(key))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove cache entry: %w", err)
+// Remove deletes the file stored under key, whatever it holds (a corrupt or
+// refused entry too), and reports whether there was one.
+func (s *Store) Remove(key string) (removed bool, err error) {
+	err = os.Remove(s.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("remove cache entry: %w", err)
+	}
+	return true, nil
 }
 
 // Listed is an entry as List finds it.
@@ -241,11 +258,10 @@ func (s *Store) List() ([]Listed, error) {
 	}
 	var out []Listed
 	for _, de := range des {
-		name := de.Name()
-		if !strings.HasSuffix(name, entrySuffix) || strings.HasPrefix(name, ".") {
-			continue
+		key, ok := strings.CutSuffix(de.Name(), entrySuffix)
+		if !ok || !isKey(key) {
+			continue // not an entry: List never shows or hands out other files
 		}
-		key := strings.TrimSuffix(name, entrySuffix)
 		e, err := s.Load(key)
 		if err != nil {
 			e = nil

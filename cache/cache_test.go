@@ -272,14 +272,21 @@ func TestRemove(t *testing.T) {
 	if err := s.Save(key, entryFor(base, time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Remove(key); err != nil {
-		t.Fatalf("Remove: %v", err)
+	if removed, err := s.Remove(key); !removed || err != nil {
+		t.Fatalf("Remove = %v, %v", removed, err)
 	}
 	if got, err := s.Load(key); got != nil || err != nil {
 		t.Errorf("Load after Remove = %+v, %v", got, err)
 	}
-	if err := s.Remove(key); err != nil {
-		t.Errorf("Remove of a missing entry: %v", err)
+	if removed, err := s.Remove(key); removed || err != nil {
+		t.Errorf("Remove of a missing entry = %v, %v", removed, err)
+	}
+	// A corrupt entry, or one Load refuses, is removed all the same.
+	if err := os.WriteFile(s.path(key), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := s.Remove(key); !removed || err != nil {
+		t.Errorf("Remove of a refused entry = %v, %v", removed, err)
 	}
 }
 
@@ -298,7 +305,7 @@ func TestList(t *testing.T) {
 	}
 	writeEntry(t, s, keyBad, []byte("{"))
 	// Neither a temporary file, a lock file nor a hidden file is an entry.
-	for _, name := range []string{".tmp-123", keyA + ".lock", "notes.txt", "._" + keyA + ".json"} {
+	for _, name := range []string{".tmp-123", keyA + ".lock", "notes.txt", "._" + keyA + ".json", "x.json", "settings.json"} {
 		if err := os.WriteFile(filepath.Join(s.Dir(), name), []byte("{}"), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -119,12 +119,15 @@ func Parse(path string, data []byte) (*File, error) {
 	var f File
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
-		msg := err.Error()
+		// The parser's message quotes the text it choked on, which may be a
+		// secret pasted without quotes: say only where.
 		var perr toml.ParseError
+		msg := "invalid TOML: " + oneLine(err.Error()) // a type mismatch: names the key and types, no value
 		if errors.As(err, &perr) {
-			msg = fmt.Sprintf("line %d: %s", perr.Position.Line, perr.Message)
+			msg = fmt.Sprintf("invalid TOML at line %d, column %d", perr.Position.Line, perr.Position.Col)
 		}
-		return nil, &Error{Source: path, Msg: "invalid TOML: " + oneLine(msg)}
+		return nil, &Error{Source: path, Msg: msg,
+			Hint: "check that line: strings need double quotes, tables [brackets], one key = value per line"}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		if err := inlineSecret(path, und); err != nil {

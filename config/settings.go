@@ -177,7 +177,7 @@ func Resolve(in Inputs) (*Settings, error) {
 		}
 	}
 	if s.MFACode != "" {
-		if !validMFACode(s.MFACode) {
+		if !ValidMFACode(s.MFACode) {
 			return nil, mfa.errorf("invalid MFA code: expected six digits").
 				withHint("pass the current code of your MFA device")
 		}

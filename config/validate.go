@@ -60,8 +60,8 @@ func validSessionName(s string) bool {
 	return len(s) >= 2 && len(s) <= 64 && allOf(s, "+=,.@-")
 }
 
-// validMFACode: six digits.
-func validMFACode(s string) bool {
+// ValidMFACode reports whether s is an MFA code: six digits.
+func ValidMFACode(s string) bool {
 	if len(s) != 6 {
 		return false
 	}

@@ -142,7 +142,7 @@ func (v *Vault) Fetch(ctx context.Context, r Request) (*Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.capToLogin(c)
+	v.capToLogin(ctx, c)
 	return c, nil
 }
 
@@ -156,9 +156,9 @@ func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Durati
 	if err != nil {
 		return exp, err
 	}
-	if l := v.login; l != nil && !l.expires.IsZero() && exp.After(l.expires) {
-		v.debugf("the renewed lease ends with the login token, at %s", l.expires.UTC().Format(time.RFC3339))
-		exp = l.expires
+	if end := v.tokenExpiry(ctx); !end.IsZero() && exp.After(end) {
+		v.debugf("the renewed lease ends with the Vault token, at %s", end.UTC().Format(time.RFC3339))
+		exp = end
 	}
 	return exp, nil
 }
@@ -168,16 +168,45 @@ func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Durati
 // token that created them expires. STS credentials cannot be revoked and
 // keep their expiry. The lease duration is capped too, so the lease looks
 // whole when it is renewed with the token it belongs to.
-func (v *Vault) capToLogin(c *Credentials) {
-	l := v.login
-	if l == nil || l.expires.IsZero() || c.LeaseID == "" || c.SessionToken != "" || !c.Expiration.After(l.expires) {
+func (v *Vault) capToLogin(ctx context.Context, c *Credentials) {
+	if c.LeaseID == "" || c.SessionToken != "" {
 		return
 	}
-	v.debugf("the credentials' lease ends with the login token, at %s", l.expires.UTC().Format(time.RFC3339))
-	c.Expiration = l.expires.UTC()
+	end := v.tokenExpiry(ctx)
+	if end.IsZero() || !c.Expiration.After(end) {
+		return
+	}
+	v.debugf("the credentials' lease ends with the Vault token, at %s", end.UTC().Format(time.RFC3339))
+	c.Expiration = end.UTC()
 	if d := c.Expiration.Sub(c.IssuedAt); d > 0 && d < c.LeaseDuration {
 		c.LeaseDuration = d.Truncate(time.Second)
 	}
+}
+
+// tokenExpiry is when the token this run uses expires, zero for a token
+// that does not (root, periodic without a TTL) or that cannot be looked up.
+// A login token's expiry is known from the login; any other token (VAULT_TOKEN,
+// ~/.vault-token, a token helper) is looked up once (auth/token/lookup-self,
+// which the default policy allows), only when revocable credentials are minted
+// or renewed. Through Vault Proxy the proxy's token is not ours to know.
+func (v *Vault) tokenExpiry(ctx context.Context) time.Time {
+	if v.login != nil {
+		return v.login.expires
+	}
+	if v.tokenLooked || v.client.Token() == "" {
+		return v.tokenExp
+	}
+	v.tokenLooked = true
+	sent := v.now()
+	secret, err := v.client.Auth().Token().LookupSelfWithContext(ctx)
+	v.debugf("GET auth/token/lookup-self: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))
+	if err != nil || secret == nil {
+		return time.Time{}
+	}
+	if ttl, err := secret.TokenTTL(); err == nil && ttl > 0 {
+		v.tokenExp = sent.Add(ttl)
+	}
+	return v.tokenExp
 }
 
 // leaseOfThisLogin reports whether the lease of e may be renewed with the
@@ -529,8 +558,10 @@ func envSet(key, name string) error {
 	if name == "" || strings.TrimSpace(os.Getenv(name)) != "" {
 		return nil
 	}
-	return &Error{Code: ExitUsage, Msg: fmt.Sprintf("%s names %s, which is empty or not set", key, name),
-		Hint: "set " + name + " in the environment the AWS client runs the helper in, or use the _file key instead"}
+	// The variable's name is not repeated: a secret pasted into the *_env
+	// key by mistake would otherwise reach stderr.
+	return &Error{Code: ExitUsage, Msg: fmt.Sprintf("the variable %s names is empty or not set", key),
+		Hint: "set it in the environment the AWS client runs the helper in, or use the _file key instead"}
 }
 
 // fileError turns a failure to read a secret file into an error naming
@@ -612,13 +643,13 @@ func secretSource(a config.Auth) string {
 	case a.SecretIDFile != "":
 		return "secret_id_file " + a.SecretIDFile
 	case a.SecretIDEnv != "":
-		return "secret_id_env " + a.SecretIDEnv
+		return "the variable secret_id_env names"
 	case a.PasswordFile != "":
 		return "password_file " + a.PasswordFile
 	case a.PasswordEnv != "":
-		return "password_env " + a.PasswordEnv
+		return "the variable password_env names"
 	case a.JWTEnv != "":
-		return "jwt_env " + a.JWTEnv
+		return "the variable jwt_env names"
 	case a.JWTFile != "":
 		return "jwt_file " + a.JWTFile
 	case a.Method == config.AuthUserpass || a.Method == config.AuthLDAP:

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
 )
 
 // mfaCode finds the MFA code needed to mint session_token credentials for a
@@ -104,20 +106,22 @@ func readLine(ctx context.Context, tty io.Reader) (string, error) {
 	}
 }
 
-func sixDigits(s string) bool {
-	if len(s) != 6 {
-		return false
+func sixDigits(s string) bool { return config.ValidMFACode(s) }
+
+// OpenTerminal opens the controlling terminal, where there is one, for
+// Runner.OpenTTY.
+func OpenTerminal() (io.ReadWriteCloser, error) {
+	f, err := openTerminal()
+	if err != nil {
+		return nil, err // not a nil *os.File in a non-nil interface
 	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return f, nil
 }
 
-// OpenTerminal opens the controlling terminal, where there is one.
-func OpenTerminal() (io.ReadWriteCloser, error) {
+// openTerminal opens the controlling terminal: the prompts go to the
+// terminal itself, since the AWS clients give a credential process no
+// usable stdin and the CLI hides its stderr.
+func openTerminal() (*os.File, error) {
 	if runtime.GOOS == "windows" {
 		return nil, fmt.Errorf("no terminal prompt on Windows")
 	}

@@ -2,10 +2,7 @@ package process
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"runtime"
 	"strings"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
@@ -14,12 +11,7 @@ import (
 // openPasswordTTY opens the controlling terminal for a password prompt.
 // Never stdin: the AWS clients give a credential process none they type
 // into. A variable, so unit tests can say there is no terminal.
-var openPasswordTTY = func() (*os.File, error) {
-	if runtime.GOOS == "windows" {
-		return nil, errors.New("no terminal prompt on Windows")
-	}
-	return os.OpenFile("/dev/tty", os.O_RDWR, 0)
-}
+var openPasswordTTY = openTerminal
 
 // promptPassword asks for the userpass or ldap password on the terminal,
 // without echo, within ctx. Without a terminal it says where else the

@@ -61,8 +61,18 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 	}
 
 	store, err := cache.Open(s.CacheDir)
-	if err != nil {
+	if errors.Is(err, cache.ErrUnsafe) {
 		return nil, "", cacheError(err)
+	}
+	if err != nil {
+		// The folder cannot be created (a read-only file system, say):
+		// nothing can be cached, but the credentials can still be had.
+		c, ferr := r.fetch(ctx, req)
+		if ferr != nil {
+			return nil, "", ferr
+		}
+		r.Warnf("could not cache the credentials: %v", err)
+		return c, SourceVault, nil
 	}
 	key := r.Key()
 	entry, err := store.Load(key)

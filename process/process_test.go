@@ -548,3 +548,28 @@ func TestRunnerRenewsShortLease(t *testing.T) {
 		})
 	}
 }
+
+// TestRunnerCacheFolderCannotBeCreated: a cache folder that cannot be made (its parent
+// is a file, as on a read-only or odd file system) costs the cache, not the run.
+func TestRunnerCacheFolderCannotBeCreated(t *testing.T) {
+	parent := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(parent, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{fakeSpec: fakeSpec{fetchCreds: freshCreds()}}
+	fx := newRunner(t, map[string]string{"cache-dir": filepath.Join(parent, "cache")}, src)
+	c, got, err := fx.r.Credentials(context.Background())
+	if err != nil || got != SourceVault || c.AccessKeyID != freshKey {
+		t.Fatalf("got %v from %q, %v; want fresh credentials from Vault", c, got, err)
+	}
+	if len(fx.warnings) != 1 || !strings.Contains(fx.warnings[0], "could not cache") {
+		t.Errorf("warnings %q, want one about the cache", fx.warnings)
+	}
+
+	// A fetch that fails is the error, with no warning beside it.
+	src2 := &fakeSource{fakeSpec: fakeSpec{fetchErr: errUnavailable}}
+	fx2 := newRunner(t, map[string]string{"cache-dir": filepath.Join(parent, "cache")}, src2)
+	if _, _, err := fx2.r.Credentials(context.Background()); err == nil || len(fx2.warnings) != 0 {
+		t.Errorf("err %v, warnings %q; want the fetch error alone", err, fx2.warnings)
+	}
+}

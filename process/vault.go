@@ -69,9 +69,12 @@ type Vault struct {
 	// token helper's path (~/.vault-token for the built-in one).
 	TokenSource string
 	// login is set when the settings name an auth method (see auth.go).
-	login  *login
-	now    func() time.Time
-	debugf func(format string, args ...any)
+	login *login
+	// tokenExp is when a token not from a login expires (tokenExpiry).
+	tokenExp    time.Time
+	tokenLooked bool
+	now         func() time.Time
+	debugf      func(format string, args ...any)
 }
 
 // NewVault builds a client from vault/api's defaults (so every VAULT_*

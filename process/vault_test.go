@@ -107,6 +107,10 @@ type fakeVault struct {
 	*httptest.Server
 	mu   sync.Mutex
 	reqs []request
+	// lookups counts auth/token/lookup-self requests, which are answered with
+	// tokenTTL (seconds; 0: a token that never expires) and not kept in reqs.
+	lookups  int
+	tokenTTL int
 }
 
 func newFakeVault(t *testing.T, respond func(n int, w http.ResponseWriter, r *http.Request)) *fakeVault {
@@ -121,6 +125,13 @@ func newFakeVault(t *testing.T, respond func(n int, w http.ResponseWriter, r *ht
 			}
 		}
 		fv.mu.Lock()
+		if r.URL.Path == "/v1/auth/token/lookup-self" {
+			fv.lookups++
+			ttl := fv.tokenTTL
+			fv.mu.Unlock()
+			fmt.Fprintf(w, `{"data":{"ttl":%d}}`, ttl)
+			return
+		}
 		fv.reqs = append(fv.reqs, request{Method: r.Method, Path: r.URL.Path,
 			Token: r.Header.Get("X-Vault-Token"), Namespace: r.Header.Get("X-Vault-Namespace"), Body: body})
 		n := len(fv.reqs)
@@ -756,6 +767,47 @@ func TestNewVaultEnvironmentErrors(t *testing.T) {
 				t.Errorf("error %q (hint %q, exit %d), want a usage error about the VAULT_* variables", pe.Msg, pe.Hint, pe.Code)
 			}
 			noSecrets(t, errorTexts(err)...)
+		})
+	}
+}
+
+// TestCapToTokenExpiry: Vault revokes a lease when the token that created it expires,
+// so revocable (iam_user) credentials never outlive the token, looked up once;
+// STS credentials cannot be revoked and keep their expiry without a lookup.
+func TestCapToTokenExpiry(t *testing.T) {
+	tests := []struct {
+		name        string
+		body        string
+		tokenTTL    int
+		wantExp     time.Time
+		wantLookups int
+	}{
+		{"iam_user, token expires first", iamUserBody, 600, now.Add(10 * time.Minute), 1},
+		{"iam_user, token outlives the lease", iamUserBody, 7200, now.Add(time.Hour), 1},
+		{"iam_user, token never expires", iamUserBody, 0, now.Add(time.Hour), 1},
+		{"assumed_role keeps its expiry", assumedRoleBody, 60, now.Add(15 * time.Minute), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fv := newFakeVault(t, always(200, tt.body))
+			fv.tokenTTL = tt.tokenTTL
+			v, s, _ := setup(t, fv.URL, nil)
+			c, err := v.Fetch(context.Background(), requestOf(s))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.Expiration.Equal(tt.wantExp) || fv.lookups != tt.wantLookups {
+				t.Errorf("Expiration %s after %d lookups, want %s after %d", c.Expiration.Format(time.RFC3339),
+					fv.lookups, tt.wantExp.Format(time.RFC3339), tt.wantLookups)
+			}
+			// Renewals are capped the same way, with no second lookup.
+			exp, err := v.Renew(context.Background(), "aws/creds/x/iam1", time.Hour)
+			if tt.wantLookups > 0 && err == nil && exp.After(tt.wantExp) && tt.tokenTTL > 0 && tt.tokenTTL < 3600 {
+				t.Errorf("renewal to %s outlives the token", exp.Format(time.RFC3339))
+			}
+			if fv.lookups > 1 {
+				t.Errorf("%d token lookups, want at most 1", fv.lookups)
+			}
 		})
 	}
 }
