@@ -30,7 +30,11 @@ type TLSVault struct {
 // -dev-tls, its files (certificates, logs, audit log) in dir, and configures the AWS
 // engine at Mount against the bed's moto with the roles RoleAssume and RoleIAM.
 // Vault's own IAM user for it is a new one, so the bed's keys stay untouched.
-func (b *Bed) StartTLSVault(ctx context.Context, dir string) (_ *TLSVault, err error) {
+func (b *Bed) StartTLSVault(ctx context.Context, dir string) (*TLSVault, error) {
+	return retryBind(func() (*TLSVault, error) { return b.startTLSVault(ctx, dir) })
+}
+
+func (b *Bed) startTLSVault(ctx context.Context, dir string) (_ *TLSVault, err error) {
 	if b.tools.Vault == "" {
 		return nil, errors.New("the bed was not started with a Vault binary")
 	}
@@ -130,7 +134,11 @@ type Proxy struct {
 // Vault, with use_auto_auth_token = true and autoAuth as the body of its auto_auth
 // stanza (a `method` block). Its configuration and log go to dir. It returns once the
 // proxy answers with an auto-auth token: a request without a token gets through.
-func (b *Bed) StartProxy(ctx context.Context, dir, autoAuth string) (_ *Proxy, err error) {
+func (b *Bed) StartProxy(ctx context.Context, dir, autoAuth string) (*Proxy, error) {
+	return retryBind(func() (*Proxy, error) { return b.startProxy(ctx, dir, autoAuth) })
+}
+
+func (b *Bed) startProxy(ctx context.Context, dir, autoAuth string) (_ *Proxy, err error) {
 	if b.tools.Vault == "" {
 		return nil, errors.New("the bed was not started with a Vault binary")
 	}

@@ -61,7 +61,11 @@ type Bed struct {
 // dir (created if needed), and configures them; see the package constants for what it
 // creates. ctx bounds start-up only: the processes run until Stop. On error nothing is
 // left running and the error includes the tail of the failing server's log.
-func Start(ctx context.Context, tools Tools, dir string) (_ *Bed, err error) {
+func Start(ctx context.Context, tools Tools, dir string) (*Bed, error) {
+	return retryBind(func() (*Bed, error) { return start(ctx, tools, dir) })
+}
+
+func start(ctx context.Context, tools Tools, dir string) (_ *Bed, err error) {
 	dir, err = filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("test bed folder: %w", err)

@@ -19,7 +19,11 @@ type Vault struct {
 
 // StartVault starts a bare Vault dev server on a free 127.0.0.1 port, its log in dir,
 // and returns once it answers. Stop it when done.
-func StartVault(ctx context.Context, tools Tools, dir string) (_ *Vault, err error) {
+func StartVault(ctx context.Context, tools Tools, dir string) (*Vault, error) {
+	return retryBind(func() (*Vault, error) { return startVault(ctx, tools, dir) })
+}
+
+func startVault(ctx context.Context, tools Tools, dir string) (_ *Vault, err error) {
 	dir, _, port, err := serverDir(dir)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // pickPorts returns two TCP ports on 127.0.0.1 that were free a moment ago: one for
@@ -64,4 +65,22 @@ func serverDir(dir string) (abs string, port, vaultPort int, err error) {
 	}
 	port, vaultPort, err = pickPorts()
 	return abs, port, vaultPort, err
+}
+
+// retryBind runs start up to three times while it fails because a port it
+// picked was taken in between: pickPorts closes its listeners before the
+// server binds, and another process (an outgoing connection of a parallel
+// test, say) may get the port first. start stops what it started on error.
+func retryBind[T any](start func() (T, error)) (T, error) {
+	var (
+		v   T
+		err error
+	)
+	for range 3 {
+		v, err = start()
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "address already in use") {
+			break
+		}
+	}
+	return v, err
 }

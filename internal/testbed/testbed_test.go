@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -221,5 +222,33 @@ func TestLogTail(t *testing.T) {
 	got := logTail(path, 3, 4096)
 	if got != "line 97\nline 98\nline 99" {
 		t.Errorf("logTail = %q", got)
+	}
+}
+
+func TestRetryBind(t *testing.T) {
+	tests := []struct {
+		name      string
+		errs      []error
+		wantCalls int
+		wantErr   bool
+	}{
+		{"first try", []error{nil}, 1, false},
+		{"port taken twice", []error{errors.New("vault: listen tcp4 127.0.0.1:1: bind: address already in use"),
+			errors.New("Address already in use"), nil}, 3, false},
+		{"port taken every time", []error{errors.New("address already in use"), errors.New("address already in use"),
+			errors.New("address already in use"), nil}, 3, true},
+		{"other error", []error{errors.New("moto_server: exited"), nil}, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			_, err := retryBind(func() (int, error) {
+				calls++
+				return calls, tt.errs[calls-1]
+			})
+			if calls != tt.wantCalls || (err != nil) != tt.wantErr {
+				t.Errorf("%d calls, err %v; want %d calls, error %v", calls, err, tt.wantCalls, tt.wantErr)
+			}
+		})
 	}
 }
