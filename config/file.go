@@ -82,21 +82,32 @@ type Profile struct {
 // DefaultPath is where the configuration file lives when neither --config
 // nor VAULT_CREDENTIAL_PROCESS_CONFIG names one.
 func DefaultPath(getenv func(string) string) (string, error) {
-	if runtime.GOOS != "windows" {
-		if x := getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
-			return filepath.Join(x, "vault-credential-process", "config.toml"), nil
-		}
-		home := getenv("HOME")
-		if home == "" {
-			return "", errors.New("neither XDG_CONFIG_HOME nor HOME is set")
-		}
-		return filepath.Join(home, ".config", "vault-credential-process", "config.toml"), nil
-	}
-	dir, err := os.UserConfigDir()
+	dir, err := appDir(getenv, "XDG_CONFIG_HOME", ".config", os.UserConfigDir)
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, "vault-credential-process", "config.toml"), nil
+	return filepath.Join(dir, "config.toml"), nil
+}
+
+// appDir is this program's folder under an XDG base directory: $xdgVar if
+// it is set to an absolute path, else ~/homeSub; on Windows what windowsDir
+// says (os.UserConfigDir, os.UserCacheDir).
+func appDir(getenv func(string) string, xdgVar, homeSub string, windowsDir func() (string, error)) (string, error) {
+	if runtime.GOOS == "windows" {
+		dir, err := windowsDir()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(dir, "vault-credential-process"), nil
+	}
+	if x := getenv(xdgVar); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "vault-credential-process"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		return "", errors.New("neither " + xdgVar + " nor HOME is set")
+	}
+	return filepath.Join(home, homeSub, "vault-credential-process"), nil
 }
 
 // Load reads and decodes the configuration file at path. A missing file is

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -281,21 +280,7 @@ func Resolve(in Inputs) (*Settings, error) {
 
 // DefaultCacheDir is the cache folder used when none is configured.
 func DefaultCacheDir(getenv func(string) string) (string, error) {
-	if runtime.GOOS != "windows" {
-		if x := getenv("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
-			return filepath.Join(x, "vault-credential-process"), nil
-		}
-		home := getenv("HOME")
-		if home == "" {
-			return "", fmt.Errorf("neither XDG_CACHE_HOME nor HOME is set")
-		}
-		return filepath.Join(home, ".cache", "vault-credential-process"), nil
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, "vault-credential-process"), nil
+	return appDir(getenv, "XDG_CACHE_HOME", ".cache", os.UserCacheDir)
 }
 
 // value is one setting's raw text and where it came from, for messages.
