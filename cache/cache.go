@@ -5,7 +5,6 @@
 package cache
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -19,8 +18,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // Version is the entry format written by this build. Entries of any other
@@ -270,19 +267,4 @@ func (s *Store) List() ([]Listed, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
-}
-
-// Lock takes the exclusive lock of key's entry, waiting until ctx is done.
-// The lock is on a separate file that is never renamed, so it stays valid
-// while the entry is replaced; the OS releases it if the holder dies.
-func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error) {
-	lf := flock.New(filepath.Join(s.dir, key+lockSuffix), flock.SetPermissions(0o600))
-	ok, err := lf.TryLockContext(ctx, 10*time.Millisecond)
-	if err != nil || !ok {
-		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			return nil, fmt.Errorf("wait for cache lock: %w", context.DeadlineExceeded)
-		}
-		return nil, fmt.Errorf("lock cache entry: %w", err)
-	}
-	return func() { _ = lf.Unlock() }, nil
 }

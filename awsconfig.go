@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/natefinch/atomic"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/process"
+)
+
+const awsConfigUsage = `Usage:
+  vault-credential-process aws-config --profile NAME [--aws-profile NAME] [--write [--force]]
+
+Prints the AWS config section for a profile of the helper's configuration
+file, with the absolute path of this binary in credential_process (quoted
+if it has spaces). With --write it adds the section to the AWS config file
+(AWS_CONFIG_FILE, else ~/.aws/config) atomically, leaving other profiles and
+comments as they are. An existing profile of that name with another
+credential_process is left alone unless --force, which replaces only its
+credential_process line.
+
+Flags:
+  --profile NAME       the helper's profile ([profiles.NAME])
+  --aws-profile NAME   the AWS profile to write (default: the same name)
+  --config PATH        the helper's configuration file
+  --write              write into the AWS config file instead of printing
+  --force              with --write, replace another credential_process
+
+Examples:
+  vault-credential-process aws-config --profile dev
+  vault-credential-process aws-config --profile dev --write
+`
+
+func (c *cli) awsConfig(args []string) int {
+	fs := flagSet("aws-config", false)
+	profile := fs.String("profile", "", "")
+	awsProfile := fs.String("aws-profile", "", "")
+	fs.String("config", "", "")
+	write := fs.Bool("write", false, "")
+	force := fs.Bool("force", false, "")
+	flags, help, err := parse(fs, args)
+	if help {
+		return c.helpText(awsConfigUsage)
+	}
+	if err != nil {
+		return c.report(err)
+	}
+	if *profile == "" {
+		return c.report(&config.Error{Msg: "aws-config: no --profile given",
+			Hint: "name a [profiles.NAME] table of the configuration file with --profile"})
+	}
+	if *force && !*write {
+		return c.report(usageError("aws-config: --force goes with --write"))
+	}
+	if *awsProfile == "" {
+		*awsProfile = *profile
+	}
+	if strings.ContainsAny(*awsProfile, "[] \t\r\n") {
+		return c.report(&config.Error{Source: "--aws-profile", Msg: fmt.Sprintf("invalid AWS profile name %q", *awsProfile),
+			Hint: "use a name without spaces or brackets"})
+	}
+	// The profile must resolve: a stanza for a broken profile would fail at
+	// every AWS command.
+	settings, err := c.settings(map[string]string{"profile": *profile, "config": flags["config"]}, false)
+	if err != nil {
+		return c.report(err)
+	}
+	self, err := os.Executable()
+	if err == nil {
+		self, err = filepath.EvalSymlinks(self)
+	}
+	if err != nil {
+		return c.report(fmt.Errorf("aws-config: find this binary's path: %w", err))
+	}
+	words := []string{self, "--profile", *profile}
+	// A configuration file other than the default one (named by --config or
+	// VAULT_CREDENTIAL_PROCESS_CONFIG) goes into the command line: the AWS
+	// client's environment may not have the variable.
+	if p := settings.ConfigPath; p != "" {
+		if def, err := config.DefaultPath(c.getenv); err != nil || def != p {
+			if abs, err := filepath.Abs(p); err == nil {
+				words = append(words, "--config", abs)
+			}
+		}
+	}
+	command := config.CommandLine(words...)
+	if !*write {
+		fmt.Fprint(c.stdout, config.Stanza(*awsProfile, command))
+		return process.ExitOK
+	}
+	return c.writeAWSConfig(*awsProfile, command, *force)
+}
+
+func (c *cli) writeAWSConfig(awsProfile, command string, force bool) int {
+	path, err := config.AWSConfigPath(c.getenv)
+	if err != nil {
+		return c.report(fmt.Errorf("aws-config: find the AWS config file: %w", err))
+	}
+	// Write through a symlink (dotfile managers link ~/.aws/config) rather
+	// than replacing the link with a file.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return c.report(fmt.Errorf("aws-config: read %s: %w", path, err))
+	}
+	out, changed, err := config.UpsertProfile(data, awsProfile, command, force)
+	if errors.Is(err, config.ErrProfileExists) {
+		return c.report(config.AWSProfileError(path, awsProfile))
+	}
+	if err != nil {
+		return c.report(err)
+	}
+	if !changed {
+		fmt.Fprintf(c.stdout, "profile %s in %s already runs this helper\n", awsProfile, path)
+		return process.ExitOK
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return c.report(fmt.Errorf("aws-config: %w", err))
+	}
+	if err := atomic.WriteFile(path, strings.NewReader(string(out))); err != nil {
+		return c.report(fmt.Errorf("aws-config: write %s: %w", path, err))
+	}
+	fmt.Fprintf(c.stdout, "wrote profile %s to %s\n", awsProfile, path)
+	return process.ExitOK
+}

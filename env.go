@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/process"
+)
+
+const envUsage = `Usage:
+  vault-credential-process env [--format sh|fish|powershell] [flags]
+
+Prints commands that export AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_SESSION_TOKEN (unset when there is none) and AWS_CREDENTIAL_EXPIRATION,
+each value quoted for the shell. The request flags are those of
+vault-credential-process -h; the cache works as usual.
+
+Flags:
+  --format FORMAT           sh (default; bash, zsh, dash), fish or powershell
+` + requestFlagsUsage + `
+Examples:
+  eval "$(vault-credential-process env --profile dev)"
+  vault-credential-process env --format fish --role dev | source
+  vault-credential-process env --format powershell --role dev | Invoke-Expression
+`
+
+func (c *cli) env(ctx context.Context, args []string) int {
+	fs := flagSet("env", true)
+	format := fs.String("format", process.FormatSh, "")
+	flags, help, err := parse(fs, args)
+	if help {
+		return c.helpText(envUsage)
+	}
+	if err != nil {
+		return c.report(err)
+	}
+	if fs.NArg() > 0 {
+		return c.report(usageError(fmt.Sprintf("env: unexpected argument %q", fs.Arg(0))))
+	}
+	switch *format {
+	case process.FormatSh, process.FormatFish, process.FormatPowerShell:
+	default:
+		return c.report(&config.Error{Source: "--format", Msg: fmt.Sprintf("unknown shell format %q", *format),
+			Hint: "use sh, fish or powershell"})
+	}
+	creds, err := c.credentials(ctx, "env", flags)
+	if err != nil {
+		return c.report(err)
+	}
+	out, err := creds.Export(*format)
+	if err != nil {
+		return c.report(err)
+	}
+	fmt.Fprint(c.stdout, out)
+	return process.ExitOK
+}
