@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/vault/api"
+
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 )
@@ -170,10 +172,7 @@ func (d *Doctor) token(ctx context.Context, v *Vault) Check {
 	}
 	secret, err := v.client.Auth().Token().LookupSelfWithContext(ctx)
 	if err != nil {
-		ve := vaultError(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.addr, ctx.Err() != nil)
-		c.Detail = ve.Msg
-		c.Hint = "the token is invalid or expired: run `vault login`, or set VAULT_TOKEN"
-		return c
+		return tokenLookupFailed(ctx, v, err)
 	}
 	ttl, _ := secret.TokenTTL()
 	policies, _ := secret.TokenPolicies()
@@ -186,6 +185,41 @@ func (d *Doctor) token(ctx context.Context, v *Vault) Check {
 	if ttl > 0 && ttl < 10*time.Minute {
 		c.OK = false
 		c.Hint = "the token expires soon: run `vault login` (or renew it with `vault token renew`)"
+	}
+	return c
+}
+
+// tokenLookupFailed says why lookup-self failed. Only a 4xx answer from
+// Vault says something about the token: when Vault was not reached (refused,
+// timed out, TLS, DNS) or could not answer (5xx, 429), the token is reported
+// as not checked, with a hint about the address and the network, not as
+// invalid, which would send the user to `vault login` for nothing.
+func tokenLookupFailed(ctx context.Context, v *Vault, err error) Check {
+	c := Check{Name: "vault token"}
+	timeout := ctx.Err() != nil
+	var re *api.ResponseError
+	answered := errors.As(err, &re) && !timeout
+	what := "from " + v.TokenSource + ", not checked"
+	switch {
+	case answered && !Unavailable(err):
+		ve := vaultError(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.addr, false)
+		c.Detail = ve.Msg
+		c.Hint = "the token is invalid or expired: run `vault login`, or set VAULT_TOKEN"
+	case answered:
+		ve := vaultError(err, what, "auth/token/lookup-self", v.addr, false)
+		c.Detail = ve.Msg
+		c.Hint = "Vault could not answer, so the token was not checked: " + ve.Hint
+	case timeout || Unavailable(err):
+		ve := vaultError(err, what+", Vault was not reached", "auth/token/lookup-self", v.addr, timeout)
+		c.Detail = ve.Msg
+		c.Hint = ve.Hint
+		if c.Hint == "" {
+			c.Hint = "check VAULT_ADDR and the network"
+		}
+		c.Hint = "the token could not be checked because Vault was not reached: " + c.Hint
+	default: // reached, but the answer was not usable
+		ve := vaultError(err, what, "auth/token/lookup-self", v.addr, false)
+		c.Detail, c.Hint = ve.Msg, ve.Hint
 	}
 	return c
 }

@@ -1,0 +1,123 @@
+package process
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+)
+
+// closedAddr is a loopback address nothing listens on: connecting to it is
+// refused at once.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+// doctorChecks runs doctor against the Vault at addr with VAULT_TOKEN set and
+// returns its checks by name.
+func doctorChecks(t *testing.T, addr string) map[string]Check {
+	t.Helper()
+	clearEnv(t)
+	fastRetries(t)
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("VAULT_ADDR", addr)
+	t.Setenv("VAULT_TOKEN", testToken)
+	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
+	s, err := config.Resolve(config.Inputs{Flags: map[string]string{"cache-dir": t.TempDir()}, Getenv: os.Getenv, RequestOptional: true})
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	d := &Doctor{Settings: s, Getenv: os.Getenv, Now: time.Now, Program: "vault-credential-process"}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	checks := map[string]Check{}
+	for _, c := range d.Run(ctx) {
+		checks[c.Name] = c
+	}
+	return checks
+}
+
+// TestDoctorToken: the token check blames the token only when Vault said
+// so; when Vault was not reached or could not answer it says the token was
+// not checked and points at the address and the network, not `vault login`.
+func TestDoctorToken(t *testing.T) {
+	vault := func(status int, body string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v1/sys/health" {
+				w.Write([]byte(`{"initialized":true,"sealed":false,"version":"1.21.0"}`))
+				return
+			}
+			w.WriteHeader(status)
+			w.Write([]byte(body))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	for _, tt := range []struct {
+		name       string
+		addr       func() string
+		detail     []string
+		hint       []string
+		notInHints []string
+	}{
+		{
+			name:       "vault unreachable",
+			addr:       func() string { return closedAddr(t) },
+			detail:     []string{"from VAULT_TOKEN, not checked, Vault was not reached: connection to Vault at http://127.0.0.1:", "refused"},
+			hint:       []string{"could not be checked because Vault was not reached", "VAULT_ADDR"},
+			notInHints: []string{"invalid or expired", "vault login"},
+		},
+		{
+			name:       "vault failing",
+			addr:       func() string { return vault(http.StatusInternalServerError, `{"errors":["internal error"]}`) },
+			detail:     []string{"from VAULT_TOKEN, not checked: Vault answered 500: internal error"},
+			hint:       []string{"Vault could not answer, so the token was not checked"},
+			notInHints: []string{"invalid or expired", "vault login"},
+		},
+		{
+			name:   "token refused",
+			addr:   func() string { return vault(http.StatusForbidden, `{"errors":["permission denied"]}`) },
+			detail: []string{"look up the token from VAULT_TOKEN: Vault answered 403: permission denied"},
+			hint:   []string{"the token is invalid or expired: run `vault login`"},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ok := doctorChecks(t, tt.addr())["vault token"]
+			if !ok {
+				t.Fatal("no vault token check")
+			}
+			if c.OK {
+				t.Fatalf("token check passed: %+v", c)
+			}
+			for _, want := range tt.detail {
+				if !strings.Contains(c.Detail, want) {
+					t.Errorf("detail %q lacks %q", c.Detail, want)
+				}
+			}
+			for _, want := range tt.hint {
+				if !strings.Contains(c.Hint, want) {
+					t.Errorf("hint %q lacks %q", c.Hint, want)
+				}
+			}
+			for _, bad := range tt.notInHints {
+				if strings.Contains(c.Detail+c.Hint, bad) {
+					t.Errorf("check says %q: %+v", bad, c)
+				}
+			}
+			noSecrets(t, c.Detail, c.Hint)
+		})
+	}
+}
