@@ -393,7 +393,12 @@ func checkAddress(v value) error {
 	u, err := url.Parse(v.v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "unix") ||
 		(u.Scheme != "unix" && u.Host == "") {
-		return v.errorf("invalid Vault address %q", v.v).
+		shown := strconv.Quote(v.v)
+		if strings.Contains(v.v, "@") {
+			// User information may hold a password: never echo it.
+			shown = "(with user information, not shown)"
+		}
+		return v.errorf("invalid Vault address %s", shown).
 			withHint("use a URL such as https://vault.example.com:8200")
 	}
 	return nil

@@ -96,8 +96,8 @@ func (v *Vault) setupAuth(s *config.Settings) error {
 	if s.Auth.IsToken() {
 		err := v.findToken()
 		if err != nil && s.ViaAgent && errors.Is(err, errNoToken) {
-			v.TokenSource = "Vault Agent or Proxy at " + s.Address
-			v.debugf("no Vault token: requests go through the Vault Agent or Proxy at %s (VAULT_AGENT_ADDR), which adds its auto-auth token", s.Address)
+			v.TokenSource = "Vault Agent or Proxy at " + s.DisplayAddress()
+			v.debugf("no Vault token: requests go through the Vault Agent or Proxy at %s (VAULT_AGENT_ADDR), which adds its auto-auth token", s.DisplayAddress())
 			return nil
 		}
 		return err
@@ -312,7 +312,7 @@ func (l *login) obtain(ctx context.Context, bad string) error {
 		renewed, err := l.renew(ctx, e)
 		switch {
 		case err != nil && Unavailable(err):
-			return vaultError(err, "renew the login token ("+desc+")", "auth/token/renew-self", l.s.Address, ctx.Err() != nil)
+			return vaultError(err, "renew the login token ("+desc+")", "auth/token/renew-self", l.s.DisplayAddress(), ctx.Err() != nil)
 		case err != nil:
 			l.debugf("auth %s: login token renewal refused (%s); logging in again", desc, outcome(err))
 		case l.comfortable(renewed, l.now()):
@@ -438,7 +438,7 @@ func (l *login) login(ctx context.Context) (*loginEntry, error) {
 	}
 	e := &loginEntry{Token: secret.Auth.ClientToken, LoginAt: sent.UTC(), TTL: int64(secret.Auth.LeaseDuration),
 		Renewable: secret.Auth.Renewable, Method: l.auth.Method, Mount: l.auth.Mount, Identity: l.auth.Identity(),
-		Address: l.s.Address, Namespace: l.s.Namespace}
+		Address: l.s.DisplayAddress(), Namespace: l.s.Namespace}
 	if e.TTL > 0 {
 		e.Expiration = sent.Add(e.ttl()).UTC()
 	}
@@ -587,14 +587,14 @@ func (l *login) loginError(ctx context.Context, err error, path string) error {
 	var re *api.ResponseError
 	isRE := errors.As(err, &re)
 	if a.SecretIDWrapped && strings.Contains(err.Error(), "unable to unwrap") {
-		e := vaultError(err, "unwrap the response-wrapped secret id from "+secretSource(a), "sys/wrapping/unwrap", l.s.Address, ctx.Err() != nil)
+		e := vaultError(err, "unwrap the response-wrapped secret id from "+secretSource(a), "sys/wrapping/unwrap", l.s.DisplayAddress(), ctx.Err() != nil)
 		if isRE && re.StatusCode < 500 {
 			e.Hint = "a wrapped secret id can be unwrapped only once, before its wrap TTL ends: put a new one in " + secretSource(a) +
 				" (vault write -wrap-ttl=5m -f auth/" + a.Mount + "/role/ROLE/secret-id)"
 		}
 		return e
 	}
-	e := vaultError(err, what, path, l.s.Address, ctx.Err() != nil)
+	e := vaultError(err, what, path, l.s.DisplayAddress(), ctx.Err() != nil)
 	if !isRE || re.StatusCode >= 500 || re.StatusCode == 429 {
 		return e
 	}

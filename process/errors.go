@@ -37,7 +37,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // failure, timeout, 5xx, 429), as opposed to answering "no": only then may a
 // still-valid cached entry stand in for fresh credentials.
 func Unavailable(err error) bool {
-	if err == nil {
+	if err == nil || errors.Is(err, errOtherHost) || errors.Is(err, errResponseTooLarge) {
+		// The server answered, with something the helper refuses.
 		return false
 	}
 	var re *api.ResponseError
@@ -62,6 +63,12 @@ func vaultError(err error, what, path, addr string, timeout bool) *Error {
 	var re *api.ResponseError
 	var ne net.Error
 	switch {
+	case errors.Is(err, errOtherHost):
+		e.Msg = fmt.Sprintf("%s: %s", what, rootCause(err))
+		e.Hint = "the helper sends its token only to the Vault address it was given: if Vault redirects to its active node, set VAULT_ADDR to that node or to the cluster's load balancer"
+	case errors.Is(err, errResponseTooLarge):
+		e.Msg = fmt.Sprintf("%s: Vault at %s: %s", what, addr, rootCause(err))
+		e.Hint = "Vault's answers are a few KiB: check that VAULT_ADDR is your Vault and nothing between rewrites its answers"
 	case timeout || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		e.Msg = fmt.Sprintf("%s: Vault at %s did not answer in time", what, addr)
 		e.Hint = "check that VAULT_ADDR is right and Vault is reachable, or raise --timeout"

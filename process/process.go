@@ -220,7 +220,7 @@ func NormalizeAddress(addr string) string {
 
 func (r *Runner) toEntry(c *Credentials, src string) *cache.Entry {
 	s := r.Settings
-	req := map[string]string{"vault_address": s.Address, "mount": s.Mount, "role": s.Role}
+	req := map[string]string{"vault_address": s.DisplayAddress(), "mount": s.Mount, "role": s.Role}
 	for k, v := range map[string]string{"profile": s.Profile, "vault_namespace": s.Namespace,
 		"type": s.Type, "role_arn": s.RoleARN, "role_session_name": s.RoleSessionName} {
 		if v != "" {

@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 // timeout blamed on the network, after sitting out the rest of --timeout;
 // giving up reports what Vault answered.
 func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if errors.Is(err, errOtherHost) || errors.Is(err, errResponseTooLarge) {
+		return false, err // refused here: asking again gets the same answer
+	}
 	retry, rerr := api.DefaultRetryPolicy(ctx, resp, err)
 	if !retry || resp == nil {
 		return retry, rerr

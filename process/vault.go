@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -111,13 +112,21 @@ func newVaultNoToken(s *config.Settings, now func() time.Time, debugf func(strin
 	}
 	client, err := api.NewClient(cfg)
 	if err != nil {
-		return nil, &Error{Code: ExitUsage, Msg: fmt.Sprintf("set up the Vault client for %s: %s", s.Address, oneLine(err.Error())),
+		return nil, &Error{Code: ExitUsage, Msg: fmt.Sprintf("set up the Vault client for %s: %s", s.DisplayAddress(), oneLine(err.Error())),
 			Hint: "check VAULT_ADDR and the TLS variables", Err: err}
 	}
+	// The client resolved the address (a unix socket becomes http://localhost);
+	// pin every request to it.
+	u, err := url.Parse(client.Address())
+	if err != nil {
+		return nil, &Error{Code: ExitUsage, Msg: fmt.Sprintf("set up the Vault client for %s: %s", s.DisplayAddress(), oneLine(err.Error())),
+			Hint: "check VAULT_ADDR", Err: err}
+	}
+	cfg.HttpClient.Transport = &pinnedTransport{next: cfg.HttpClient.Transport, scheme: u.Scheme, host: u.Host}
 	if s.Namespace != "" {
 		client.SetNamespace(s.Namespace)
 	}
-	return &Vault{client: client, addr: s.Address, now: now, debugf: debugf}, nil
+	return &Vault{client: client, addr: s.DisplayAddress(), now: now, debugf: debugf}, nil
 }
 
 // fetch asks Vault for new credentials. The expiration of dynamic
@@ -167,6 +176,9 @@ func (v *Vault) renew(ctx context.Context, leaseID string, increment time.Durati
 	}
 	if secret == nil || secret.LeaseDuration <= 0 {
 		return time.Time{}, &Error{Code: ExitFailure, Msg: "renew the lease: Vault returned no lease duration"}
+	}
+	if err := checkLeaseDuration(secret.LeaseDuration); err != nil {
+		return time.Time{}, &Error{Code: ExitFailure, Msg: "renew the lease: " + err.Error(), Err: err}
 	}
 	return sent.Add(time.Duration(secret.LeaseDuration) * time.Second), nil
 }
@@ -241,6 +253,9 @@ func parseSecret(s *api.Secret, r Request, sent time.Time) (*Credentials, error)
 		}
 		return str, nil
 	}
+	if err := checkLeaseDuration(s.LeaseDuration); err != nil {
+		return nil, err
+	}
 	c := &Credentials{IssuedAt: sent, LeaseID: s.LeaseID, Renewable: s.Renewable,
 		LeaseDuration: time.Duration(s.LeaseDuration) * time.Second}
 	var err error
@@ -253,6 +268,12 @@ func parseSecret(s *api.Secret, r Request, sent time.Time) (*Credentials, error)
 	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
 		return nil, errors.New("the response has no access_key or secret_key")
 	}
+	if err := checkField("access_key", c.AccessKeyID, 1, maxAccessKeyID, isKeyIDChar); err != nil {
+		return nil, err
+	}
+	if err := checkField("secret_key", c.SecretAccessKey, 1, maxSecretKey, isTokenChar); err != nil {
+		return nil, err
+	}
 	if c.SessionToken, err = str("session_token"); err != nil {
 		return nil, err
 	}
@@ -260,6 +281,14 @@ func parseSecret(s *api.Secret, r Request, sent time.Time) (*Credentials, error)
 		if c.SessionToken, err = str("security_token"); err != nil {
 			return nil, err
 		}
+	}
+	if c.SessionToken != "" {
+		if err := checkField("session_token", c.SessionToken, 1, maxSessionToken, isTokenChar); err != nil {
+			return nil, err
+		}
+	}
+	if len(c.LeaseID) > maxLeaseID {
+		return nil, fmt.Errorf("the lease id is longer than %d bytes", maxLeaseID)
 	}
 	arn, err := str("arn")
 	if err != nil {
@@ -288,6 +317,9 @@ func parseSecret(s *api.Secret, r Request, sent time.Time) (*Credentials, error)
 	}
 	if !c.Expiration.After(sent) {
 		return nil, fmt.Errorf("the credentials expired at %s, before they were issued", c.Expiration.Format(time.RFC3339))
+	}
+	if c.Expiration.Sub(sent) > maxLifetime {
+		return nil, fmt.Errorf("the credentials would expire at %s, more than %d years from now", c.Expiration.Format(time.RFC3339), maxLifetime/(365*24*time.Hour))
 	}
 
 	// The role decides the type; when the user named one, hold Vault to it.
@@ -353,3 +385,48 @@ func kvs(kv []any) string {
 	}
 	return oneLine(b.String())
 }
+
+// Bounds on what Vault may hand out. AWS documents access key ids of at most
+// 128 word characters; secret keys are 40 characters today; STS does not
+// fix the size of session tokens (a few KiB in practice), so they get room
+// to grow. Anything past these is a broken or hostile server, refused before
+// it reaches stdout, the environment or the cache.
+const (
+	maxAccessKeyID  = 128
+	maxSecretKey    = 256
+	maxSessionToken = 64 << 10
+	maxLeaseID      = 1024
+	// maxLifetime is the longest validity the helper believes: longer
+	// means a clock, unit or overflow error, not a real lease.
+	maxLifetime = 10 * 365 * 24 * time.Hour
+)
+
+// checkLeaseDuration refuses a lease duration (seconds) that is negative or
+// so long that it overflows, or lies decades away.
+func checkLeaseDuration(seconds int) error {
+	if seconds < 0 || int64(seconds) > int64(maxLifetime/time.Second) {
+		return fmt.Errorf("the lease duration %d s is outside 0 to %d years", seconds, maxLifetime/(365*24*time.Hour))
+	}
+	return nil
+}
+
+// checkField checks one credential field's length and characters. The
+// value is never part of the error.
+func checkField(name, v string, minLen, maxLen int, ok func(byte) bool) error {
+	if len(v) < minLen || len(v) > maxLen {
+		return fmt.Errorf("field %s has %d bytes, want %d to %d", name, len(v), minLen, maxLen)
+	}
+	for i := 0; i < len(v); i++ {
+		if !ok(v[i]) {
+			return fmt.Errorf("field %s holds a character not allowed there (at byte %d)", name, i)
+		}
+	}
+	return nil
+}
+
+func isKeyIDChar(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// isTokenChar allows printable ASCII without space: base64 and the like.
+func isTokenChar(c byte) bool { return c > ' ' && c < 0x7f }

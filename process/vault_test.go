@@ -615,6 +615,56 @@ func TestFetchBadResponses(t *testing.T) {
 			name: "federation_token type without session token", flags: map[string]string{"type": "federation_token"},
 			body: iamUserBody, wantMsg: "--type says federation_token",
 		},
+		// Issue 10, bug 6: what a hostile server sends is bounded.
+		{
+			name:    "secret key too long",
+			body:    `{"lease_duration":3600,"data":{"access_key":"AKIA","secret_key":"` + strings.Repeat("s", 257) + `"}}`,
+			wantMsg: "field secret_key has 257 bytes",
+		},
+		{
+			name:    "access key too long",
+			body:    `{"lease_duration":3600,"data":{"access_key":"` + strings.Repeat("A", 129) + `","secret_key":"` + testSecretKey + `"}}`,
+			wantMsg: "field access_key has 129 bytes",
+		},
+		{
+			name:    "access key with a control character",
+			body:    `{"lease_duration":3600,"data":{"access_key":"AKIA\u001b[31m","secret_key":"` + testSecretKey + `"}}`,
+			wantMsg: "field access_key holds a character not allowed",
+		},
+		{
+			name:    "session token too long",
+			body:    `{"lease_duration":900,"data":{"access_key":"ASIA","secret_key":"` + testSecretKey + `","session_token":"` + strings.Repeat("t", 64<<10+1) + `"}}`,
+			wantMsg: "field session_token has 65537 bytes",
+		},
+		{
+			name:    "session token with a newline",
+			body:    `{"lease_duration":900,"data":{"access_key":"ASIA","secret_key":"` + testSecretKey + `","session_token":"abc\ndef"}}`,
+			wantMsg: "field session_token holds a character not allowed",
+		},
+		{
+			name:    "lease duration that overflows a time.Duration",
+			body:    `{"lease_duration":9223372036854775807,"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `"}}`,
+			wantMsg: "lease duration",
+		},
+		{
+			name:    "lease duration decades away",
+			body:    `{"lease_duration":946080000,"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `"}}`,
+			wantMsg: "outside 0 to 10 years",
+		},
+		{
+			name:    "negative lease duration",
+			body:    `{"lease_duration":-5,"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `"}}`,
+			wantMsg: "outside 0 to 10 years",
+		},
+		{
+			name: "static expiration decades away", flags: map[string]string{"type": "static"},
+			body: `{"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `","expiration":"2090-01-01T00:00:00Z"}}`, wantMsg: "more than 10 years from now",
+		},
+		{
+			name:    "answer larger than the limit",
+			body:    `{"lease_duration":3600,"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `","pad":"` + strings.Repeat("x", 5<<20) + `"}}`,
+			wantMsg: "larger than 4 MiB",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -650,6 +700,30 @@ func TestFetchBadResponses(t *testing.T) {
 			noSecrets(t, append(errorTexts(err), log.String())...)
 		})
 	}
+}
+
+// TestFetchPinnedToAddress: a Vault that redirects elsewhere (a standby, or
+// a hostile server) never gets the token sent to the other host.
+func TestFetchPinnedToAddress(t *testing.T) {
+	other := newFakeVault(t, always(200, iamUserBody))
+	fv := newFakeVault(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	})
+	v, s, log := setup(t, fv.URL, nil)
+	c, err := v.Fetch(context.Background(), requestOf(s))
+	if err == nil {
+		t.Fatalf("Fetch = %+v after a redirect to another host, want an error", c)
+	}
+	if !errors.Is(err, errOtherHost) {
+		t.Errorf("error %v, want one wrapping errOtherHost", err)
+	}
+	if n := len(other.requests()); n != 0 {
+		t.Errorf("the other host got %d requests, want 0", n)
+	}
+	if n := len(fv.requests()); n != 1 {
+		t.Errorf("Vault got %d requests, want 1 (no retry of a refused redirect)", n)
+	}
+	noSecrets(t, append(errorTexts(err), log.String())...)
 }
 
 func TestRenew(t *testing.T) {
