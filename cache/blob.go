@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -34,18 +35,34 @@ func (s *Store) Blobs(prefix string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read cache folder: %w", err)
 	}
-	var names []string
+	seen := map[string]bool{}
 	for _, de := range des {
-		if n := de.Name(); strings.HasPrefix(n, prefix) && checkBlobName(n) == nil {
-			names = append(names, n)
+		n := de.Name()
+		// An unfinished write of a blob (.tmp-<name>-<random>) names it too.
+		if rest, ok := strings.CutPrefix(n, tempPrefix); ok {
+			if i := strings.LastIndexByte(rest, '-'); i > 0 {
+				n = rest[:i]
+			}
+		}
+		if strings.HasPrefix(n, prefix) && checkBlobName(n) == nil {
+			seen[n] = true
 		}
 	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
 	return names, nil
 }
 
-// RemoveBlob deletes the blob name, if it exists.
+// RemoveBlob deletes the blob name, if it exists, and any unfinished write
+// of it.
 func (s *Store) RemoveBlob(name string) error {
 	if err := checkBlobName(name); err != nil {
+		return err
+	}
+	if _, err := s.removeTemps(name); err != nil {
 		return err
 	}
 	if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -65,6 +82,7 @@ func (s *Store) SaveBlob(name string, data []byte) error {
 	if err := writeAtomic(filepath.Join(s.dir, name), data); err != nil {
 		return err
 	}
+	s.removeTemps(name)
 	s.removeStaleTemps()
 	return nil
 }

@@ -27,8 +27,9 @@ const Version = 1
 const (
 	entrySuffix = ".json"
 	lockSuffix  = ".lock"
-	// maxEntrySize bounds what Load reads: a real entry is about 1 KB.
-	maxEntrySize = 64 << 10
+	// maxEntrySize bounds what Load reads: a real entry is about 1 KB, 3 KB
+	// with a session token, which the process package lets grow to 64 KiB.
+	maxEntrySize = 256 << 10
 )
 
 // Entry is one cached set of credentials.
@@ -43,6 +44,10 @@ type Entry struct {
 	LeaseID         string    `json:"lease_id,omitempty"`
 	LeaseDuration   int64     `json:"lease_duration_seconds,omitempty"`
 	Renewable       bool      `json:"renewable,omitempty"`
+	// TokenAccessor is the accessor (never the token) of the Vault token
+	// that minted credentials with a lease: the lease may be renewed only
+	// under that token, since Vault revokes it when that token goes.
+	TokenAccessor string `json:"token_accessor,omitempty"`
 	// Source says how the credentials were obtained ("vault", "renewal").
 	Source string `json:"source"`
 	// Request holds the non-secret fields of the request, for listing.
@@ -200,7 +205,9 @@ func decode(data []byte) *Entry {
 
 // Save writes e under key atomically: a temporary file in the same folder is
 // written, synced and renamed over the entry, then the folder is synced. A
-// reader sees the old entry or the new one, never a part of either.
+// reader sees the old entry or the new one, never a part of either. The
+// caller holds the entry's lock, so any other temporary file of the entry
+// is a dead writer's and is removed.
 func (s *Store) Save(key string, e *Entry) error {
 	e.Version = Version
 	data, err := json.Marshal(e)
@@ -210,13 +217,13 @@ func (s *Store) Save(key string, e *Entry) error {
 	if err := writeAtomic(s.path(key), data); err != nil {
 		return err
 	}
+	s.removeTemps(key + entrySuffix)
 	s.removeStaleTemps()
 	return nil
 }
 
-// staleTemp is how old a temporary file must be before Save removes it: a
-// process killed in the middle of a write leaves one behind, and it may
-// hold half an entry's secrets.
+// staleTemp is how old a temporary file that no entry or blob name claims
+// (one of an older version's) must be before Save removes it.
 const staleTemp = 10 * time.Minute
 
 func (s *Store) removeStaleTemps() {
@@ -228,9 +235,35 @@ func (s *Store) removeStaleTemps() {
 	}
 }
 
+// removeTemps removes the temporary files of the file named target and
+// says how many there were. Only the holder of target's lock may call it:
+// a temporary file of a live writer would be removed under its feet.
+func (s *Store) removeTemps(target string) (int, error) {
+	names, _ := filepath.Glob(tempGlob(s.dir, target))
+	n := 0
+	for _, name := range names {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove unfinished write %s: %w", filepath.Base(name), err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// RemoveTemps removes what killed writers of key's entry left behind (they
+// may hold half an entry's secrets) and says how many files that was. The
+// caller holds the entry's lock.
+func (s *Store) RemoveTemps(key string) (int, error) {
+	return s.removeTemps(key + entrySuffix)
+}
+
 // Remove deletes the file stored under key, whatever it holds (a corrupt or
-// refused entry too), and reports whether there was one.
+// refused entry too), and any unfinished write of it, and reports whether
+// there was an entry. The caller holds the entry's lock.
 func (s *Store) Remove(key string) (removed bool, err error) {
+	if _, err := s.RemoveTemps(key); err != nil {
+		return false, err
+	}
 	err = os.Remove(s.path(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -239,6 +272,56 @@ func (s *Store) Remove(key string) (removed bool, err error) {
 		return false, fmt.Errorf("remove cache entry: %w", err)
 	}
 	return true, nil
+}
+
+// Keys returns the keys that have an entry or an unfinished write in the
+// folder, sorted: what `cache clear --all` must visit.
+func (s *Store) Keys() ([]string, error) {
+	des, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("read cache folder: %w", err)
+	}
+	seen := map[string]bool{}
+	for _, de := range des {
+		name := strings.TrimPrefix(de.Name(), tempPrefix)
+		if name != de.Name() {
+			// .tmp-<key>.json-<random>
+			if i := strings.LastIndexByte(name, '-'); i > 0 {
+				name = name[:i]
+			}
+		}
+		if key, ok := strings.CutSuffix(name, entrySuffix); ok && isKey(key) {
+			seen[key] = true
+		}
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+// RemoveStrayTemps removes temporary files that belong to no entry or blob
+// name of this version (an older version's, named .tmp-<random>) and says
+// how many there were.
+func (s *Store) RemoveStrayTemps() (int, error) {
+	names, _ := filepath.Glob(filepath.Join(s.dir, tempPattern))
+	n := 0
+	for _, name := range names {
+		rest := strings.TrimPrefix(filepath.Base(name), tempPrefix)
+		if i := strings.LastIndexByte(rest, '-'); i > 0 && checkBlobName(rest[:i]) == nil {
+			continue // a blob's
+		}
+		if i := strings.LastIndexByte(rest, '-'); i > 0 && strings.HasSuffix(rest[:i], entrySuffix) {
+			continue // an entry's
+		}
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("remove unfinished write %s: %w", filepath.Base(name), err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Listed is an entry as List finds it.

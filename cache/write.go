@@ -10,15 +10,26 @@ import (
 // of the temporary file is written.
 var testHookMidWrite func(tmp string)
 
-// tempPattern names temporary files; List and Load never match it.
-const tempPattern = ".tmp-*"
+// Temporary files are named tempPrefix + the name of the file they will
+// replace + "-" + a random suffix, so that whoever holds an entry's lock
+// can find and remove what a killed writer of that entry left behind. List
+// and Load never match them.
+const (
+	tempPrefix  = ".tmp-"
+	tempPattern = tempPrefix + "*"
+)
+
+// tempGlob matches the temporary files of the file named target.
+func tempGlob(dir, target string) string {
+	return filepath.Join(dir, tempPrefix+target+"-*")
+}
 
 // writeAtomic replaces path with data: temporary file in the same folder,
 // write, fsync, close, rename, fsync the folder. The temporary file is
 // removed on every error path.
 func writeAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, tempPattern)
+	f, err := os.CreateTemp(dir, tempPrefix+filepath.Base(path)+"-*")
 	if err != nil {
 		return fmt.Errorf("write cache entry: %w", err)
 	}
