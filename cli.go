@@ -115,14 +115,16 @@ type cli struct {
 	debug          bool
 }
 
+// debugf and warnf print one line each: what they format may hold text
+// from Vault or the configuration, so it goes through process.Printable.
 func (c *cli) debugf(format string, args ...any) {
 	if c.debug {
-		fmt.Fprintf(c.stderr, name+": debug: "+format+"\n", args...)
+		fmt.Fprintf(c.stderr, "%s: debug: %s\n", name, process.Printable(fmt.Sprintf(format, args...)))
 	}
 }
 
 func (c *cli) warnf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, name+": warning: "+format+"\n", args...)
+	fmt.Fprintf(c.stderr, "%s: warning: %s\n", name, process.Printable(fmt.Sprintf(format, args...)))
 }
 
 // flagSet makes a flag set for a command with the request flags when
@@ -266,7 +268,9 @@ func loadConfig(flags map[string]string, getenv func(string) string) (*config.Fi
 }
 
 // report prints err as one error line and an optional hint line, and
-// returns the exit status it calls for.
+// returns the exit status it calls for. Both may quote Vault's answer or a
+// value the user gave, so control characters are shown escaped, not sent
+// to the terminal.
 func (c *cli) report(err error) int {
 	code, hint := process.ExitFailure, ""
 	var ce *config.Error
@@ -277,8 +281,8 @@ func (c *cli) report(err error) int {
 	case errors.As(err, &pe):
 		code, hint = pe.Code, pe.Hint
 	}
-	fmt.Fprintf(c.stderr, "%s: error: %s\n", name, oneLine(err.Error()))
-	if hint != "" {
+	fmt.Fprintf(c.stderr, "%s: error: %s\n", name, process.Printable(err.Error()))
+	if hint = process.Printable(hint); hint != "" {
 		fmt.Fprintf(c.stderr, "hint: %s\n", hint)
 	}
 	return code

@@ -54,14 +54,16 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	failed := false
+	// A check's text quotes Vault, the configuration and the environment:
+	// printed through process.Printable, one line each, never raw.
 	for _, ch := range d.Run(ctx) {
 		mark := "✓"
 		if !ch.OK {
 			mark, failed = "✗", true
 		}
-		fmt.Fprintf(c.stdout, "%s %s: %s\n", mark, ch.Name, ch.Detail)
-		if !ch.OK && ch.Hint != "" {
-			fmt.Fprintf(c.stdout, "  hint: %s\n", ch.Hint)
+		fmt.Fprintf(c.stdout, "%s %s: %s\n", mark, process.Printable(ch.Name), process.Printable(ch.Detail))
+		if hint := process.Printable(ch.Hint); !ch.OK && hint != "" {
+			fmt.Fprintf(c.stdout, "  hint: %s\n", hint)
 		}
 	}
 	if failed {
