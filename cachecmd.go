@@ -184,7 +184,11 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 			keys = append(keys, e.Key)
 		}
 	case s.Role != "":
-		keys = []string{c.runner(s).Key()}
+		key, err := c.runner(s).Key()
+		if err != nil {
+			return c.report(err)
+		}
+		keys = []string{key}
 	default:
 		return c.report(&config.Error{Msg: "cache clear: say which entries",
 			Hint: "pass --profile NAME (or --role and the other request flags) for one entry, or --all"})

@@ -51,6 +51,8 @@ const loginVersion = 1
 type loginEntry struct {
 	Version int    `json:"version"`
 	Token   string `json:"token"`
+	// Accessor names the token in the credentials entries it mints.
+	Accessor string `json:"accessor,omitempty"`
 	// LoginAt is when the login that created the token was sent: leases
 	// issued before it belong to an earlier token.
 	LoginAt    time.Time `json:"login_at"`
@@ -79,10 +81,11 @@ type login struct {
 	err  error
 	// reused: the token in use came from the store, so a 403 may mean it
 	// was revoked since.
-	reused  bool
-	token   string
-	loginAt time.Time
-	expires time.Time // zero: the token never expires
+	reused   bool
+	token    string
+	accessor string // "" for a token stored by an older version
+	loginAt  time.Time
+	expires  time.Time // zero: the token never expires
 }
 
 // errNoToken marks "no Vault token found" of token auth.
@@ -142,91 +145,8 @@ func (v *Vault) Fetch(ctx context.Context, r Request) (*Credentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.capToLogin(ctx, c)
+	v.capToToken(ctx, c)
 	return c, nil
-}
-
-// Renew extends a lease, logging in first if needed; the new expiration
-// is capped at the login token's (see capToLogin).
-func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Duration) (time.Time, error) {
-	if err := v.Login(ctx); err != nil {
-		return time.Time{}, err
-	}
-	exp, err := v.renew(ctx, leaseID, increment)
-	if err != nil {
-		return exp, err
-	}
-	if end := v.tokenExpiry(ctx); !end.IsZero() && exp.After(end) {
-		v.debugf("the renewed lease ends with the Vault token, at %s", end.UTC().Format(time.RFC3339))
-		exp = end
-	}
-	return exp, nil
-}
-
-// capToLogin shortens revocable credentials (iam_user: a lease and no
-// session token) to the login token's expiry: Vault revokes them when the
-// token that created them expires. STS credentials cannot be revoked and
-// keep their expiry. The lease duration is capped too, so the lease looks
-// whole when it is renewed with the token it belongs to.
-func (v *Vault) capToLogin(ctx context.Context, c *Credentials) {
-	if c.LeaseID == "" || c.SessionToken != "" {
-		return
-	}
-	end := v.tokenExpiry(ctx)
-	if end.IsZero() || !c.Expiration.After(end) {
-		return
-	}
-	v.debugf("the credentials' lease ends with the Vault token, at %s", end.UTC().Format(time.RFC3339))
-	c.Expiration = end.UTC()
-	if d := c.Expiration.Sub(c.IssuedAt); d > 0 && d < c.LeaseDuration {
-		c.LeaseDuration = d.Truncate(time.Second)
-	}
-}
-
-// tokenExpiry is when the token this run uses expires, zero for a token
-// that does not (root, periodic without a TTL) or that cannot be looked up.
-// A login token's expiry is known from the login; any other token (VAULT_TOKEN,
-// ~/.vault-token, a token helper) is looked up once (auth/token/lookup-self,
-// which the default policy allows), only when revocable credentials are minted
-// or renewed. Through Vault Proxy the proxy's token is not ours to know.
-func (v *Vault) tokenExpiry(ctx context.Context) time.Time {
-	if v.login != nil {
-		return v.login.expires
-	}
-	if v.tokenLooked || v.client.Token() == "" {
-		return v.tokenExp
-	}
-	v.tokenLooked = true
-	sent := v.now()
-	secret, err := v.client.Auth().Token().LookupSelfWithContext(ctx)
-	v.debugf("GET auth/token/lookup-self: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))
-	if err != nil || secret == nil {
-		return time.Time{}
-	}
-	if ttl, err := secret.TokenTTL(); err == nil && ttl > 0 {
-		v.tokenExp = sent.Add(ttl)
-	}
-	return v.tokenExp
-}
-
-// leaseOfThisLogin reports whether the lease of e may be renewed with the
-// token this run uses. A lease issued under an earlier login token dies
-// with that token whatever its own TTL, so renewing it would cache
-// credentials that vanish early; they are minted anew instead.
-func (r *Runner) leaseOfThisLogin(ctx context.Context, e *cache.Entry) bool {
-	src, err := r.vault()
-	if err != nil {
-		return true // the renewal reports the error
-	}
-	v, ok := src.(*Vault)
-	if !ok || v.login == nil || v.Login(ctx) != nil {
-		return true
-	}
-	if e.IssuedAt.Before(v.login.loginAt) {
-		r.Debugf("the cached lease was issued under an earlier login token, which takes it along when it expires; minting new credentials")
-		return false
-	}
-	return true
 }
 
 // retryLogin decides, after err from a request with a stored login token,
@@ -274,10 +194,25 @@ func (l *login) obtain(ctx context.Context, bad string) error {
 		return nil
 	}
 	store, err := cache.Open(l.s.CacheDir)
-	if err != nil {
+	if errors.Is(err, cache.ErrUnsafe) {
 		return cacheError(err)
 	}
-	name := l.fileName()
+	if err != nil {
+		// The folder cannot be created (a read-only root file system in a
+		// pod, say): as with the credentials, log in all the same and keep
+		// nothing. The run warns once that it could not cache.
+		l.debugf("auth %s: logging in without keeping the login token: %v", desc, err)
+		e, err := l.login(ctx)
+		if err != nil {
+			return err
+		}
+		l.use(e, false, "logged in")
+		return nil
+	}
+	name, err := l.fileName()
+	if err != nil {
+		return err
+	}
 	usable := func(e *loginEntry) bool { return e != nil && e.Token != bad && l.comfortable(e, l.now()) }
 
 	e, err := l.load(store, name)
@@ -343,7 +278,7 @@ func (l *login) comfortable(e *loginEntry, now time.Time) bool {
 
 func (l *login) use(e *loginEntry, reused bool, how string) {
 	l.client.SetToken(e.Token)
-	l.token, l.loginAt, l.expires, l.reused = e.Token, e.LoginAt, e.Expiration, reused
+	l.token, l.accessor, l.loginAt, l.expires, l.reused = e.Token, e.Accessor, e.LoginAt, e.Expiration, reused
 	life := "the token does not expire"
 	if !e.Expiration.IsZero() {
 		life = "the token expires " + untilText(e.Expiration, l.now())
@@ -352,11 +287,16 @@ func (l *login) use(e *loginEntry, reused bool, how string) {
 }
 
 // fileName names the token file after everything that makes a different
-// login: Vault address and namespace, method, mount and identity.
-func (l *login) fileName() string {
+// login: Vault address and namespace, method, mount and identity, including
+// who a JWT or certificate proves.
+func (l *login) fileName() (string, error) {
+	proof, err := proofIdentity(&l.auth)
+	if err != nil {
+		return "", err
+	}
 	parts := append([]string{"vault-credential-process/login/1", NormalizeAddress(l.s.Address),
 		l.s.Namespace, l.auth.Method, l.auth.Mount}, l.auth.Identity()...)
-	return LoginTokenPrefix + cache.Key(parts...) + ".token"
+	return LoginTokenPrefix + cache.Key(append(parts, proof...)...) + ".token", nil
 }
 
 // LoginTokenPrefix starts the name of every login token file in the cache
@@ -436,7 +376,7 @@ func (l *login) login(ctx context.Context) (*loginEntry, error) {
 		return nil, &Error{Code: ExitFailure, Msg: "log in to Vault with " + l.auth.Describe() + ": Vault's answer has no token",
 			Hint: "the auth method may need multi-factor authentication, which this helper does not do"}
 	}
-	e := &loginEntry{Token: secret.Auth.ClientToken, LoginAt: sent.UTC(), TTL: int64(secret.Auth.LeaseDuration),
+	e := &loginEntry{Token: secret.Auth.ClientToken, Accessor: secret.Auth.Accessor, LoginAt: sent.UTC(), TTL: int64(secret.Auth.LeaseDuration),
 		Renewable: secret.Auth.Renewable, Method: l.auth.Method, Mount: l.auth.Mount, Identity: l.auth.Identity(),
 		Address: l.s.DisplayAddress(), Namespace: l.s.Namespace}
 	if e.TTL > 0 {
@@ -676,9 +616,14 @@ func configureClientCert(cfg *api.Config, s *config.Settings) error {
 
 // authIdentity is the login identity's part of the credentials cache key:
 // "" for token auth, so that its keys stay what they were.
-func authIdentity(a *config.Auth) string {
+func authIdentity(a *config.Auth) (string, error) {
 	if a.IsToken() {
-		return ""
+		return "", nil
 	}
-	return cache.Key(append([]string{"auth", a.Method, a.Mount}, a.Identity()...)...)
+	proof, err := proofIdentity(a)
+	if err != nil {
+		return "", err
+	}
+	parts := append([]string{"auth", a.Method, a.Mount}, a.Identity()...)
+	return cache.Key(append(parts, proof...)...), nil
 }

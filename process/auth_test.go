@@ -2,7 +2,9 @@ package process
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +74,7 @@ func (lv *loginVault) serve(w http.ResponseWriter, r *http.Request) {
 		tok := fmt.Sprintf("hvs.login-%d-mustNotLeak", len(lv.issued)+1)
 		lv.issued = append(lv.issued, tok)
 		lv.live[tok] = true
-		answer(200, map[string]any{"auth": map[string]any{"client_token": tok, "lease_duration": lv.ttl, "renewable": lv.renewable}})
+		answer(200, map[string]any{"auth": map[string]any{"client_token": tok, "accessor": "accessor-of-" + tok, "lease_duration": lv.ttl, "renewable": lv.renewable}})
 	case "/v1/auth/token/renew-self":
 		if !lv.live[token] {
 			answer(403, denied)
@@ -82,13 +84,13 @@ func (lv *loginVault) serve(w http.ResponseWriter, r *http.Request) {
 		if ttl == 0 {
 			ttl = lv.ttl
 		}
-		answer(200, map[string]any{"auth": map[string]any{"client_token": token, "lease_duration": ttl, "renewable": true}})
+		answer(200, map[string]any{"auth": map[string]any{"client_token": token, "accessor": "accessor-of-" + token, "lease_duration": ttl, "renewable": true}})
 	case "/v1/auth/token/lookup-self":
 		if !lv.live[token] {
 			answer(403, denied)
 			return
 		}
-		answer(200, map[string]any{"data": map[string]any{"id": token}})
+		answer(200, map[string]any{"data": map[string]any{"id": token, "accessor": "accessor-of-" + token}})
 	case "/v1/aws/creds/x":
 		if !lv.live[token] || lv.denyCreds {
 			answer(403, denied)
@@ -337,7 +339,7 @@ func TestLoginPolicy403DoesNotLogInAgain(t *testing.T) {
 		t.Errorf("%d logins, want 1: the token is fine, its policy is not", got)
 	}
 	if got := fx.lv.count("auth/token/lookup-self"); got != 1 {
-		t.Errorf("%d token lookups, want 1", got)
+		t.Errorf("%d token lookups, want 1: the token is known from the login", got)
 	}
 }
 
@@ -380,7 +382,7 @@ func TestLeaseOfAnEarlierLogin(t *testing.T) {
 	if second.LeaseID == first.LeaseID {
 		t.Errorf("the credentials were not minted anew")
 	}
-	if !strings.Contains(fx.log.String(), "issued under an earlier login token") {
+	if !strings.Contains(fx.log.String(), "minted under another Vault token") {
 		t.Errorf("--debug does not say why:\n%s", fx.log.String())
 	}
 
@@ -434,10 +436,19 @@ func TestLoginNoPasswordNoTerminal(t *testing.T) {
 func TestRunnerKeyHasLoginIdentity(t *testing.T) {
 	base := config.Settings{Address: "https://vault:8200", Mount: "aws", Role: "dev"}
 	key := func(a config.Auth) string {
+		t.Helper()
 		s := base
 		s.Auth = a
-		return (&Runner{Settings: &s}).Key()
+		k, err := (&Runner{Settings: &s}).Key()
+		if err != nil {
+			t.Fatalf("Key: %v", err)
+		}
+		return k
 	}
+	dir := t.TempDir()
+	certA, certB := filepath.Join(dir, "a.pem"), filepath.Join(dir, "b.pem")
+	writeFile(t, certA, pemCert("certificate A"))
+	writeFile(t, certB, pemCert("certificate B"))
 	token := cache.Key("vault-credential-process/1", "https://vault:8200", "", "aws", "dev", "", "0", "", "", "")
 	if got := key(config.Auth{}); got != token {
 		t.Errorf("token auth key changed: %s, want %s", got, token)
@@ -450,8 +461,8 @@ func TestRunnerKeyHasLoginIdentity(t *testing.T) {
 		"approle a/x":  {Method: config.AuthAppRole, Mount: "x", RoleID: "a"},
 		"userpass a":   {Method: config.AuthUserpass, Mount: "userpass", Username: "a"},
 		"ldap a":       {Method: config.AuthLDAP, Mount: "userpass", Username: "a"},
-		"cert web":     {Method: config.AuthCert, Mount: "cert", Name: "web", ClientCert: "/c"},
-		"cert web, c2": {Method: config.AuthCert, Mount: "cert", Name: "web", ClientCert: "/c2"},
+		"cert web":     {Method: config.AuthCert, Mount: "cert", Name: "web", ClientCert: certA},
+		"cert web, c2": {Method: config.AuthCert, Mount: "cert", Name: "web", ClientCert: certB},
 	} {
 		k := key(a)
 		if other, ok := keys[k]; ok {
@@ -464,4 +475,151 @@ func TestRunnerKeyHasLoginIdentity(t *testing.T) {
 		key(config.Auth{Method: config.AuthAppRole, Mount: "approle", RoleID: "a", SecretIDEnv: "S"}) {
 		t.Errorf("the secret id's source changed the key")
 	}
+}
+
+// TestLoginUnusableCacheFolder (issue 10, bug 4): a login method with a cache
+// folder that cannot be created (a read-only root file system in a pod) logs in,
+// keeps nothing and hands out the credentials, as token auth does; a folder that
+// is unsafe is still refused.
+func TestLoginUnusableCacheFolder(t *testing.T) {
+	fx := newLoginFixture(t)
+	fx.env["VAULT_CREDENTIAL_PROCESS_CACHE_DIR"] = "/dev/null/c"
+	c, src, err := fx.run(t, map[string]string{"ttl": "15m"})
+	if err != nil {
+		t.Fatalf("run with an unusable cache folder: %v\n%s", err, fx.log.String())
+	}
+	if src != SourceVault || c.SecretAccessKey != "secret-key-of-hvs.login-1-mustNotLeak" {
+		t.Errorf("credentials %q from %s, want those of the first login from vault", c.SecretAccessKey, src)
+	}
+	if !strings.Contains(fx.log.String(), "could not cache the credentials") {
+		t.Errorf("no warning that nothing was cached:\n%s", fx.log.String())
+	}
+
+	t.Run("unsafe folder is refused", func(t *testing.T) {
+		fx := newLoginFixture(t)
+		dir := filepath.Join(fx.dir, "open")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		fx.env["VAULT_CREDENTIAL_PROCESS_CACHE_DIR"] = dir
+		if _, _, err := fx.run(t, nil); !errors.Is(err, cache.ErrUnsafe) {
+			t.Errorf("err = %v, want one wrapping cache.ErrUnsafe", err)
+		}
+		if got := fx.lv.count("auth/ldap/login/bob"); got != 0 {
+			t.Errorf("%d logins with an unsafe cache folder, want 0", got)
+		}
+	})
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pemCert is a PEM block of type CERTIFICATE around der: only its bytes are
+// hashed, so it need not be a real certificate.
+func pemCert(der string) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte(der)}))
+}
+
+// fakeJWT is a compact JWS with the given claims and a signature nobody
+// checks: the key only decodes the claims.
+func fakeJWT(claims map[string]any) string {
+	enc := func(v any) string {
+		b, _ := json.Marshal(v)
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	return enc(map[string]string{"alg": "RS256", "typ": "JWT"}) + "." + enc(claims) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte("not a real signature"))
+}
+
+// TestKeyIdentityOfTheSecret (issue 10, bug 2): jwt, kubernetes and cert logins
+// are keyed by who the secret proves, not by where it is. Two CI jobs with the
+// same jwt_env and different subjects get different entries and login tokens;
+// a rotated JWT of the same subject keeps both.
+func TestKeyIdentityOfTheSecret(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	s := config.Settings{Address: "https://vault:8200", Mount: "aws", Role: "dev", CacheDir: dir}
+	keys := func(a config.Auth) (string, string) {
+		t.Helper()
+		st := s
+		st.Auth = a
+		k, err := (&Runner{Settings: &st}).Key()
+		if err != nil {
+			t.Fatalf("Key: %v", err)
+		}
+		name, err := (&login{s: &st, auth: a}).fileName()
+		if err != nil {
+			t.Fatalf("fileName: %v", err)
+		}
+		return k, name
+	}
+	jobA := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:a:ref:main", "aud": "vault", "iat": 1, "jti": "1"})
+	jobARotated := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:a:ref:main", "aud": []string{"vault"}, "iat": 2, "jti": "2"})
+	jobB := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:b:ref:main", "aud": "vault", "iat": 1, "jti": "3"})
+	otherAud := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:a:ref:main", "aud": "other", "iat": 1})
+	jwtEnv := config.Auth{Method: config.AuthJWT, Mount: "jwt", Role: "ci", JWTEnv: "CI_JOB_JWT"}
+	jwtFile := filepath.Join(dir, "token")
+	k8s := config.Auth{Method: config.AuthKubernetes, Mount: "kubernetes", Role: "app", JWTFile: jwtFile}
+
+	type ids struct{ key, login string }
+	with := func(a config.Auth, secret string) ids {
+		t.Helper()
+		t.Setenv("CI_JOB_JWT", secret)
+		writeFile(t, jwtFile, secret+"\n")
+		k, l := keys(a)
+		return ids{k, l}
+	}
+	for _, a := range []config.Auth{jwtEnv, k8s} {
+		t.Run(a.Method, func(t *testing.T) {
+			a1, a2, b, aud := with(a, jobA), with(a, jobARotated), with(a, jobB), with(a, otherAud)
+			if a1 != a2 {
+				t.Errorf("a rotated JWT of the same subject changed the key or login file: %v, %v", a1, a2)
+			}
+			if a1.key == b.key || a1.login == b.login {
+				t.Errorf("jobs A and B share a cache entry or login token: %v, %v", a1, b)
+			}
+			if a1.key == aud.key || a1.login == aud.login {
+				t.Errorf("another audience shares a cache entry or login token")
+			}
+			opaque1, opaque2 := with(a, "opaque-token-1"), with(a, "opaque-token-2")
+			if opaque1 == opaque2 {
+				t.Errorf("two tokens that are not JWTs share a cache entry")
+			}
+		})
+	}
+
+	t.Run("cert", func(t *testing.T) {
+		cert := filepath.Join(dir, "cert.pem")
+		a := config.Auth{Method: config.AuthCert, Mount: "cert", ClientCert: cert}
+		writeFile(t, cert, pemCert("certificate A"))
+		k1, l1 := keys(a)
+		writeFile(t, cert, pemCert("certificate B"))
+		k2, l2 := keys(a)
+		if k1 == k2 || l1 == l2 {
+			t.Errorf("two certificates at one path share a cache entry or login token")
+		}
+	})
+
+	t.Run("errors", func(t *testing.T) {
+		for name, a := range map[string]config.Auth{
+			"missing jwt_file": {Method: config.AuthJWT, Mount: "jwt", Role: "ci", JWTFile: filepath.Join(dir, "nope")},
+			"empty jwt_env":    {Method: config.AuthJWT, Mount: "jwt", Role: "ci", JWTEnv: "UNSET_VARIABLE_FOR_TEST"},
+			"not a PEM cert":   {Method: config.AuthCert, Mount: "cert", ClientCert: jwtFile},
+		} {
+			st := s
+			st.Auth = a
+			_, err := (&Runner{Settings: &st}).Key()
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Code != ExitUsage || pe.Hint == "" {
+				t.Errorf("%s: Key error %v, want a usage error with a hint", name, err)
+			}
+		}
+	})
 }

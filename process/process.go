@@ -29,7 +29,9 @@ const (
 // Source is what the Runner needs from Vault; *Vault implements it.
 type Source interface {
 	Fetch(ctx context.Context, r Request) (*Credentials, error)
-	Renew(ctx context.Context, leaseID string, increment time.Duration) (time.Time, error)
+	// Renew extends a lease minted under the token with accessor minter;
+	// under another token it fails with ErrNotMinter.
+	Renew(ctx context.Context, leaseID string, increment time.Duration, minter string) (time.Time, error)
 }
 
 // Runner gets credentials for one set of settings.
@@ -74,7 +76,10 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 		r.Warnf("could not cache the credentials: %v", err)
 		return c, SourceVault, nil
 	}
-	key := r.Key()
+	key, err := r.Key()
+	if err != nil {
+		return nil, "", err
+	}
 	entry, err := store.Load(key)
 	if err != nil {
 		return nil, "", cacheError(err)
@@ -104,6 +109,13 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 		unlock = func() {}
 	}
 	defer unlock()
+	if lockErr == nil {
+		// A run killed mid-write left its temporary file, with secrets in
+		// it; holding the lock, this run may remove it.
+		if n, _ := store.RemoveTemps(key); n > 0 {
+			r.Debugf("removed %d unfinished writes of this entry", n)
+		}
+	}
 	if again, lerr := store.Load(key); lerr == nil && again != nil {
 		entry = again
 		if cache.Fresh(entry, r.Now(), s.RefreshWindow) {
@@ -139,14 +151,22 @@ func (r *Runner) usable(e *cache.Entry) bool {
 // refresh renews a renewable lease (iam_user) when that keeps the same keys
 // fresh, and mints new credentials otherwise.
 func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Credentials, string, error) {
-	if e != nil && e.Renewable && e.LeaseID != "" && e.Expiration.After(r.Now()) && e.LeaseDuration > 0 && r.leaseOfThisLogin(ctx, e) {
+	renewable := e != nil && e.Renewable && e.LeaseID != "" && e.Expiration.After(r.Now()) && e.LeaseDuration > 0
+	if renewable && e.TokenAccessor == "" {
+		// Written by a version that did not record the minting token.
+		r.Debugf("the cached lease does not say which Vault token minted it; minting new credentials")
+		renewable = false
+	}
+	if renewable {
 		src, err := r.vault()
 		if err != nil {
 			return nil, "", err
 		}
 		renewedAt := r.Now()
-		exp, err := src.Renew(ctx, e.LeaseID, time.Duration(e.LeaseDuration)*time.Second)
-		if err == nil {
+		exp, err := src.Renew(ctx, e.LeaseID, time.Duration(e.LeaseDuration)*time.Second, e.TokenAccessor)
+		if errors.Is(err, ErrNotMinter) {
+			r.Debugf("the cached lease was minted under another Vault token, which takes it along when it goes; minting new credentials")
+		} else if err == nil {
 			c := fromEntry(e)
 			c.IssuedAt, c.Expiration = renewedAt, exp
 			// Judge the new expiry against a whole lease: counted from the
@@ -158,10 +178,9 @@ func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Cre
 				return c, SourceRenewal, nil
 			}
 			r.Debugf("lease renewed only until %s (its max TTL); minting new credentials", exp.Format(time.RFC3339))
+		} else if Unavailable(err) {
+			return nil, "", err
 		} else {
-			if Unavailable(err) {
-				return nil, "", err
-			}
 			r.Debugf("lease renewal refused (%v); minting new credentials", err)
 		}
 	}
@@ -195,14 +214,19 @@ func (r *Runner) vault() (Source, error) {
 
 // Key is the cache key of the settings' request: everything that changes
 // what Vault would return, and the login identity of an auth method (role_id,
-// username, ...), so that two identities never share credentials. Plain
-// token auth adds no identity: two tokens asking for the same role share an
-// entry (see the README's security model).
-func (r *Runner) Key() string {
+// username, what a JWT or client certificate proves), so that two
+// identities never share credentials. Plain token auth adds no identity: two
+// tokens asking for the same role share an entry (see the README's security
+// model). The error is that of reading a JWT or certificate (identity.go).
+func (r *Runner) Key() (string, error) {
 	s := r.Settings
+	id, err := authIdentity(&s.Auth)
+	if err != nil {
+		return "", err
+	}
 	return cache.Key("vault-credential-process/1", NormalizeAddress(s.Address), s.Namespace,
 		s.Mount, s.Role, s.Type, strconv.FormatInt(int64(s.TTL/time.Second), 10),
-		s.RoleARN, s.RoleSessionName, authIdentity(&s.Auth))
+		s.RoleARN, s.RoleSessionName, id), nil
 }
 
 // NormalizeAddress makes equivalent spellings of a Vault address equal:
@@ -234,7 +258,7 @@ func (r *Runner) toEntry(c *Credentials, src string) *cache.Entry {
 		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
 		AccountID: c.AccountID, Expiration: c.Expiration.UTC(), IssuedAt: c.IssuedAt.UTC(),
 		LeaseID: c.LeaseID, LeaseDuration: int64(c.LeaseDuration / time.Second), Renewable: c.Renewable,
-		Source: src, Request: req,
+		TokenAccessor: c.TokenAccessor, Source: src, Request: req,
 	}
 }
 
@@ -243,6 +267,7 @@ func fromEntry(e *cache.Entry) *Credentials {
 		AccessKeyID: e.AccessKeyID, SecretAccessKey: e.SecretAccessKey, SessionToken: e.SessionToken,
 		AccountID: e.AccountID, Expiration: e.Expiration, IssuedAt: e.IssuedAt, LeaseID: e.LeaseID,
 		LeaseDuration: time.Duration(e.LeaseDuration) * time.Second, Renewable: e.Renewable,
+		TokenAccessor: e.TokenAccessor,
 	}
 }
 

@@ -25,6 +25,9 @@ type fakeSpec struct {
 	fetchErr   error
 	renewExp   time.Time
 	renewErr   error
+	// accessor is the accessor of the fake's token; a renewal of a lease
+	// minted under another fails with ErrNotMinter.
+	accessor string
 }
 
 // fakeSource stands in for Vault in Runner tests.
@@ -33,6 +36,7 @@ type fakeSource struct {
 	fakeSpec
 
 	fetches, renews int
+	refusedRenews   int // renewals refused as not the minter
 	lastReq         Request
 	renewLease      string
 	renewIncrement  time.Duration
@@ -53,9 +57,17 @@ func (f *fakeSource) Fetch(_ context.Context, r Request) (*Credentials, error) {
 	return &c, nil
 }
 
-func (f *fakeSource) Renew(_ context.Context, leaseID string, increment time.Duration) (time.Time, error) {
+func (f *fakeSource) Renew(_ context.Context, leaseID string, increment time.Duration, minter string) (time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	token := f.accessor
+	if token == "" {
+		token = testAccessor
+	}
+	if minter != token {
+		f.refusedRenews++
+		return time.Time{}, ErrNotMinter
+	}
 	f.renews++
 	f.renewLease, f.renewIncrement = leaseID, increment
 	if f.renewErr != nil {
@@ -68,6 +80,7 @@ func (f *fakeSource) Renew(_ context.Context, leaseID string, increment time.Dur
 }
 
 const (
+	testAccessor = "accessorOfTheMintingToken"
 	cachedKey    = "AKIACACHEDEXAMPLE"
 	cachedSecret = "cachedSECRETmustNeverLeak"
 	freshKey     = "AKIAFRESHEXAMPLE"
@@ -81,7 +94,12 @@ func entry(issued, exp time.Duration) *cache.Entry {
 }
 
 func renewable(e *cache.Entry) *cache.Entry {
-	e.Renewable, e.LeaseID, e.LeaseDuration = true, "aws/creds/dev/cached", 3600
+	e.Renewable, e.LeaseID, e.LeaseDuration, e.TokenAccessor = true, "aws/creds/dev/cached", 3600, testAccessor
+	return e
+}
+
+func withAccessor(e *cache.Entry, accessor string) *cache.Entry {
+	e.TokenAccessor = accessor
 	return e
 }
 
@@ -153,14 +171,14 @@ func (fx *runnerFixture) store(t *testing.T) *cache.Store {
 
 func (fx *runnerFixture) seed(t *testing.T, e *cache.Entry) {
 	t.Helper()
-	if err := fx.store(t).Save(fx.r.Key(), e); err != nil {
+	if err := fx.store(t).Save(mustKey(t, fx.r), e); err != nil {
 		t.Fatalf("Save: %v", err)
 	}
 }
 
 func (fx *runnerFixture) saved(t *testing.T) *cache.Entry {
 	t.Helper()
-	e, err := fx.store(t).Load(fx.r.Key())
+	e, err := fx.store(t).Load(mustKey(t, fx.r))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -223,6 +241,20 @@ func TestRunnerCredentials(t *testing.T) {
 			name: "refused renewal mints new credentials", entry: renewable(entry(-50*time.Minute, 10*time.Minute)),
 			src:        fakeSpec{fetchCreds: freshCreds(), renewErr: errNotFound},
 			wantSource: SourceVault, wantKey: freshKey, wantExp: now.Add(time.Hour), wantRenews: 1, wantFetches: 1,
+			wantSaved: freshKey, wantSavedExp: now.Add(time.Hour),
+		},
+		{
+			// Issue 10, bug 3: renewing under another token would cap the
+			// expiry at that token's while Vault revokes the lease with its own.
+			name: "lease minted under another token is not renewed", entry: renewable(entry(-50*time.Minute, 10*time.Minute)),
+			src:        fakeSpec{fetchCreds: freshCreds(), renewExp: now.Add(time.Hour), accessor: "accessorOfAnotherToken"},
+			wantSource: SourceVault, wantKey: freshKey, wantExp: now.Add(time.Hour), wantFetches: 1,
+			wantSaved: freshKey, wantSavedExp: now.Add(time.Hour),
+		},
+		{
+			name: "lease without a recorded minter is not renewed", entry: withAccessor(renewable(entry(-50*time.Minute, 10*time.Minute)), ""),
+			src:        fakeSpec{fetchCreds: freshCreds(), renewExp: now.Add(time.Hour)},
+			wantSource: SourceVault, wantKey: freshKey, wantExp: now.Add(time.Hour), wantFetches: 1,
 			wantSaved: freshKey, wantSavedExp: now.Add(time.Hour),
 		},
 		{
@@ -377,7 +409,7 @@ func TestRunnerSecondRunIsACacheHit(t *testing.T) {
 
 func TestRunnerKeySeparatesRequests(t *testing.T) {
 	keyOf := func(flags map[string]string) string {
-		return newRunner(t, flags, &fakeSource{}).r.Key()
+		return mustKey(t, newRunner(t, flags, &fakeSource{}).r)
 	}
 	base := keyOf(nil)
 	for _, flags := range []map[string]string{
@@ -488,7 +520,7 @@ func TestRunnerLockHeld(t *testing.T) {
 			if tt.entry != nil {
 				fx.seed(t, tt.entry)
 			}
-			unlock, err := fx.store(t).Lock(context.Background(), fx.r.Key())
+			unlock, err := fx.store(t).Lock(context.Background(), mustKey(t, fx.r))
 			if err != nil {
 				t.Fatalf("Lock: %v", err)
 			}
@@ -532,7 +564,7 @@ func TestRunnerRenewsShortLease(t *testing.T) {
 			src := &fakeSource{fakeSpec: fakeSpec{fetchCreds: freshCreds(), renewExp: tt.renewExp}}
 			fx := newRunner(t, nil, src)
 			e := entry(-8*time.Minute, 2*time.Minute) // 10-minute lease, past its 5-minute window
-			e.Renewable, e.LeaseID, e.LeaseDuration = true, "aws/creds/dev/short", 600
+			e.Renewable, e.LeaseID, e.LeaseDuration, e.TokenAccessor = true, "aws/creds/dev/short", 600, testAccessor
 			fx.seed(t, e)
 			_, got, err := fx.r.Credentials(context.Background())
 			if err != nil {
@@ -572,4 +604,13 @@ func TestRunnerCacheFolderCannotBeCreated(t *testing.T) {
 	if _, _, err := fx2.r.Credentials(context.Background()); err == nil || len(fx2.warnings) != 0 {
 		t.Errorf("err %v, warnings %q; want the fetch error alone", err, fx2.warnings)
 	}
+}
+
+func mustKey(t *testing.T, r *Runner) string {
+	t.Helper()
+	k, err := r.Key()
+	if err != nil {
+		t.Fatalf("Key: %v", err)
+	}
+	return k
 }

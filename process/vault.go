@@ -59,6 +59,8 @@ type Credentials struct {
 	LeaseID         string
 	LeaseDuration   time.Duration
 	Renewable       bool
+	// TokenAccessor names the Vault token that minted a revocable lease.
+	TokenAccessor string
 }
 
 // Vault asks one Vault server for credentials.
@@ -70,11 +72,13 @@ type Vault struct {
 	TokenSource string
 	// login is set when the settings name an auth method (see auth.go).
 	login *login
-	// tokenExp is when a token not from a login expires (tokenExpiry).
-	tokenExp    time.Time
-	tokenLooked bool
-	now         func() time.Time
-	debugf      func(format string, args ...any)
+	// tokenExp and tokenAccessor describe a token not from a login,
+	// looked up once (tokenInfo).
+	tokenExp      time.Time
+	tokenAccessor string
+	tokenLooked   bool
+	now           func() time.Time
+	debugf        func(format string, args ...any)
 }
 
 // NewVault builds a client from vault/api's defaults (so every VAULT_*

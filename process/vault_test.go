@@ -101,6 +101,9 @@ type request struct {
 	Body                           map[string]any
 }
 
+// fakeAccessor is the accessor of the fake Vault's token.
+const fakeAccessor = "fakeAccessorOfTheToken"
+
 // fakeVault is an httptest server standing in for Vault. respond answers
 // the n-th request (counting from 1).
 type fakeVault struct {
@@ -129,7 +132,7 @@ func newFakeVault(t *testing.T, respond func(n int, w http.ResponseWriter, r *ht
 			fv.lookups++
 			ttl := fv.tokenTTL
 			fv.mu.Unlock()
-			fmt.Fprintf(w, `{"data":{"ttl":%d}}`, ttl)
+			fmt.Fprintf(w, `{"data":{"ttl":%d,"accessor":%q}}`, ttl, fakeAccessor)
 			return
 		}
 		fv.reqs = append(fv.reqs, request{Method: r.Method, Path: r.URL.Path,
@@ -735,7 +738,12 @@ func TestRenew(t *testing.T) {
 		wantErr   string
 		wantCalls int
 		wantUnav  bool
+		minter    string // the accessor the lease was minted under; "" for the fake's
 	}{
+		// Issue 10, bug 3: another token's lease is not renewed, and Vault is
+		// not asked.
+		{name: "minted under another token", minter: "accessorOfAnotherToken", status: 200,
+			body: `{"lease_id":"aws/creds/x/iam1","renewable":true,"lease_duration":3600}`, wantErr: ErrNotMinter.Error()},
 		{name: "renewed", status: 200, body: `{"lease_id":"aws/creds/x/iam1","renewable":true,"lease_duration":3600}`,
 			wantExp: now.Add(time.Hour), wantCalls: 1},
 		{name: "renewed for less", status: 200, body: `{"lease_id":"aws/creds/x/iam1","renewable":true,"lease_duration":600}`,
@@ -753,7 +761,11 @@ func TestRenew(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fv := newFakeVault(t, always(tt.status, tt.body))
 			v, _, log := setup(t, fv.URL, map[string]string{"retries": "1"})
-			exp, err := v.Renew(context.Background(), "aws/creds/x/iam1", time.Hour)
+			minter := tt.minter
+			if minter == "" {
+				minter = fakeAccessor
+			}
+			exp, err := v.Renew(context.Background(), "aws/creds/x/iam1", time.Hour, minter)
 			reqs := fv.requests()
 			if len(reqs) != tt.wantCalls {
 				t.Errorf("Vault got %d requests, want %d", len(reqs), tt.wantCalls)
@@ -874,8 +886,15 @@ func TestCapToTokenExpiry(t *testing.T) {
 				t.Errorf("Expiration %s after %d lookups, want %s after %d", c.Expiration.Format(time.RFC3339),
 					fv.lookups, tt.wantExp.Format(time.RFC3339), tt.wantLookups)
 			}
+			wantAccessor := fakeAccessor
+			if tt.wantLookups == 0 {
+				wantAccessor = "" // STS credentials have nothing to renew
+			}
+			if c.TokenAccessor != wantAccessor {
+				t.Errorf("TokenAccessor = %q, want %q", c.TokenAccessor, wantAccessor)
+			}
 			// Renewals are capped the same way, with no second lookup.
-			exp, err := v.Renew(context.Background(), "aws/creds/x/iam1", time.Hour)
+			exp, err := v.Renew(context.Background(), "aws/creds/x/iam1", time.Hour, fakeAccessor)
 			if tt.wantLookups > 0 && err == nil && exp.After(tt.wantExp) && tt.tokenTTL > 0 && tt.tokenTTL < 3600 {
 				t.Errorf("renewal to %s outlives the token", exp.Format(time.RFC3339))
 			}

@@ -1,0 +1,148 @@
+package process
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+)
+
+// Who a login proves, for the cache keys.
+//
+// The settings of jwt, kubernetes and cert logins say where the secret is
+// (a variable, a file), not whose it is: two CI jobs of one runner user with
+// the same jwt_env hold different JWTs. Keyed by the settings alone, job B
+// would be handed job A's credentials and login token. So the keys of these
+// methods include what the secret proves: a JWT's issuer, subject and
+// audience, a client certificate's SHA-256 fingerprint.
+//
+// That read happens on every run, cache hits included, before the cache is
+// looked up: there is no other way to tell two identities apart. It reads
+// one small file (or a variable) and decodes it, without verifying the
+// signature (Vault does that at login) and without using it for anything
+// but the key; the secret is sent to Vault only on a miss, as before. A
+// rotated JWT of the same subject keys the same entry, so it still reuses
+// the login and the credentials.
+
+// maxProofSize bounds the JWT or certificate file read on every run.
+const maxProofSize = 64 << 10
+
+// jwtAlgorithms are the signature algorithms a JWT may name to be decoded
+// for its claims. The signature is not checked here.
+var jwtAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384,
+	jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA, jose.HS256, jose.HS384, jose.HS512}
+
+// proofIdentity returns, as name/value pairs, who the secret of a jwt,
+// kubernetes or cert login proves; nil for the other methods, whose
+// settings name the identity (role_id, username).
+func proofIdentity(a *config.Auth) ([]string, error) {
+	switch a.Method {
+	case config.AuthJWT, config.AuthKubernetes:
+		var raw string
+		if a.JWTEnv != "" {
+			if err := envSet("jwt_env", a.JWTEnv); err != nil {
+				return nil, err
+			}
+			raw = strings.TrimSpace(os.Getenv(a.JWTEnv))
+		} else {
+			b, err := readProof(a.JWTFile)
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) && a.Method == config.AuthKubernetes && a.JWTFile == config.DefaultKubernetesJWTFile {
+					return nil, &Error{Code: ExitUsage, Err: err,
+						Msg:  "read the service account token " + a.JWTFile + ": no such file (not in a Kubernetes pod?)",
+						Hint: "run in a pod with a service account token, or set jwt_file in the auth table"}
+				}
+				return nil, fileError(err, "jwt_file", a.JWTFile)
+			}
+			raw = strings.TrimSpace(string(b))
+		}
+		if raw == "" {
+			return nil, &Error{Code: ExitUsage, Msg: "the JWT in " + secretSource(*a) + " is empty",
+				Hint: "put the token there, or name another source in the auth table"}
+		}
+		return jwtIdentity(raw), nil
+	case config.AuthCert:
+		b, err := readProof(a.ClientCert)
+		if err != nil {
+			return nil, fileError(err, "client_cert", a.ClientCert)
+		}
+		fp, err := certFingerprint(b)
+		if err != nil {
+			return nil, &Error{Code: ExitUsage, Msg: fmt.Sprintf("read client_cert %s: %v", a.ClientCert, err),
+				Hint: "client_cert (or VAULT_CLIENT_CERT) must be a PEM certificate file"}
+		}
+		return []string{"cert_sha256", fp}, nil
+	}
+	return nil, nil
+}
+
+// jwtIdentity is iss, sub and the sorted aud of a JWT, decoded without
+// verification. A token that is not a JWT keys by its own hash: it can then
+// be told apart, only not reused across rotation.
+func jwtIdentity(raw string) []string {
+	tok, err := jwt.ParseSigned(raw, jwtAlgorithms)
+	var c jwt.Claims
+	if err == nil {
+		err = tok.UnsafeClaimsWithoutVerification(&c)
+	}
+	if err != nil || (c.Issuer == "" && c.Subject == "") {
+		sum := sha256.Sum256([]byte(raw))
+		return []string{"token_sha256", hex.EncodeToString(sum[:])}
+	}
+	aud := slices.Clone([]string(c.Audience))
+	slices.Sort(aud)
+	return []string{"iss", c.Issuer, "sub", c.Subject, "aud", strings.Join(aud, "\n")}
+}
+
+// certFingerprint is the SHA-256 of the first certificate in a PEM file.
+func certFingerprint(data []byte) (string, error) {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return "", errors.New("no PEM certificate in it")
+		}
+		if b.Type == "CERTIFICATE" {
+			sum := sha256.Sum256(b.Bytes)
+			return hex.EncodeToString(sum[:]), nil
+		}
+	}
+}
+
+// readProof reads a small secret file without blocking on a FIFO in its
+// place. Symlinks are followed: Kubernetes mounts the service account
+// token as one.
+func readProof(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxProofSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxProofSize {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d KiB", maxProofSize>>10)}
+	}
+	return b, nil
+}
