@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/natefinch/atomic"
@@ -18,8 +19,11 @@ const awsConfigUsage = `Usage:
   vault-credential-process aws-config --profile NAME [--aws-profile NAME] [--write [--force]]
 
 Prints the AWS config section for a profile of the helper's configuration
-file, with the absolute path of this binary in credential_process (quoted
-if it has spaces). With --write it adds the section to the AWS config file
+file, with the absolute path of this binary in credential_process, written
+so that every major AWS client on this system runs it: on Unix blanks and
+other special characters are escaped with a backslash, on Windows a path
+with blanks is double-quoted. A path no form suits for every client (one on
+Windows with blanks, or with a line break) gets a warning. With --write it adds the section to the AWS config file
 (AWS_CONFIG_FILE, else ~/.aws/config) atomically, leaving other profiles and
 comments as they are. An existing profile of that name with another
 credential_process is left alone unless --force, which replaces only its
@@ -89,7 +93,10 @@ func (c *cli) awsConfig(args []string) int {
 			}
 		}
 	}
-	command := config.CommandLine(words...)
+	command, warning := config.CommandLine(runtime.GOOS, words...)
+	if warning != nil {
+		c.warnf("%s", warning)
+	}
 	if !*write {
 		fmt.Fprint(c.stdout, config.Stanza(*awsProfile, command))
 		return process.ExitOK
