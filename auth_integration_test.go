@@ -479,7 +479,7 @@ secret_id_file = "$HOME/secret-id"
 	t.Run("cache clear --all removes the login token", func(t *testing.T) {
 		loginFile(t, env) // there is one
 		r := runCmd(t, env, "cache", "clear", "--all")
-		if r.code != 0 || !strings.Contains(r.stdout, " and 1 login tokens from ") {
+		if r.code != 0 || !strings.Contains(r.stdout, " and 1 login token from ") {
 			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
 		}
 		// Lock files stay: removing one another process holds would break the lock.

@@ -295,6 +295,49 @@ func TestKilledMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	killMidWrite(t, env, args)
+	now, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(now) != string(old) {
+		t.Fatalf("the entry changed under a killed write:\nbefore %s\nafter  %s", old, now)
+	}
+	// The killed write left half an entry, secrets and all (issue 10): the next
+	// run, holding the entry's lock, removes it.
+	if temps := unfinishedWrites(t, env); len(temps) != 1 {
+		t.Fatalf("unfinished writes after the kill: %v, want 1", temps)
+	}
+	if r := runBin(t, env, args...); r.code != 0 {
+		t.Fatalf("run after the kill: exit %d: %s", r.code, r.stderr)
+	}
+	after, err := os.ReadFile(entry)
+	if err != nil {
+		t.Fatalf("the entry after the kill: %v", err)
+	}
+	if string(after) == string(old) {
+		t.Errorf("the run after the kill did not refresh the aged entry")
+	}
+	if temps := unfinishedWrites(t, env); len(temps) != 0 {
+		t.Errorf("the run after the kill left the unfinished write: %v", temps)
+	}
+
+	// So does `cache clear --all`, which used to say "removed 0" and leave it.
+	editEntry(t, entry, age(10*time.Minute))
+	killMidWrite(t, env, args)
+	r := runCmd(t, env, "cache", "clear", "--all")
+	if r.code != 0 || !strings.Contains(r.stdout, "removed 1 cache entry, 1 unfinished write and 0 login tokens") {
+		t.Errorf("cache clear --all: %+v", r)
+	}
+	if temps := unfinishedWrites(t, env); len(temps) != 0 {
+		t.Errorf("cache clear --all left the unfinished write: %v", temps)
+	}
+}
+
+// killMidWrite runs the hooked binary, which pauses half-way through writing the
+// entry, and kills it there with SIGKILL.
+func killMidWrite(t *testing.T, env, args []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hookedBinary(t), args...)
@@ -315,24 +358,16 @@ func TestKilledMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
+}
 
-	now, err := os.ReadFile(entry)
+// unfinishedWrites lists the temporary files in the cache folder of env.
+func unfinishedWrites(t *testing.T, env []string) []string {
+	t.Helper()
+	temps, err := filepath.Glob(filepath.Join(cacheDir(env), ".tmp-*"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(now) != string(old) {
-		t.Fatalf("the entry changed under a killed write:\nbefore %s\nafter  %s", old, now)
-	}
-	if r := runBin(t, env, args...); r.code != 0 {
-		t.Fatalf("run after the kill: exit %d: %s", r.code, r.stderr)
-	}
-	after, err := os.ReadFile(entry)
-	if err != nil {
-		t.Fatalf("the entry after the kill: %v", err)
-	}
-	if string(after) == string(old) {
-		t.Errorf("the run after the kill did not refresh the aged entry")
-	}
+	return temps
 }
 
 // TestCacheFiles checks modes whatever the umask, the refusals, a corrupt entry and

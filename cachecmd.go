@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -176,12 +179,9 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 		// --all a usage error.
 		return c.report(usageError("cache clear: --all and a request (--profile, --role) exclude each other"))
 	case *all:
-		entries, err := st.List()
-		if err != nil {
+		// Keys with only an unfinished write too: it may hold secrets.
+		if keys, err = st.Keys(); err != nil {
 			return c.report(err)
-		}
-		for _, e := range entries {
-			keys = append(keys, e.Key)
 		}
 	case s.Role != "":
 		key, err := c.runner(s).Key()
@@ -196,77 +196,211 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	removed, failed := 0, 0
+	cl := &clearing{cli: c, st: s, store: st, revoke: *revoke, here: vaultOf(s.Address, s.Namespace)}
 	for _, key := range keys {
-		e, err := st.Load(key)
-		if err != nil {
-			c.warnf("%v", err)
-		}
-		if *revoke && e != nil && e.LeaseID != "" {
-			if err := c.revokeLease(ctx, s, e); err != nil {
-				c.report(err)
-				failed++
-				continue // keep the entry: its lease is still live
-			}
-		}
-		// Removed whatever it holds: a corrupt or refused entry too.
-		gone, err := st.Remove(key)
-		if err != nil {
-			c.report(err)
-			failed++
-			continue
-		}
-		if !gone && !*all {
-			fmt.Fprintf(c.stdout, "no cache entry for this request in %s\n", st.Dir())
-		}
-		if gone {
-			removed++
-		}
+		cl.entry(ctx, key)
 	}
-	tokens := 0
 	if *all {
-		names, err := st.Blobs(process.LoginTokenPrefix)
-		if err != nil {
-			return c.report(err)
-		}
-		for _, n := range names {
-			if err := st.RemoveBlob(n); err != nil {
-				c.report(err)
-				failed++
-				continue
-			}
-			tokens++
-		}
+		cl.loginTokens()
 	}
-	fmt.Fprintf(c.stdout, "removed %d cache entries", removed)
+	if err := cl.err(); err != nil {
+		return c.report(err)
+	}
+	for _, line := range cl.revoked {
+		fmt.Fprintln(c.stdout, line)
+	}
+	if !*all && cl.removed == 0 && cl.temps == 0 {
+		fmt.Fprintf(c.stdout, "no cache entry for this request in %s\n", st.Dir())
+		return process.ExitOK
+	}
+	fmt.Fprintf(c.stdout, "removed %s", plural(cl.removed, "cache entry", "cache entries"))
+	if cl.temps > 0 {
+		fmt.Fprintf(c.stdout, ", %s", plural(cl.temps, "unfinished write", "unfinished writes"))
+	}
 	if *all {
-		fmt.Fprintf(c.stdout, " and %d login tokens", tokens)
+		fmt.Fprintf(c.stdout, " and %s", plural(cl.tokens, "login token", "login tokens"))
 	}
 	fmt.Fprintf(c.stdout, " from %s\n", st.Dir())
-	if failed > 0 {
-		return process.ExitFailure
-	}
 	return process.ExitOK
 }
 
-// revokeLease revokes the lease of a cached entry, at the Vault that issued
-// it, and says what that means for the credentials.
-func (c *cli) revokeLease(ctx context.Context, s *config.Settings, e *cache.Entry) error {
-	at := *s
-	if a := e.Request["vault_address"]; a != "" {
-		at.Address, at.Namespace = a, e.Request["vault_namespace"]
+// clearing is one `cache clear` run: what it removed, revoked, kept and
+// why. Nothing reaches stdout unless all of it went well (stdout is one
+// document, empty on failure); a failure is one error line that counts
+// what was done.
+type clearing struct {
+	cli    *cli
+	st     *config.Settings
+	store  *cache.Store
+	revoke bool
+	here   string // the Vault (address and namespace) this run resolved
+	vault  *process.Vault
+
+	removed, temps, tokens int
+	revoked                []string
+	failures               []error
+	// others counts the entries with leases of other Vaults, which were
+	// kept: revoking them would send this run's token elsewhere.
+	others map[string]int
+}
+
+// vaultOf names a Vault for comparison: the address normalized and without
+// a password (stored entries hold it so), and the namespace.
+func vaultOf(addr, namespace string) string {
+	v := process.NormalizeAddress(config.RedactAddress(addr))
+	if namespace != "" {
+		v += " (namespace " + namespace + ")"
 	}
-	v, err := process.NewVault(&at, time.Now, c.debugf)
+	return v
+}
+
+// entry revokes (with --revoke) and removes one entry, holding its lock so
+// that a run renewing it cannot write the revoked keys back.
+func (cl *clearing) entry(ctx context.Context, key string) {
+	unlock, err := cl.store.Lock(ctx, key)
+	if errors.Is(err, context.DeadlineExceeded) {
+		cl.failures = append(cl.failures, &process.Error{Code: process.ExitFailure, Err: err,
+			Msg:  "wait for the lock of cache entry " + key[:12] + ": another vault-credential-process held it until --timeout",
+			Hint: "a process may be stuck asking Vault: check it, or raise --timeout"})
+		return
+	}
 	if err != nil {
-		return err
+		cl.failures = append(cl.failures, err)
+		return
 	}
-	if err := v.Revoke(ctx, e.LeaseID); err != nil {
+	defer unlock()
+	// Load refuses an unsafe entry; it is removed all the same, but never
+	// revoked: its lease id is not to be trusted.
+	e, lerr := cl.store.Load(key)
+	if lerr != nil {
+		cl.cli.debugf("%v", lerr)
+	}
+	if cl.revoke && e != nil && e.LeaseID != "" {
+		if at := vaultOf(e.Request["vault_address"], e.Request["vault_namespace"]); e.Request["vault_address"] == "" || at != cl.here {
+			if cl.others == nil {
+				cl.others = map[string]int{}
+			}
+			cl.others[at]++
+			return // kept: its lease is live at a Vault this run has no token for
+		}
+		if err := cl.revokeLease(ctx, e); err != nil {
+			cl.failures = append(cl.failures, err)
+			return // kept: its lease is still live
+		}
+	}
+	n, err := cl.store.RemoveTemps(key)
+	cl.temps += n
+	if err == nil {
+		var gone bool
+		gone, err = cl.store.Remove(key)
+		if gone {
+			cl.removed++
+		}
+	}
+	if err != nil {
+		cl.failures = append(cl.failures, err)
+	}
+}
+
+// revokeLease revokes a cached lease at the Vault this run resolved, with
+// this run's token or login: the entry was checked to come from there.
+func (cl *clearing) revokeLease(ctx context.Context, e *cache.Entry) error {
+	if cl.vault == nil {
+		v, err := process.NewVault(cl.st, time.Now, cl.cli.debugf)
+		if err != nil {
+			return err
+		}
+		cl.vault = v
+	}
+	if err := cl.vault.Revoke(ctx, e.LeaseID); err != nil {
 		return err
 	}
 	what := "STS credentials stay valid until they expire"
 	if e.Renewable {
 		what = "Vault deletes the IAM user"
 	}
-	fmt.Fprintf(c.stdout, "revoked lease %s (%s)\n", e.LeaseID, what)
+	cl.revoked = append(cl.revoked, fmt.Sprintf("revoked lease %s (%s)", e.LeaseID, what))
 	return nil
+}
+
+// loginTokens removes the stored login tokens (--all) and the unfinished
+// writes no entry or token claims (an older version's).
+func (cl *clearing) loginTokens() {
+	names, err := cl.store.Blobs(process.LoginTokenPrefix)
+	if err != nil {
+		cl.failures = append(cl.failures, err)
+		return
+	}
+	for _, n := range names {
+		if err := cl.store.RemoveBlob(n); err != nil {
+			cl.failures = append(cl.failures, err)
+			continue
+		}
+		cl.tokens++
+	}
+	n, err := cl.store.RemoveStrayTemps()
+	cl.temps += n
+	if err != nil {
+		cl.failures = append(cl.failures, err)
+	}
+}
+
+// err sums up what went wrong in one error with one hint, or nil.
+func (cl *clearing) err() error {
+	done := fmt.Sprintf("removed %s", plural(cl.removed, "entry", "entries"))
+	if len(cl.revoked) > 0 {
+		done = fmt.Sprintf("revoked %s and %s", plural(len(cl.revoked), "lease", "leases"), done)
+	}
+	if len(cl.failures) > 0 {
+		first := cl.failures[0]
+		e := &process.Error{Code: process.ExitFailure, Err: first,
+			Msg: fmt.Sprintf("cache clear: %s (%s failed; %s)", first.Error(), plural(len(cl.failures), "entry", "entries"), done)}
+		var pe *process.Error
+		if errors.As(first, &pe) {
+			e.Hint = pe.Hint
+		}
+		if e.Hint == "" {
+			e.Hint = "fix the cause and run cache clear again; the entries that failed are kept"
+		}
+		return e
+	}
+	if len(cl.others) > 0 {
+		vaults := make([]string, 0, len(cl.others))
+		kept := 0
+		for v, n := range cl.others {
+			vaults = append(vaults, v)
+			kept += n
+		}
+		sort.Strings(vaults)
+		how := "VAULT_ADDR=" + strings.SplitN(vaults[0], " ", 2)[0]
+		if ns := namespaceOf(vaults[0]); ns != "" {
+			how += " VAULT_NAMESPACE=" + ns
+		}
+		more := ""
+		if len(vaults) > 1 {
+			more = fmt.Sprintf(" (and likewise for the other %d; `cache list --json` shows each entry's vault_address)", len(vaults)-1)
+		}
+		return &process.Error{Code: process.ExitFailure,
+			Msg: fmt.Sprintf("cache clear: kept %s with leases of another Vault than %s, not revoked: %s (%s)",
+				plural(kept, "entry", "entries"), cl.here, strings.Join(vaults, ", "), done),
+			Hint: fmt.Sprintf("revoke them at their own Vault with that Vault's token: %s %s cache clear --all --revoke%s; or drop them without revoking: cache clear --all",
+				how, name, more)}
+	}
+	return nil
+}
+
+// namespaceOf is the namespace part of a vaultOf name.
+func namespaceOf(v string) string {
+	_, ns, ok := strings.Cut(v, " (namespace ")
+	if !ok {
+		return ""
+	}
+	return strings.TrimSuffix(ns, ")")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+)
+
+// createToken makes a token with the helper's policy and ttl at the bed's Vault and
+// returns it and its accessor.
+func createToken(t *testing.T, b *testbed.Bed, ttl string) (token, accessor string) {
+	t.Helper()
+	tokens(t, b) // the helper's policy
+	var out struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+			Accessor    string `json:"accessor"`
+		} `json:"auth"`
+	}
+	if err := b.VaultRequest(context.Background(), "POST", "auth/token/create",
+		map[string]any{"policies": []string{"vcp-helper"}, "ttl": ttl}, &out); err != nil {
+		t.Fatal(err)
+	}
+	addSecret(out.Auth.ClientToken)
+	return out.Auth.ClientToken, out.Auth.Accessor
+}
+
+// TestLeaseRenewedOnlyByItsMinter (issue 10, bug 3), against the real Vault:
+// iam_user credentials minted with token T1 are not renewed by a run with T2
+// (a new `vault login`). Vault revokes the lease, and deletes the IAM user,
+// when T1 goes; renewed under T2 the cache would have served the deleted keys
+// as fresh, until T2's expiry. The run with T2 mints its own credentials, and
+// the entry records which token minted them: the accessor, never the token.
+func TestLeaseRenewedOnlyByItsMinter(t *testing.T) {
+	b := requireBed(t)
+	t1, acc1 := createToken(t, b, "90s")
+	t2, acc2 := createToken(t, b, "2h")
+	env := productEnv(t, b)
+	args := []string{"--role", testbed.RoleIAM, "--type", "iam_user", "--debug"}
+
+	start := time.Now()
+	r := runBin(t, setEnv(env, "VAULT_TOKEN", t1), args...)
+	if r.code != 0 {
+		t.Fatalf("run with T1: exit %d: %s", r.code, r.stderr)
+	}
+	first := parseDocument(t, r.stdout)
+	if exp := first.expires(t); exp.After(start.Add(91 * time.Second)) {
+		t.Errorf("credentials of T1 expire %s, after T1 (90 s)", exp.Format(time.RFC3339))
+	}
+	path := onlyEntry(t, cacheDir(env))
+	entry := editEntry(t, path, age(40*time.Second)) // past the refresh window, T1 still valid
+	if entry["token_accessor"] != acc1 {
+		t.Errorf("entry token_accessor = %v, want T1's accessor %s", entry["token_accessor"], acc1)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), t1) {
+		t.Error("the cache entry holds the Vault token")
+	}
+
+	renewsBefore, err := b.AuditCount("update", "sys/leases/renew")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = runBin(t, setEnv(env, "VAULT_TOKEN", t2), args...)
+	if r.code != 0 {
+		t.Fatalf("run with T2: exit %d: %s", r.code, r.stderr)
+	}
+	second := parseDocument(t, r.stdout)
+	if second.AccessKeyID == first.AccessKeyID {
+		t.Errorf("the run with T2 handed out T1's keys %s (renewed under the wrong token)", first.AccessKeyID)
+	}
+	if !strings.Contains(r.stderr, "minted under another Vault token") {
+		t.Errorf("--debug does not say why it minted:\n%s", r.stderr)
+	}
+	if n, err := b.AuditCount("update", "sys/leases/renew"); err != nil || n != renewsBefore {
+		t.Errorf("Vault got %d lease renewals from the run with T2 (err %v), want 0", n-renewsBefore, err)
+	}
+	var saved map[string]any
+	if data, err = os.ReadFile(path); err == nil {
+		err = json.Unmarshal(data, &saved)
+	}
+	if err != nil || saved["token_accessor"] != acc2 || saved["access_key_id"] != second.AccessKeyID {
+		t.Errorf("entry after T2: accessor %v, key %v (%v); want T2's %s and %s", saved["token_accessor"], saved["access_key_id"], err, acc2, second.AccessKeyID)
+	}
+
+	// Under the token that minted it, an aged lease is renewed as before.
+	editEntry(t, path, age(10*time.Minute))
+	r = runBin(t, setEnv(env, "VAULT_TOKEN", t2), args...)
+	if r.code != 0 || parseDocument(t, r.stdout).AccessKeyID != second.AccessKeyID || !strings.Contains(r.stderr, "lease renewed") {
+		t.Errorf("run with T2 on its own aged lease: exit %d, want the same keys renewed:\n%s", r.code, r.stderr)
+	}
+}
