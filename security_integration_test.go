@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +98,87 @@ func TestLeaseRenewedOnlyByItsMinter(t *testing.T) {
 	r = runBin(t, setEnv(env, "VAULT_TOKEN", t2), args...)
 	if r.code != 0 || parseDocument(t, r.stdout).AccessKeyID != second.AccessKeyID || !strings.Contains(r.stderr, "lease renewed") {
 		t.Errorf("run with T2 on its own aged lease: exit %d, want the same keys renewed:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestJWTLoginKeyedBySubject (issue 10, bug 2), against the real Vault's jwt
+// method: two CI jobs on one runner user, same role and jwt_env, different
+// JWTs. Job B used to get job A's cached AWS credentials and reuse its Vault
+// login token. Now B logs in with its own JWT and gets its own credentials,
+// while a rotated JWT of A's subject still reuses A's login and entry.
+func TestJWTLoginKeyedBySubject(t *testing.T) {
+	b := requireBed(t)
+	authSetup(t, b)
+	now := time.Now()
+	jwtFor := func(sub string, iat time.Time) string {
+		return signJWT(t, authBed.jwtKey, map[string]any{"iss": authJWTIssuer, "sub": sub, "aud": authJWTAud,
+			"iat": iat.Unix(), "nbf": iat.Add(-time.Minute).Unix(), "exp": iat.Add(2 * time.Hour).Unix()})
+	}
+	jobA, jobARotated, jobB := jwtFor("job-a", now), jwtFor("job-a", now.Add(time.Second)), jwtFor("job-b", now)
+	env := authEnv(t, b, `
+[vault.auth]
+method = "jwt"
+role = "ci"
+jwt_env = "CI_JOB_JWT"
+`, nil)
+	logins := func() int { return auditCount(t, b, "update", "auth/jwt/login") }
+	args := assumeArgs(20)
+	before := logins()
+
+	a := runBin(t, setEnv(env, "CI_JOB_JWT", jobA), args...)
+	if a.code != 0 {
+		t.Fatalf("job A: exit %d: %s", a.code, a.stderr)
+	}
+	bRun := runBin(t, setEnv(env, "CI_JOB_JWT", jobB), args...)
+	if bRun.code != 0 {
+		t.Fatalf("job B: exit %d: %s", bRun.code, bRun.stderr)
+	}
+	if got := logins() - before; got != 2 {
+		t.Errorf("%d logins for jobs A and B, want 2 (B must not reuse A's login token)", got)
+	}
+	docA, docB := parseDocument(t, a.stdout), parseDocument(t, bRun.stdout)
+	if docA.AccessKeyID == docB.AccessKeyID {
+		t.Errorf("job B got job A's credentials %s", docA.AccessKeyID)
+	}
+	if m, _ := filepath.Glob(filepath.Join(cacheDir(env), "login-*.token")); len(m) != 2 {
+		t.Errorf("login token files %v, want one per job", m)
+	}
+
+	rotated := runBin(t, setEnv(env, "CI_JOB_JWT", jobARotated), args...)
+	if rotated.code != 0 {
+		t.Fatalf("job A with a rotated JWT: exit %d: %s", rotated.code, rotated.stderr)
+	}
+	if got := logins() - before; got != 2 {
+		t.Errorf("a rotated JWT of the same subject logged in again (%d logins, want 2)", got)
+	}
+	if parseDocument(t, rotated.stdout).AccessKeyID != docA.AccessKeyID {
+		t.Error("a rotated JWT of the same subject did not get the cached credentials")
+	}
+}
+
+// TestLoginWithoutCacheFolder (issue 10, bug 4), against the real Vault: AppRole
+// auth with a cache folder that cannot be created (a read-only root file system in a
+// pod) used to fail the run in the login-token store. It logs in, keeps nothing,
+// prints the credentials and warns once, as token auth does.
+func TestLoginWithoutCacheFolder(t *testing.T) {
+	b := requireBed(t)
+	authSetup(t, b)
+	env := authEnv(t, b, fmt.Sprintf(`
+[vault.auth]
+method = "approle"
+role_id = %q
+secret_id_file = "$HOME/secret-id"
+`, authBed.roleID), map[string]string{"secret-id": newSecretID(t, b, false) + "\n"})
+	env = setEnv(env, "VAULT_CREDENTIAL_PROCESS_CACHE_DIR", "/dev/null/c")
+	logins := func() int { return auditCount(t, b, "update", "auth/approle/login") }
+	before := logins()
+	r := runBin(t, env, assumeArgs(20)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	parseDocument(t, r.stdout)
+	assertWarning(t, r.stderr, "could not cache the credentials")
+	if got := logins() - before; got != 1 {
+		t.Errorf("%d logins, want 1", got)
 	}
 }
