@@ -22,12 +22,14 @@ Prints the AWS config section for a profile of the helper's configuration
 file, with the absolute path of this binary in credential_process, written
 so that every major AWS client on this system runs it: on Unix blanks and
 other special characters are escaped with a backslash, on Windows a path
-with blanks is double-quoted. A path no form suits for every client (one on
-Windows with blanks, or with a line break) gets a warning. With --write it adds the section to the AWS config file
-(AWS_CONFIG_FILE, else ~/.aws/config) atomically, leaving other profiles and
-comments as they are. An existing profile of that name with another
-credential_process is left alone unless --force, which replaces only its
-credential_process line.
+with blanks is double-quoted. A path that no form suits for every client
+(on Windows, one with blanks) gets a warning; one with a line break is not
+written.
+
+With --write it adds the section to the AWS config file (AWS_CONFIG_FILE,
+else ~/.aws/config) atomically, leaving other profiles and comments as they
+are. An existing profile of that name with another credential_process is
+left alone unless --force, which replaces only its credential_process line.
 
 Flags:
   --profile NAME       the helper's profile ([profiles.NAME])
@@ -94,6 +96,11 @@ func (c *cli) awsConfig(args []string) int {
 		}
 	}
 	command, warning := config.CommandLine(runtime.GOOS, words...)
+	if warning != nil && warning.BreaksFile && *write {
+		// Printing it harms nothing; writing it would spoil the whole file.
+		return c.report(&config.Error{Msg: "aws-config: " + warning.String(),
+			Hint: "move the binary and the configuration file to folders whose paths have no line break"})
+	}
 	if warning != nil {
 		c.warnf("%s", warning)
 	}

@@ -234,6 +234,62 @@ func TestAWSConfigLineHardWords(t *testing.T) {
 	}
 }
 
+// TestAWSConfigWarns runs aws-config from a folder whose path holds a line break, which
+// no form of the line survives: printing the section warns in one line, writing it is
+// refused, and the AWS config file is not touched.
+func TestAWSConfigWarns(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows folder names cannot hold a line break")
+	}
+	b := requireBed(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "line\nbreak", "vault-credential-process")
+	copyFile(t, binaryUnderTest(t), bin, 0o700)
+	awsConfig := filepath.Join(dir, "aws-config")
+	env := append(productEnv(t, b), "AWS_CONFIG_FILE="+awsConfig,
+		"VAULT_CREDENTIAL_PROCESS_CONFIG="+writeProfile(t, "dev", testbed.RoleAssume))
+	run := func(args ...string) result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(runCtx, time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		r := result{stdout: stdout.String(), stderr: stderr.String()}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("run %v: %v", args, err)
+		}
+		return r
+	}
+	const warning = `vault-credential-process: warning: credential_process: "` // then the word, quoted
+
+	printed := run("aws-config", "--profile", "dev")
+	if printed.code != 0 || !strings.HasPrefix(printed.stdout, "[profile dev]\ncredential_process = ") {
+		t.Errorf("aws-config: exit %d, stdout %q", printed.code, printed.stdout)
+	}
+	if lines := strings.Split(strings.TrimSuffix(printed.stderr, "\n"), "\n"); len(lines) != 1 ||
+		!strings.HasPrefix(lines[0], warning) || !strings.Contains(lines[0], `line\nbreak`) || !strings.Contains(lines[0], "a line break") {
+		t.Errorf("aws-config: stderr %q, want one line %q... naming the word and a line break", printed.stderr, warning)
+	}
+
+	written := run("aws-config", "--profile", "dev", "--write")
+	if written.code != 2 || written.stdout != "" {
+		t.Errorf("aws-config --write: exit %d, stdout %q; want exit 2 and no output", written.code, written.stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(written.stderr, "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "vault-credential-process: error: aws-config: credential_process: ") ||
+		!strings.HasPrefix(lines[1], "hint: ") {
+		t.Errorf("aws-config --write: stderr %q, want an error line and a hint line", written.stderr)
+	}
+	if _, err := os.Stat(awsConfig); !os.IsNotExist(err) {
+		t.Errorf("aws-config --write created the AWS config file (%v)", err)
+	}
+}
+
 // copyFile copies src to dst, making dst's folder.
 func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 	t.Helper()

@@ -71,6 +71,10 @@ type QuotingWarning struct {
 	Word    string // the first word at fault
 	Problem string // what it holds, e.g. "a line break"
 	Effect  string // which clients misread it, and what to do
+	// BreaksFile marks a value that ends its line early: written into the
+	// AWS config file it leaves a line botocore cannot parse, and then no
+	// profile of the file works in the aws CLI.
+	BreaksFile bool
 }
 
 func (w *QuotingWarning) String() string {
@@ -86,6 +90,7 @@ type quotingCheck struct {
 	holds         func(w string, first, last bool) bool // first, last: w's place in the line
 	problem       string
 	effect        string
+	breaksFile    bool
 }
 
 var quotingChecks = []quotingCheck{
@@ -93,8 +98,8 @@ var quotingChecks = []quotingCheck{
 		problem: "bytes that are not UTF-8",
 		effect:  "the aws CLI cannot read the config file then, and aws-sdk-go runs another path"},
 	{windows: true, unix: true, holds: func(w string, _, _ bool) bool { return strings.ContainsAny(w, "\n\r") },
-		problem: "a line break",
-		effect:  "a value in the AWS config file ends there"},
+		problem: "a line break", breaksFile: true,
+		effect: "a value in the AWS config file ends there"},
 	{unix: true, holds: edgeBlank,
 		problem: "a blank at an end of the line",
 		effect:  "the AWS clients' config parsers trim it"},
@@ -125,7 +130,7 @@ func quotingWarning(goos string, words []string) *QuotingWarning {
 		}
 		for i, w := range words {
 			if c.holds(w, i == 0, i == len(words)-1) {
-				return &QuotingWarning{Word: w, Problem: c.problem, Effect: c.effect}
+				return &QuotingWarning{Word: w, Problem: c.problem, Effect: c.effect, BreaksFile: c.breaksFile}
 			}
 		}
 	}

@@ -116,6 +116,9 @@ func TestCommandLine(t *testing.T) {
 			case tt.warn != "" && !strings.Contains(warning.Problem, tt.warn):
 				t.Errorf("warning %s, want one about %s", warning, tt.warn)
 			}
+			if warning != nil && warning.BreaksFile != (tt.warn == "a line break") {
+				t.Errorf("BreaksFile = %v for %s", warning.BreaksFile, warning)
+			}
 			if warning != nil && strings.ContainsAny(warning.String(), "\n\r") {
 				t.Errorf("the warning is more than one line: %q", warning)
 			}
