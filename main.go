@@ -18,6 +18,10 @@ var version = ""
 // once, the OS releases its cache lock, and the cache entry stays whole (it
 // is replaced by rename). A handler would cost every cache hit a goroutine
 // and a thread for nothing. (`exec` handles signals itself.)
+//
+// Core dumps are off from the start: the process holds a Vault token and
+// secret keys (`exec` gives the user's command its own limit back).
 func main() {
+	disableCoreDumps()
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }
