@@ -12,6 +12,23 @@ import (
 // Unix mode bits carry no meaning.
 func checkOwner(path string, fi fs.FileInfo, isDir bool) error { return nil }
 
+// checkMode, like checkOwner, leaves access to the folder's ACLs.
+func checkMode(what, path string, fi fs.FileInfo, bad fs.FileMode) error { return nil }
+
+// lockFlag is flock's own: Windows has no O_NOFOLLOW (beforeLock stands in)
+// and no FIFOs in the file system.
+func lockFlag() int { return os.O_CREATE | os.O_RDONLY }
+
+// beforeLock refuses a lock path that is a symlink, which opening the lock
+// file would follow. A symlink made in the instant between is not caught.
+func beforeLock(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().IsRegular() {
+		return nil
+	}
+	return checkLock(path, fi)
+}
+
 func openNoFollow(path string) (*os.File, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {

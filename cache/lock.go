@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -13,14 +15,67 @@ import (
 // Lock takes the exclusive lock of key's entry, waiting until ctx is done.
 // The lock is on a separate file that is never renamed, so it stays valid
 // while the entry is replaced; the OS releases it if the holder dies.
+//
+// A lock file that is not a regular file of the current user's, closed to
+// others, is refused with an error wrapping ErrUnsafe: a FIFO would block
+// the open (and with it the run, past any timeout), a symlink would lock
+// and create files elsewhere, a file others can open lets them hold the
+// lock for ever.
 func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error) {
-	lf := flock.New(filepath.Join(s.dir, key+lockSuffix), flock.SetPermissions(0o600))
+	path := filepath.Join(s.dir, key+lockSuffix)
+	if err := beforeLock(path); err != nil {
+		return nil, err
+	}
+	lf := flock.New(path, flock.SetFlag(lockFlag()), flock.SetPermissions(0o600))
 	ok, err := lf.TryLockContext(ctx, 10*time.Millisecond)
 	if err != nil || !ok {
 		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("wait for cache lock: %w", context.DeadlineExceeded)
 		}
+		// The open failed: say why when what is there is the reason (a
+		// symlink under O_NOFOLLOW, a socket, a file of another user).
+		if fi, lerr := os.Lstat(path); lerr == nil {
+			if uerr := checkLock(path, fi); uerr != nil {
+				return nil, uerr
+			}
+		}
 		return nil, fmt.Errorf("lock cache entry: %w", err)
 	}
+	// Check the file the lock is held on, not the path: it is the one
+	// that counts, and it cannot change under the open descriptor.
+	fi, err := lf.Stat()
+	if err == nil {
+		err = checkLock(path, fi)
+	}
+	if err != nil {
+		_ = lf.Unlock()
+		return nil, err
+	}
 	return func() { _ = lf.Unlock() }, nil
+}
+
+// checkLock refuses a lock file that is not a regular file, or not the
+// current user's alone.
+func checkLock(path string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("cache lock file %q is %s, not a regular file: %w", path, fileKind(fi.Mode()), ErrUnsafe)
+	}
+	return checkMode("cache lock file", path, fi, 0o077)
+}
+
+// fileKind names what a file that is not a regular one is, for errors.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
