@@ -2,8 +2,11 @@ package process
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -39,13 +42,14 @@ func (r *Runner) NewAuditRecord(command string, c *Credentials, source string) A
 
 // AppendAudit appends rec to the audit log at path as one JSON line. The
 // file is created 0600; the line goes out in a single O_APPEND write, so
-// lines of parallel runs never interleave.
+// lines of parallel runs never interleave. Anything but a regular file at
+// path is refused (see openAuditLog).
 func AppendAudit(path string, rec AuditRecord) error {
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encode audit record: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openAuditLog(path)
 	if err != nil {
 		return fmt.Errorf("open audit log: %w", err)
 	}
@@ -57,4 +61,56 @@ func AppendAudit(path string, rec AuditRecord) error {
 		return fmt.Errorf("write audit log: %w", err)
 	}
 	return nil
+}
+
+// openAuditLog opens path for appending, creating it 0600, and refuses
+// anything but a regular file: opening a FIFO blocks until someone reads
+// it (O_NONBLOCK makes that an error instead), and a symlink would send
+// the record wherever it points. O_NOFOLLOW is not on every system, so
+// symlinks are kept out another way: O_EXCL creates the file without ever
+// following one, and an existing file is checked before it is opened and
+// must be the one opened.
+func openAuditLog(path string) (*os.File, error) {
+	const flag = os.O_WRONLY | os.O_APPEND | syscall.O_NONBLOCK
+	f, err := os.OpenFile(path, flag|os.O_CREATE|os.O_EXCL, 0o600)
+	if !errors.Is(err, fs.ErrExist) {
+		return f, err
+	}
+	before, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !before.Mode().IsRegular() {
+		return nil, fmt.Errorf("it is %s, not a regular file", fileKind(before.Mode()))
+	}
+	f, err = os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, err
+	}
+	after, err := f.Stat()
+	if err == nil && !os.SameFile(before, after) {
+		err = errors.New("it was replaced while being opened")
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// fileKind names what a file that is not a regular one is, for errors.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }

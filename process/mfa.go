@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 )
@@ -25,7 +26,7 @@ func (r *Runner) mfaCode(ctx context.Context) (string, error) {
 	}
 	if s.MFACommand != "" {
 		r.Debugf("MFA code from mfa_command")
-		return runMFACommand(ctx, s.MFACommand, r.Stderr)
+		return runMFACommand(ctx, s.MFACommand, s.Timeout, r.Stderr)
 	}
 	if r.OpenTTY != nil {
 		tty, err := r.OpenTTY()
@@ -41,18 +42,25 @@ func (r *Runner) mfaCode(ctx context.Context) (string, error) {
 }
 
 // runMFACommand runs command through the system shell and returns the code
-// it prints. Its stderr is passed through (it may say "touch your key");
-// its stdout is never shown, only checked.
-func runMFACommand(ctx context.Context, command string, stderr io.Writer) (string, error) {
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.CommandContext(ctx, "cmd", "/C", command)
-	} else {
-		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	}
+// it prints, giving up with the run's context (timeout is --timeout, for
+// the message). Its stderr is passed through (it may say "touch your key");
+// its stdout is never shown, only checked. Errors name the command as
+// "mfa_command", never by its text: it may hold a TOTP seed.
+func runMFACommand(ctx context.Context, command string, timeout time.Duration, stderr io.Writer) (string, error) {
 	var stdout bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, stderr
-	if err := cmd.Run(); err != nil {
+	c := &child{what: "mfa_command", timeout: timeout, stdout: &stdout, stderr: stderr,
+		hint: "run the profile's mfa_command by hand: it must print the code at once, without reading the terminal (leave mfa_command unset to be asked there); or raise --timeout"}
+	var err error
+	if runtime.GOOS == "windows" {
+		err = c.run(ctx, "cmd", "/C", command)
+	} else {
+		err = c.run(ctx, "/bin/sh", "-c", command)
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return "", e
+	}
+	if err != nil {
 		return "", &Error{Code: ExitFailure, Msg: "mfa_command failed: " + oneLine(err.Error()),
 			Hint: "run the profile's mfa_command by hand; it must print the current six-digit code", Err: err}
 	}

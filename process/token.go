@@ -1,26 +1,53 @@
 package process
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/vault/api/cliconfig"
+	"github.com/hashicorp/vault/api/tokenhelper"
 )
 
 // findToken keeps the VAULT_TOKEN that api.NewClient read, or asks the
-// token helper that Vault's own CLI would use.
+// token helper that Vault's own CLI would use, within --timeout counted from
+// now: NewVault is not given the run's context. Callers that have it use
+// findTokenContext, which keeps the whole run within --timeout.
 func (v *Vault) findToken() error {
+	ctx := context.Background()
+	if d := v.client.ClientTimeout(); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return v.findTokenContext(ctx)
+}
+
+// findTokenContext is findToken bounded by ctx, the run's context.
+func (v *Vault) findTokenContext(ctx context.Context) error {
 	if v.client.Token() != "" {
 		v.TokenSource = "VAULT_TOKEN"
 		v.debugf("token from VAULT_TOKEN")
 		return nil
+	}
+	if err := checkCLIConfig(); err != nil {
+		return err
 	}
 	helper, err := cliconfig.DefaultTokenHelper()
 	if err != nil {
 		return &Error{Code: ExitUsage, Msg: "read the Vault CLI configuration: " + oneLine(err.Error()),
 			Hint: "fix token_helper in ~/.vault (or the file VAULT_CONFIG_PATH names)", Err: err}
 	}
-	token, err := helper.Get()
+	token, err := v.getToken(ctx, helper)
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
 	if err != nil {
 		return &Error{Code: ExitFailure, Msg: fmt.Sprintf("get a Vault token from the token helper %s: %s", helper.Path(), oneLine(err.Error())),
 			Hint: "run the helper by hand with `get`, or set VAULT_TOKEN", Err: err}
@@ -33,5 +60,86 @@ func (v *Vault) findToken() error {
 	v.TokenSource = helper.Path()
 	v.debugf("token from %s", helper.Path())
 	v.client.SetToken(token)
+	return nil
+}
+
+// getToken asks helper for the token. An external helper is run here, the
+// way ExternalTokenHelper.Get runs it (the binary itself, no shell, with
+// the helper's Args and then "get"), but bounded by ctx: Get has no context
+// and would wait for a hung helper for ever.
+func (v *Vault) getToken(ctx context.Context, helper tokenhelper.TokenHelper) (string, error) {
+	switch h := helper.(type) {
+	case *tokenhelper.ExternalTokenHelper:
+		var stdout, stderr bytes.Buffer
+		c := &child{what: "token helper " + h.Path(), timeout: v.client.ClientTimeout(),
+			env: h.Env, stdout: &stdout, stderr: &stderr,
+			hint: fmt.Sprintf("run `%s get` by hand to see why it hangs, set VAULT_TOKEN, or raise --timeout", h.Path())}
+		// Get doubles backslashes in the path; so do we, to run the same file.
+		err := c.run(ctx, strings.ReplaceAll(h.BinaryPath, `\`, `\\`), append(slices.Clone(h.Args), "get")...)
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return "", e
+			}
+			return "", fmt.Errorf("%q: %w", stderr.String(), err)
+		}
+		return stdout.String(), nil
+	case *tokenhelper.InternalTokenHelper:
+		if err := checkTokenFile(); err != nil {
+			return "", err
+		}
+	}
+	return helper.Get()
+}
+
+// checkTokenFile refuses a ~/.vault-token that is not a regular file (a
+// FIFO would block the built-in helper's read past --timeout). A missing
+// file is fine: the helper then has no token.
+func checkTokenFile() error {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return nil // the helper finds no home either, and says so
+	}
+	path := filepath.Join(home, ".vault-token")
+	if err := checkRegular(path); err != nil {
+		return &Error{Code: ExitFailure, Msg: "read the Vault token file: " + err.Error(),
+			Hint: "remove it and run `vault login`, or set VAULT_TOKEN", Err: err}
+	}
+	return nil
+}
+
+// checkCLIConfig refuses a Vault CLI configuration file (~/.vault, or the
+// one VAULT_CONFIG_PATH names) that is not a regular file, before cliconfig
+// reads it: a FIFO there would block the read past --timeout.
+func checkCLIConfig() error {
+	path := os.Getenv("VAULT_CONFIG_PATH")
+	if path == "" {
+		path = "~/.vault"
+	}
+	if rest, ok := strings.CutPrefix(path, "~"); ok && (rest == "" || os.IsPathSeparator(rest[0])) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil // cliconfig expands it, or says why not
+		}
+		path = home + rest
+	}
+	if err := checkRegular(path); err != nil {
+		return &Error{Code: ExitUsage, Msg: "read the Vault CLI configuration: " + err.Error(),
+			Hint: "make it a file holding token_helper, or remove it (the file VAULT_CONFIG_PATH names, else ~/.vault)", Err: err}
+	}
+	return nil
+}
+
+// checkRegular refuses path when it is there and not a regular file (a
+// symlink is followed: these files are the user's to arrange). Any other
+// trouble is left to the reader, which reports it as it always has.
+func checkRegular(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is %s, not a regular file", path, fileKind(fi.Mode()))
+	}
 	return nil
 }
