@@ -17,10 +17,9 @@ import (
 // zero-width spaces and joiners, the byte-order mark, tag characters) and
 // bytes that are not UTF-8.
 //
-// Every line the program writes for a person goes through it at the point
-// of output (errors, hints, warnings, debug lines, doctor's checks), because
-// the text comes from Vault, the configuration file, flags and the
-// environment, none of which the program controls. A backslash is left as
+// Errors, hints, warnings, debug lines and doctor's checks go through it at
+// the point of output, because their text quotes Vault, the configuration
+// file, flags and the environment, none of which the program controls. A backslash is left as
 // it is, so Windows paths stay readable; an escape in the output is
 // therefore not proof of a control character in the input.
 func Printable(s string) string {
