@@ -126,7 +126,7 @@ func (c *cli) cacheList(args []string) int {
 		if typ == "" {
 			typ = "(role's)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", what, typ, r.Source, r.Expiration.Local().Format("2006-01-02 15:04:05"),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", process.Printable(what), process.Printable(typ), process.Printable(r.Source), r.Expiration.Local().Format("2006-01-02 15:04:05"),
 			(time.Duration(r.ExpiresIn) * time.Second).String(), r.State)
 	}
 	tw.Flush()
@@ -141,7 +141,8 @@ func describe(l cache.Listed, now time.Time, refresh time.Duration) listed {
 	}
 	issued, exp := e.IssuedAt, e.Expiration
 	r.IssuedAt, r.Expiration = &issued, &exp
-	r.Profile, r.VaultAddress = e.Request["profile"], e.Request["vault_address"]
+	// Entries of older versions may hold an address with a password.
+	r.Profile, r.VaultAddress = e.Request["profile"], config.RedactAddress(e.Request["vault_address"])
 	r.Mount, r.Role, r.Type, r.Source = e.Request["mount"], e.Request["role"], e.Request["type"], e.Source
 	r.ExpiresIn = int64(exp.Sub(now).Round(time.Second) / time.Second)
 	switch {

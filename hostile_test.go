@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -39,4 +41,49 @@ func TestHugeAnswerIsRefused(t *testing.T) {
 	if got := sent.Load(); got > 64<<20 {
 		t.Errorf("the server sent %d MiB before the helper gave up, want about 4", got>>20)
 	}
+}
+
+// TestAddressPasswordNeverShown: VAULT_ADDR=http://user:PASSWORD@host put the
+// password on stderr, in the audit log and in `cache list --json`. Addresses
+// are shown with the password masked everywhere; the cache entry holds none.
+func TestAddressPasswordNeverShown(t *testing.T) {
+	unitEnv(t)
+	const password = "PASSWORD-in-the-address-42"
+	addSecret(password)
+	v := newRecordingVault(t, "a")
+	dir := t.TempDir()
+	cacheDir, audit := filepath.Join(dir, "cache"), filepath.Join(dir, "audit.log")
+	t.Setenv("VAULT_ADDR", strings.Replace(v.URL, "http://", "http://user:"+password+"@", 1))
+	t.Setenv("VAULT_TOKEN", unitToken)
+	t.Setenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR", cacheDir)
+
+	r := runInProcess(t, "--role", "dev", "--debug", "--audit-log", audit)
+	if r.code != 0 {
+		t.Fatalf("run: %+v", r)
+	}
+	list := runInProcess(t, "cache", "list", "--json")
+	doctor := runInProcess(t, "doctor", "--role", "dev")
+	files, _ := filepath.Glob(filepath.Join(cacheDir, "*"))
+	files = append(files, audit)
+	texts := map[string]string{"stderr": r.stderr, "cache list --json": list.stdout, "doctor": doctor.stdout + doctor.stderr}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[f] = string(data)
+	}
+	for what, text := range texts {
+		if strings.Contains(text, password) {
+			t.Errorf("%s shows the address's password:\n%s", what, text)
+		}
+	}
+	if !strings.Contains(list.stdout, "user:xxxxx@") {
+		t.Errorf("cache list --json does not show the masked address:\n%s", list.stdout)
+	}
+
+	// An error naming the address masks it too.
+	t.Setenv("VAULT_ADDR", "http://user:"+password+"@127.0.0.1:1")
+	r = runInProcess(t, "--role", "other", "--no-cache", "--retries", "0")
+	checkFailure(t, r, 1, "http://user:xxxxx@127.0.0.1:1", "")
 }

@@ -124,26 +124,26 @@ func (d *Doctor) health(ctx context.Context, s *config.Settings) (*healthInfo, C
 		defer resp.Body.Close()
 	}
 	if err != nil || resp == nil {
-		ve := vaultError(err, "reach Vault", "sys/health", s.Address, ctx.Err() != nil)
-		c.Detail, c.Hint = s.Address+": "+ve.Msg, ve.Hint
+		ve := vaultError(err, "reach Vault", "sys/health", s.DisplayAddress(), ctx.Err() != nil)
+		c.Detail, c.Hint = s.DisplayAddress()+": "+ve.Msg, ve.Hint
 		return nil, c
 	}
 	var h healthInfo
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err := json.Unmarshal(body, &h); err != nil {
-		c.Detail = fmt.Sprintf("%s answered sys/health with status %d and no health document", s.Address, resp.StatusCode)
+		c.Detail = fmt.Sprintf("%s answered sys/health with status %d and no health document", s.DisplayAddress(), resp.StatusCode)
 		c.Hint = "is VAULT_ADDR a Vault server (or a proxy in front of one)?"
 		return nil, c
 	}
 	h.localTime = d.Now()
 	switch {
 	case !h.Initialized:
-		c.Detail, c.Hint = s.Address+" is not initialized", "ask Vault's operators to initialize it"
+		c.Detail, c.Hint = s.DisplayAddress()+" is not initialized", "ask Vault's operators to initialize it"
 	case h.Sealed:
-		c.Detail, c.Hint = s.Address+" is sealed (Vault "+h.Version+")", "ask Vault's operators to unseal it"
+		c.Detail, c.Hint = s.DisplayAddress()+" is sealed (Vault "+h.Version+")", "ask Vault's operators to unseal it"
 	default:
 		c.OK = true
-		c.Detail = fmt.Sprintf("%s is reachable and unsealed, Vault %s", s.Address, h.Version)
+		c.Detail = fmt.Sprintf("%s is reachable and unsealed, Vault %s", s.DisplayAddress(), h.Version)
 		if h.Standby {
 			c.Detail += " (standby)"
 		}
