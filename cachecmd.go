@@ -307,7 +307,7 @@ func (cl *clearing) entry(ctx context.Context, key string) {
 // this run's token or login: the entry was checked to come from there.
 func (cl *clearing) revokeLease(ctx context.Context, e *cache.Entry) error {
 	if cl.vault == nil {
-		v, err := process.NewVault(cl.st, time.Now, cl.cli.debugf)
+		v, err := process.NewVault(ctx, cl.st, time.Now, cl.cli.debugf)
 		if err != nil {
 			return err
 		}

@@ -187,8 +187,8 @@ func (c *cli) runner(s *config.Settings) *process.Runner {
 		Warnf:    c.warnf,
 		OpenTTY:  process.OpenTerminal,
 		Stderr:   c.stderr,
-		NewSource: func() (process.Source, error) {
-			return process.NewVault(s, time.Now, c.debugf)
+		NewSource: func(ctx context.Context) (process.Source, error) {
+			return process.NewVault(ctx, s, time.Now, c.debugf)
 		},
 	}
 }

@@ -34,7 +34,7 @@ type AuditRecord struct {
 func (r *Runner) NewAuditRecord(command string, c *Credentials, source string) AuditRecord {
 	s := r.Settings
 	return AuditRecord{
-		Time: r.Now().UTC(), Command: command, Profile: s.Profile, VaultAddress: s.Address,
+		Time: r.Now().UTC(), Command: command, Profile: s.Profile, VaultAddress: s.DisplayAddress(),
 		Namespace: s.Namespace, Mount: s.Mount, Role: s.Role, Type: s.Type, Source: source,
 		AccessKeyID: c.AccessKeyID, LeaseID: c.LeaseID, Expiration: c.Expiration.UTC(), PID: os.Getpid(),
 	}

@@ -95,9 +95,9 @@ var errNoToken = errors.New("no Vault token")
 // (VAULT_TOKEN, token helper, ~/.vault-token), or none at all behind a
 // Vault Agent or Proxy (VAULT_AGENT_ADDR), which adds its auto-auth token;
 // for the other methods a login, done when the first request needs it.
-func (v *Vault) setupAuth(s *config.Settings) error {
+func (v *Vault) setupAuth(ctx context.Context, s *config.Settings) error {
 	if s.Auth.IsToken() {
-		err := v.findToken()
+		err := v.findToken(ctx)
 		if err != nil && s.ViaAgent && errors.Is(err, errNoToken) {
 			v.TokenSource = "Vault Agent or Proxy at " + s.DisplayAddress()
 			v.debugf("no Vault token: requests go through the Vault Agent or Proxy at %s (VAULT_AGENT_ADDR), which adds its auto-auth token", s.DisplayAddress())
@@ -228,6 +228,9 @@ func (l *login) obtain(ctx context.Context, bad string) error {
 		return &Error{Code: ExitFailure, Err: err,
 			Msg:  fmt.Sprintf("wait for the login lock in %s: another vault-credential-process held it until --timeout", store.Dir()),
 			Hint: "a process may be stuck logging in to Vault (or waiting at a password prompt): check it, or raise --timeout"}
+	}
+	if errors.Is(err, cache.ErrUnsafe) {
+		return cacheError(err)
 	}
 	if err != nil {
 		// No lock file (a read-only folder): log in all the same, as the

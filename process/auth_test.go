@@ -175,7 +175,7 @@ func (fx *loginFixture) run(t *testing.T, flags map[string]string) (*Credentials
 	}
 	debugf := func(format string, args ...any) { fmt.Fprintf(&fx.log, format+"\n", args...) }
 	r := &Runner{Settings: s, Now: fx.now, Debugf: debugf, Warnf: debugf,
-		NewSource: func() (Source, error) { return NewVault(s, fx.now, debugf) }}
+		NewSource: func(ctx context.Context) (Source, error) { return NewVault(ctx, s, fx.now, debugf) }}
 	return r.Credentials(context.Background())
 }
 

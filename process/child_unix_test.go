@@ -211,7 +211,10 @@ func TestTokenHelperTimeout(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}
-			err = within(t, "NewVault", func() error { _, err := NewVault(s, fixedNow, (&debugLog{}).printf); return err })
+			// The run's context, bounded by --timeout as cli.go bounds it.
+			ctx, cancel := context.WithTimeout(context.Background(), s.Timeout)
+			defer cancel()
+			err = within(t, "NewVault", func() error { _, err := NewVault(ctx, s, fixedNow, (&debugLog{}).printf); return err })
 			var e *Error
 			if !errors.As(err, &e) || e.Msg != want || e.Code != tt.wantCode || !strings.Contains(e.Hint, tt.wantHint) {
 				t.Errorf("NewVault: %#v (%v)\nwant exit %d, %q, a hint with %q", err, err, tt.wantCode, want, tt.wantHint)

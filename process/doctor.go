@@ -67,7 +67,7 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 		add(Check{Name: "configuration", OK: true, Detail: "no configuration file; flags, environment and defaults" + profileText(s.Profile)})
 	}
 
-	v, err := NewVault(s, d.Now, func(string, ...any) {})
+	v, err := NewVault(ctx, s, d.Now, func(string, ...any) {})
 	if err != nil {
 		var pe *Error
 		c := Check{Name: "vault token", Detail: oneLine(err.Error())}

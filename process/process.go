@@ -46,7 +46,7 @@ type Runner struct {
 	Stderr io.Writer
 	// NewSource connects to Vault. It is called only when the cache cannot
 	// answer, so a cache hit never builds a Vault client.
-	NewSource func() (Source, error)
+	NewSource func(ctx context.Context) (Source, error)
 
 	source Source
 }
@@ -100,6 +100,12 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 		}
 		return nil, "", &Error{Code: ExitFailure, Msg: fmt.Sprintf("wait for the cache lock in %s: another vault-credential-process held it until --timeout", store.Dir()),
 			Hint: "a process may be stuck asking Vault: check it, or raise --timeout", Err: lockErr}
+	}
+	if errors.Is(lockErr, cache.ErrUnsafe) {
+		// Something else sits where the lock file goes (a FIFO, a symlink,
+		// another user's file): the folder was tampered with, so neither
+		// the lock nor the entry beside it is to be trusted.
+		return nil, "", cacheError(lockErr)
 	}
 	if lockErr != nil {
 		// The lock file cannot be created (a read-only folder, say): no
@@ -158,7 +164,7 @@ func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Cre
 		renewable = false
 	}
 	if renewable {
-		src, err := r.vault()
+		src, err := r.vault(ctx)
 		if err != nil {
 			return nil, "", err
 		}
@@ -189,7 +195,7 @@ func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Cre
 }
 
 func (r *Runner) fetch(ctx context.Context, req Request) (*Credentials, error) {
-	src, err := r.vault()
+	src, err := r.vault(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -201,9 +207,9 @@ func (r *Runner) fetch(ctx context.Context, req Request) (*Credentials, error) {
 	return src.Fetch(ctx, req)
 }
 
-func (r *Runner) vault() (Source, error) {
+func (r *Runner) vault(ctx context.Context) (Source, error) {
 	if r.source == nil {
-		src, err := r.NewSource()
+		src, err := r.NewSource(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -147,7 +147,7 @@ func newRunner(t *testing.T, flags map[string]string, src *fakeSource) *runnerFi
 		Now:      fixedNow,
 		Debugf:   log.printf,
 		Warnf:    func(format string, args ...any) { fx.warnings = append(fx.warnings, format) },
-		NewSource: func() (Source, error) {
+		NewSource: func(context.Context) (Source, error) {
 			fx.newSources++
 			return src, nil
 		},

@@ -15,21 +15,9 @@ import (
 )
 
 // findToken keeps the VAULT_TOKEN that api.NewClient read, or asks the
-// token helper that Vault's own CLI would use, within --timeout counted from
-// now: NewVault is not given the run's context. Callers that have it use
-// findTokenContext, which keeps the whole run within --timeout.
-func (v *Vault) findToken() error {
-	ctx := context.Background()
-	if d := v.client.ClientTimeout(); d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
-	return v.findTokenContext(ctx)
-}
-
-// findTokenContext is findToken bounded by ctx, the run's context.
-func (v *Vault) findTokenContext(ctx context.Context) error {
+// token helper that Vault's own CLI would use, within ctx: the run's
+// context, so that a helper that hangs cannot take the run past --timeout.
+func (v *Vault) findToken(ctx context.Context) error {
 	if v.client.Token() != "" {
 		v.TokenSource = "VAULT_TOKEN"
 		v.debugf("token from VAULT_TOKEN")

@@ -85,12 +85,13 @@ type Vault struct {
 // variable it honours applies), overridden by the resolved settings, and
 // finds a token: VAULT_TOKEN, then the configured token helper, then
 // ~/.vault-token.
-func NewVault(s *config.Settings, now func() time.Time, debugf func(string, ...any)) (*Vault, error) {
+// ctx bounds the token helper, if one runs.
+func NewVault(ctx context.Context, s *config.Settings, now func() time.Time, debugf func(string, ...any)) (*Vault, error) {
 	v, err := newVaultNoToken(s, now, debugf)
 	if err != nil {
 		return nil, err
 	}
-	if err := v.setupAuth(s); err != nil {
+	if err := v.setupAuth(ctx, s); err != nil {
 		return nil, err
 	}
 	return v, nil

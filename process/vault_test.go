@@ -360,7 +360,7 @@ func setupWith(t *testing.T, addr string, flags, env map[string]string) (*Vault,
 		t.Fatalf("Resolve: %v", err)
 	}
 	log := &debugLog{}
-	v, err := NewVault(s, fixedNow, log.printf)
+	v, err := NewVault(context.Background(), s, fixedNow, log.printf)
 	if err != nil {
 		t.Fatalf("NewVault: %v", err)
 	}
@@ -844,7 +844,7 @@ func TestNewVaultEnvironmentErrors(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}
-			v, err := NewVault(s, fixedNow, (&debugLog{}).printf)
+			v, err := NewVault(context.Background(), s, fixedNow, (&debugLog{}).printf)
 			var pe *Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("NewVault = %v, %v; want a process *Error", v, err)

@@ -59,7 +59,7 @@ func TestNewVaultTokenHelper(t *testing.T) {
 				t.Fatalf("Resolve: %v", err)
 			}
 			log := &debugLog{}
-			v, err := NewVault(s, fixedNow, log.printf)
+			v, err := NewVault(context.Background(), s, fixedNow, log.printf)
 			if tt.wantErr != "" {
 				var pe *Error
 				if !errors.As(err, &pe) {
