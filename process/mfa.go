@@ -75,7 +75,7 @@ func runMFACommand(ctx context.Context, command string, timeout time.Duration, s
 // promptMFA asks on the terminal itself: the AWS clients give a credential
 // process no usable stdin, and the CLI hides its stderr.
 func promptMFA(ctx context.Context, tty io.ReadWriter, role string) (string, error) {
-	if _, err := fmt.Fprintf(tty, "vault-credential-process: MFA code for Vault role %s: ", role); err != nil {
+	if _, err := fmt.Fprintf(tty, "vault-credential-process: MFA code for Vault role %s: ", Printable(role)); err != nil {
 		return "", &Error{Code: ExitFailure, Msg: "write the MFA prompt: " + err.Error()}
 	}
 	line, err := readLine(ctx, tty)

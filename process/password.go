@@ -32,7 +32,7 @@ func promptPassword(ctx context.Context, a config.Auth) (string, error) {
 			Hint: "set password_env or password_file in the auth table"}
 	}
 	defer restore()
-	fmt.Fprintf(tty, "vault-credential-process: Vault password for %s (%s at auth/%s): ", a.Username, a.Method, a.Mount)
+	fmt.Fprintf(tty, "vault-credential-process: Vault password for %s (%s at auth/%s): ", Printable(a.Username), a.Method, Printable(a.Mount))
 	line, err := readLine(ctx, tty)
 	restore()
 	fmt.Fprintln(tty)

@@ -383,12 +383,16 @@ func (l retryLogger) Debug(msg string, kv ...any) {
 }
 func (l retryLogger) Warn(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
 
+// kvs renders key/value pairs as " k=v k=v" (with the leading space), or "".
 func kvs(kv []any) string {
 	var b strings.Builder
 	for i := 0; i+1 < len(kv); i += 2 {
 		fmt.Fprintf(&b, " %v=%v", kv[i], kv[i+1])
 	}
-	return oneLine(b.String())
+	if b.Len() == 0 {
+		return ""
+	}
+	return " " + oneLine(b.String())
 }
 
 // Bounds on what Vault may hand out. AWS documents access key ids of at most
