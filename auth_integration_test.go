@@ -6,7 +6,6 @@ package main
 // Vault Proxy with auto-auth serves a helper that has no token at all.
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -24,11 +23,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -821,27 +818,9 @@ func checkFailure(t *testing.T, r result, code int, msg, hint string) {
 	}
 }
 
-// runDetached runs the binary in a new session, without a controlling terminal, so
-// that /dev/tty cannot be opened even when the tests run in one.
+// runDetached runs the binary under test without a controlling terminal, as
+// a CI job or a service would.
 func runDetached(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(runCtx, 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binaryUnderTest(t), args...)
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	if r.code != 0 && r.stdout != "" {
-		t.Errorf("failed run printed to stdout: %q", r.stdout)
-	}
-	assertNoSecret(t, "stderr", r.stderr)
-	return r
+	return runProgram(t, env, runOpts{detached: true}, args...)
 }

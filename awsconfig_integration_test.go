@@ -250,20 +250,7 @@ func TestAWSConfigWarns(t *testing.T) {
 		"VAULT_CREDENTIAL_PROCESS_CONFIG="+writeProfile(t, "dev", testbed.RoleAssume))
 	run := func(args ...string) result {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(runCtx, time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = env
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		r := result{stdout: stdout.String(), stderr: stderr.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("run %v: %v", args, err)
-		}
-		return r
+		return runProgram(t, env, runOpts{bin: bin, bound: time.Minute}, args...)
 	}
 	const warning = `vault-credential-process: warning: credential_process: "` // then the word, quoted
 

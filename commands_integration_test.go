@@ -20,25 +20,10 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
 
-// runCmd runs the binary like runBin, for commands whose stdout is not a
-// credential_process document: it checks the failure contract and the secrets only.
+// runCmd runs a subcommand of the binary under test.
 func runCmd(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binaryUnderTest(t), args...)
-	cmd.Env = env
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	assertNoSecret(t, "stderr of "+strings.Join(args, " "), r.stderr)
-	return r
+	return runProgram(t, env, runOpts{}, args...)
 }
 
 // TestEnvCommand sources the export lines in sh and runs the aws CLI with them.

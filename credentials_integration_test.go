@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -144,32 +145,53 @@ type result struct {
 	stdout, stderr string
 }
 
-// runBin runs the binary under test and checks what every run must satisfy: on
-// success one JSON document and a newline on stdout, on failure an empty stdout and a
-// `vault-credential-process: error:` line; never a secret on stderr. Credentials it
-// prints join the secrets checked in later runs.
-func runBin(t *testing.T, env []string, args ...string) result {
+// runOpts says how runProgram runs a binary; the zero value runs the binary under
+// test for at most two minutes.
+type runOpts struct {
+	bin      string        // the program; "" for the binary under test
+	bound    time.Duration // a run still going then fails the test; 0 for two minutes
+	group    bool          // in a process group of its own, killed whole at the bound
+	detached bool          // in a session of its own: no controlling terminal
+	// document: a credential-printing run, whose success is one credential
+	// document (its secrets join those checked later) and whose failure is an
+	// empty stdout and the error line.
+	document bool
+}
+
+// runProgram runs a program with env and args and checks what every run must
+// satisfy: never a secret on stderr, and what opts.document adds.
+func runProgram(t *testing.T, env []string, o runOpts, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	if o.bin == "" {
+		o.bin = binaryUnderTest(t)
+	}
+	if o.bound == 0 {
+		o.bound = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(runCtx, o.bound)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binaryUnderTest(t), args...)
+	cmd := exec.CommandContext(ctx, o.bin, args...)
 	cmd.Env = env
+	setProcAttr(cmd, o)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("run %v: %v", args, err)
-		}
-		r.code = ee.ExitCode()
+	if ctx.Err() != nil && runCtx.Err() == nil {
+		t.Fatalf("run %v still going after %s; stderr:\n%s", args, o.bound, stderr.String())
 	}
-	if r.code == 0 {
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	switch {
+	case o.document && r.code == 0:
 		doc := parseDocument(t, r.stdout)
 		addSecret(doc.SecretAccessKey)
 		addSecret(doc.SessionToken)
-	} else {
+	case o.document:
 		if r.stdout != "" {
 			t.Errorf("run %v failed (exit %d) but printed to stdout: %q", args, r.code, r.stdout)
 		}
@@ -179,6 +201,13 @@ func runBin(t *testing.T, env []string, args ...string) result {
 	}
 	assertNoSecret(t, fmt.Sprintf("stderr of %v", args), r.stderr)
 	return r
+}
+
+// runBin runs the binary under test as the AWS clients do: a credential document
+// on success, an empty stdout and the error line on failure.
+func runBin(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	return runProgram(t, env, runOpts{document: true}, args...)
 }
 
 type document struct {

@@ -7,11 +7,7 @@ package main
 // would never answer. Each run must end, and say what did not answer.
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -25,38 +21,11 @@ import (
 // killing the shell alone would not end it.
 const hang = "sleep 30 | cat"
 
-// runBounded runs the binary like runBin, but fails the test if the run has not
-// ended within bound: --timeout must end it first. The run is started in a
-// process group of its own so that what it left behind dies with it here.
+// runBounded runs the binary under test in a process group of its own, which a run
+// still going after bound fails the test and is killed whole.
 func runBounded(t *testing.T, bound time.Duration, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), bound)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binaryUnderTest(t), args...)
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("run %v still going after %s: --timeout did not end it; stderr:\n%s", args, bound, stderr.String())
-	}
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	if r.code == 0 {
-		doc := parseDocument(t, r.stdout)
-		addSecret(doc.SecretAccessKey)
-		addSecret(doc.SessionToken)
-	}
-	assertNoSecret(t, "stderr of "+strings.Join(args, " "), r.stderr)
-	return r
+	return runProgram(t, env, runOpts{bound: bound, group: true, document: true}, args...)
 }
 
 // TestTimeoutBoundsTheRun: a token helper or mfa_command that hangs with a child

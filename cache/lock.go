@@ -58,13 +58,14 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error)
 // current user's alone.
 func checkLock(path string, fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("cache lock file %q is %s, not a regular file: %w", path, fileKind(fi.Mode()), ErrUnsafe)
+		return fmt.Errorf("cache lock file %q is %s, not a regular file: %w", path, FileKind(fi.Mode()), ErrUnsafe)
 	}
 	return checkMode("cache lock file", path, fi, 0o077)
 }
 
-// fileKind names what a file that is not a regular one is, for errors.
-func fileKind(m fs.FileMode) string {
+// FileKind names what a file that is not a regular one is ("a FIFO",
+// "a symlink", ...), for errors about files that must be regular.
+func FileKind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeSymlink != 0:
 		return "a symlink"

@@ -8,6 +8,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/cache"
 )
 
 // AuditRecord is one line of the audit trail: which credentials a run
@@ -81,7 +83,7 @@ func openAuditLog(path string) (*os.File, error) {
 		return nil, err
 	}
 	if !before.Mode().IsRegular() {
-		return nil, fmt.Errorf("it is %s, not a regular file", fileKind(before.Mode()))
+		return nil, fmt.Errorf("it is %s, not a regular file", cache.FileKind(before.Mode()))
 	}
 	f, err = os.OpenFile(path, flag, 0)
 	if err != nil {
@@ -96,21 +98,4 @@ func openAuditLog(path string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-// fileKind names what a file that is not a regular one is, for errors.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file"
 }

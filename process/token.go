@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/vault/api/cliconfig"
 	"github.com/hashicorp/vault/api/tokenhelper"
+
+	"github.com/vault-credential-process/vault-credential-process/cache"
 )
 
 // findToken keeps the VAULT_TOKEN that api.NewClient read, or asks the
@@ -127,7 +129,7 @@ func checkRegular(path string) error {
 		return nil
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, not a regular file", path, fileKind(fi.Mode()))
+		return fmt.Errorf("%s is %s, not a regular file", path, cache.FileKind(fi.Mode()))
 	}
 	return nil
 }
