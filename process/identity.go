@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 )
 
@@ -145,4 +146,18 @@ func readProof(path string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d KiB", maxProofSize>>10)}
 	}
 	return b, nil
+}
+
+// authIdentity is the login identity's part of the credentials cache key:
+// "" for token auth, so that its keys stay what they were.
+func authIdentity(a *config.Auth) (string, error) {
+	if a.IsToken() {
+		return "", nil
+	}
+	proof, err := proofIdentity(a)
+	if err != nil {
+		return "", err
+	}
+	parts := append([]string{"auth", a.Method, a.Mount}, a.Identity()...)
+	return cache.Key(append(parts, proof...)...), nil
 }

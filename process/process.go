@@ -89,48 +89,50 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 		return fromEntry(entry), SourceCache, nil
 	}
 	r.Debugf("cache miss %s", key[:12])
+	return r.miss(ctx, store, key, entry)
+}
 
-	// Only one process refreshes an entry; the others wait here and then
-	// find the entry fresh.
+// miss refreshes the entry under key, which the cache could not serve
+// fresh. Only one process refreshes an entry; the others wait for its lock
+// and then find the entry fresh.
+func (r *Runner) miss(ctx context.Context, store *cache.Store, key string, entry *cache.Entry) (*Credentials, string, error) {
 	unlock, lockErr := store.Lock(ctx, key)
-	if errors.Is(lockErr, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(lockErr, context.DeadlineExceeded):
 		if r.usable(entry) {
 			r.Debugf("%v; serving the cached entry, valid until %s", lockErr, entry.Expiration.Format(time.RFC3339))
 			return fromEntry(entry), SourceOutage, nil
 		}
 		return nil, "", &Error{Code: ExitFailure, Msg: fmt.Sprintf("wait for the cache lock in %s: another vault-credential-process held it until --timeout", store.Dir()),
 			Hint: "a process may be stuck asking Vault: check it, or raise --timeout", Err: lockErr}
-	}
-	if errors.Is(lockErr, cache.ErrUnsafe) {
+	case errors.Is(lockErr, cache.ErrUnsafe):
 		// Something else sits where the lock file goes (a FIFO, a symlink,
 		// another user's file): the folder was tampered with, so neither
 		// the lock nor the entry beside it is to be trusted.
 		return nil, "", cacheError(lockErr)
-	}
-	if lockErr != nil {
+	case lockErr != nil:
 		// The lock file cannot be created (a read-only folder, say): no
 		// process can cache here, so there is nothing to wait for. Go on
 		// uncached, as when Save fails.
 		r.Debugf("%v; going on without the cache lock", lockErr)
 		unlock = func() {}
-	}
-	defer unlock()
-	if lockErr == nil {
+	default:
 		// A run killed mid-write left its temporary file, with secrets in
 		// it; holding the lock, this run may remove it.
 		if n, _ := store.RemoveTemps(key); n > 0 {
 			r.Debugf("removed %d unfinished writes of this entry", n)
 		}
 	}
+	defer unlock()
 	if again, lerr := store.Load(key); lerr == nil && again != nil {
 		entry = again
-		if cache.Fresh(entry, r.Now(), s.RefreshWindow) {
+		if cache.Fresh(entry, r.Now(), r.Settings.RefreshWindow) {
 			r.Debugf("cache hit %s after waiting for the lock", key[:12])
 			return fromEntry(entry), SourceCache, nil
 		}
 	}
 
-	c, src, err := r.refresh(ctx, req, entry)
+	c, src, err := r.refresh(ctx, requestOf(r.Settings), entry)
 	if err != nil {
 		if Unavailable(err) && r.usable(entry) {
 			r.Debugf("Vault unavailable (%v); serving the cached entry, valid until %s", err, entry.Expiration.Format(time.RFC3339))

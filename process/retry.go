@@ -3,7 +3,10 @@ package process
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -30,4 +33,54 @@ func retryPolicy(ctx context.Context, resp *http.Response, err error) (bool, err
 		return false, nil
 	}
 	return retry, rerr
+}
+
+// Retry waits between attempts; each wait is drawn from the upper half of
+// an exponentially growing interval.
+var (
+	minRetryWait = 250 * time.Millisecond
+	maxRetryWait = 4 * time.Second
+)
+
+// jitterBackoff is exponential backoff with jitter: the wait before attempt
+// n is drawn from [d/2, d] with d = min·2ⁿ capped at max. A Retry-After
+// header on 429 or 503 is obeyed as retryablehttp does.
+func jitterBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	d := retryablehttp.DefaultBackoff(min, max, attempt, resp)
+	if resp != nil && resp.Header.Get("Retry-After") != "" {
+		return d
+	}
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryLogger shows vault/api's retry decisions in --debug output. What it
+// is given holds URLs and errors, never tokens or response bodies.
+type retryLogger struct{ debugf func(string, ...any) }
+
+func (l retryLogger) Error(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
+
+func (l retryLogger) Info(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
+
+func (l retryLogger) Debug(msg string, kv ...any) {
+	// "performing request" repeats what Fetch logs; keep the retries.
+	if strings.HasPrefix(msg, "retrying") {
+		l.debugf("%s%s", msg, kvs(kv))
+	}
+}
+
+func (l retryLogger) Warn(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
+
+// kvs renders key/value pairs as " k=v k=v" (with the leading space), or "".
+func kvs(kv []any) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		fmt.Fprintf(&b, " %v=%v", kv[i], kv[i+1])
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return " " + oneLine(b.String())
 }

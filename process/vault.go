@@ -4,64 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 )
-
-// Retry waits between attempts; each wait is drawn from the upper half of
-// an exponentially growing interval.
-var (
-	minRetryWait = 250 * time.Millisecond
-	maxRetryWait = 4 * time.Second
-)
-
-// Request is what to ask Vault's AWS secrets engine for.
-type Request struct {
-	Mount           string
-	Role            string
-	Type            string // "" for any dynamic type
-	TTL             time.Duration
-	RoleARN         string
-	RoleSessionName string
-	MFACode         string
-}
-
-func requestOf(s *config.Settings) Request {
-	return Request{Mount: s.Mount, Role: s.Role, Type: s.Type, TTL: s.TTL,
-		RoleARN: s.RoleARN, RoleSessionName: s.RoleSessionName, MFACode: s.MFACode}
-}
-
-// Path is the Vault API path the request goes to.
-func (r Request) Path() string {
-	if r.Type == config.TypeStatic {
-		return r.Mount + "/static-creds/" + r.Role
-	}
-	return r.Mount + "/creds/" + r.Role
-}
-
-// Credentials are AWS credentials as Vault issued them.
-type Credentials struct {
-	AccessKeyID     string
-	SecretAccessKey string
-	SessionToken    string
-	AccountID       string
-	Expiration      time.Time
-	IssuedAt        time.Time
-	LeaseID         string
-	LeaseDuration   time.Duration
-	Renewable       bool
-	// TokenAccessor names the Vault token that minted a revocable lease.
-	TokenAccessor string
-}
 
 // Vault asks one Vault server for credentials.
 type Vault struct {
@@ -206,23 +157,6 @@ func (v *Vault) Revoke(ctx context.Context, leaseID string) error {
 	return nil
 }
 
-func (r Request) params() map[string]any {
-	p := map[string]any{}
-	if r.TTL > 0 {
-		p["ttl"] = strconv.FormatInt(int64(r.TTL/time.Second), 10) + "s"
-	}
-	if r.RoleARN != "" {
-		p["role_arn"] = r.RoleARN
-	}
-	if r.RoleSessionName != "" {
-		p["role_session_name"] = r.RoleSessionName
-	}
-	if r.MFACode != "" {
-		p["mfa_code"] = r.MFACode
-	}
-	return p
-}
-
 func method(r Request) string {
 	if r.Type == config.TypeStatic {
 		return "GET"
@@ -241,201 +175,85 @@ func outcome(err error) string {
 	return "failed"
 }
 
-// errTypeMismatch marks credentials of another type than --type named.
-var errTypeMismatch = errors.New("credential type mismatch")
+// errNoToken marks "no Vault token found" of token auth.
+var errNoToken = errors.New("no Vault token")
 
-// parseSecret checks a Vault response and turns it into credentials. It
-// never returns credentials whose expiry is unknown.
-func parseSecret(s *api.Secret, r Request, sent time.Time) (*Credentials, error) {
-	str := func(key string) (string, error) {
-		v, ok := s.Data[key]
-		if !ok || v == nil {
-			return "", nil
+// setupAuth prepares the client's token: for token auth the user's token
+// (VAULT_TOKEN, token helper, ~/.vault-token), or none at all behind a
+// Vault Agent or Proxy (VAULT_AGENT_ADDR), which adds its auto-auth token;
+// for the other methods a login, done when the first request needs it.
+func (v *Vault) setupAuth(ctx context.Context, s *config.Settings) error {
+	if s.Auth.IsToken() {
+		err := v.findToken(ctx)
+		if err != nil && s.ViaAgent && errors.Is(err, errNoToken) {
+			v.TokenSource = "Vault Agent or Proxy at " + s.DisplayAddress()
+			v.debugf("no Vault token: requests go through the Vault Agent or Proxy at %s (VAULT_AGENT_ADDR), which adds its auto-auth token", s.DisplayAddress())
+			return nil
 		}
-		str, ok := v.(string)
-		if !ok {
-			return "", fmt.Errorf("field %s is not a string", key)
-		}
-		return str, nil
+		return err
 	}
-	if err := checkLeaseDuration(s.LeaseDuration); err != nil {
+	// VAULT_TOKEN, if set, is not for this login method's requests.
+	if v.client.Token() != "" {
+		v.debugf("VAULT_TOKEN is set but not used: the auth method is %s", s.Auth.Method)
+	}
+	v.client.ClearToken()
+	v.login = &login{s: s, auth: s.Auth, client: v.client, now: v.now, debugf: v.debugf}
+	v.TokenSource = s.Auth.Describe() + " login"
+	return nil
+}
+
+// Login logs in (or picks up the stored login token) when the settings name
+// an auth method; with token auth it does nothing. Fetch, Renew and Revoke
+// call it themselves; other users of the client (doctor) call it first.
+func (v *Vault) Login(ctx context.Context) error {
+	if v.login == nil {
+		return nil
+	}
+	return v.login.ensure(ctx)
+}
+
+// Fetch asks Vault for new credentials, logging in first if needed. A 403
+// with a stored login token that Vault no longer knows (revoked, or expired
+// early) leads to one new login and one more try.
+func (v *Vault) Fetch(ctx context.Context, r Request) (*Credentials, error) {
+	if err := v.Login(ctx); err != nil {
 		return nil, err
 	}
-	c := &Credentials{IssuedAt: sent, LeaseID: s.LeaseID, Renewable: s.Renewable,
-		LeaseDuration: time.Duration(s.LeaseDuration) * time.Second}
-	var err error
-	if c.AccessKeyID, err = str("access_key"); err != nil {
-		return nil, err
+	c, err := v.fetch(ctx, r)
+	if err != nil && v.retryLogin(ctx, err) {
+		c, err = v.fetch(ctx, r)
 	}
-	if c.SecretAccessKey, err = str("secret_key"); err != nil {
-		return nil, err
+	var pe *Error
+	var re *api.ResponseError
+	if v.login != nil && errors.As(err, &pe) && errors.As(err, &re) && re.StatusCode == 403 {
+		pe.Hint = fmt.Sprintf("the policies of the token from %s do not allow %s (are --mount and --role right?): check the auth role's token_policies",
+			v.login.auth.Describe(), r.Path())
 	}
-	if c.AccessKeyID == "" || c.SecretAccessKey == "" {
-		return nil, errors.New("the response has no access_key or secret_key")
-	}
-	if err := checkField("access_key", c.AccessKeyID, 1, maxAccessKeyID, isKeyIDChar); err != nil {
-		return nil, err
-	}
-	if err := checkField("secret_key", c.SecretAccessKey, 1, maxSecretKey, isTokenChar); err != nil {
-		return nil, err
-	}
-	if c.SessionToken, err = str("session_token"); err != nil {
-		return nil, err
-	}
-	if c.SessionToken == "" {
-		if c.SessionToken, err = str("security_token"); err != nil {
-			return nil, err
-		}
-	}
-	if c.SessionToken != "" {
-		if err := checkField("session_token", c.SessionToken, 1, maxSessionToken, isTokenChar); err != nil {
-			return nil, err
-		}
-	}
-	if len(c.LeaseID) > maxLeaseID {
-		return nil, fmt.Errorf("the lease id is longer than %d bytes", maxLeaseID)
-	}
-	arn, err := str("arn")
 	if err != nil {
 		return nil, err
 	}
-	c.AccountID = accountOf(arn)
-
-	switch {
-	case r.Type == config.TypeStatic:
-		exp, err := str("expiration")
-		if err != nil {
-			return nil, err
-		}
-		if exp == "" {
-			return nil, errors.New("the response has no expiration")
-		}
-		t, perr := time.Parse(time.RFC3339, exp)
-		if perr != nil {
-			return nil, fmt.Errorf("the expiration %q is not an RFC 3339 time", exp)
-		}
-		c.Expiration = t.UTC()
-	case s.LeaseDuration > 0:
-		c.Expiration = sent.Add(c.LeaseDuration).UTC()
-	default:
-		return nil, errors.New("the response has neither a lease duration nor an expiration")
-	}
-	if !c.Expiration.After(sent) {
-		return nil, fmt.Errorf("the credentials expired at %s, before they were issued", c.Expiration.Format(time.RFC3339))
-	}
-	if c.Expiration.Sub(sent) > maxLifetime {
-		return nil, fmt.Errorf("the credentials would expire at %s, more than %d years from now", c.Expiration.Format(time.RFC3339), maxLifetime/(365*24*time.Hour))
-	}
-
-	// The role decides the type; when the user named one, hold Vault to it.
-	switch r.Type {
-	case config.TypeIAMUser:
-		if c.SessionToken != "" {
-			return nil, fmt.Errorf("%w: the role issued temporary (STS) credentials, but --type says iam_user", errTypeMismatch)
-		}
-	case config.TypeAssumedRole, config.TypeFederationToken, config.TypeSessionToken:
-		if c.SessionToken == "" {
-			return nil, fmt.Errorf("%w: the role issued credentials without a session token, but --type says %s", errTypeMismatch, r.Type)
-		}
-	}
+	v.capToToken(ctx, c)
 	return c, nil
 }
 
-// accountOf returns the 12-digit account of an ARN, or "".
-func accountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" || len(parts[4]) != 12 {
-		return ""
+// retryLogin decides, after err from a request with a stored login token,
+// whether the token was the problem; if so it logs in again and the
+// caller retries once.
+func (v *Vault) retryLogin(ctx context.Context, err error) bool {
+	l := v.login
+	var re *api.ResponseError
+	if l == nil || !l.reused || !errors.As(err, &re) || re.StatusCode != 403 {
+		return false
 	}
-	for _, ch := range parts[4] {
-		if ch < '0' || ch > '9' {
-			return ""
-		}
+	// A 403 is also a policy that does not allow the path: ask Vault
+	// whether the token itself is still good.
+	_, lerr := v.client.Auth().Token().LookupSelfWithContext(ctx)
+	v.debugf("GET auth/token/lookup-self: %s", outcome(lerr))
+	if lerr == nil {
+		return false
 	}
-	return parts[4]
+	v.debugf("the stored login token was refused; logging in again")
+	bad := l.token
+	l.done, l.err = true, l.obtain(ctx, bad)
+	return l.err == nil
 }
-
-// jitterBackoff is exponential backoff with jitter: the wait before attempt
-// n is drawn from [d/2, d] with d = min·2ⁿ capped at max. A Retry-After
-// header on 429 or 503 is obeyed as retryablehttp does.
-func jitterBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	d := retryablehttp.DefaultBackoff(min, max, attempt, resp)
-	if resp != nil && resp.Header.Get("Retry-After") != "" {
-		return d
-	}
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// retryLogger shows vault/api's retry decisions in --debug output. What it
-// is given holds URLs and errors, never tokens or response bodies.
-type retryLogger struct{ debugf func(string, ...any) }
-
-func (l retryLogger) Error(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
-func (l retryLogger) Info(msg string, kv ...any)  { l.debugf("%s%s", msg, kvs(kv)) }
-func (l retryLogger) Debug(msg string, kv ...any) {
-	// "performing request" repeats what Fetch logs; keep the retries.
-	if strings.HasPrefix(msg, "retrying") {
-		l.debugf("%s%s", msg, kvs(kv))
-	}
-}
-func (l retryLogger) Warn(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
-
-// kvs renders key/value pairs as " k=v k=v" (with the leading space), or "".
-func kvs(kv []any) string {
-	var b strings.Builder
-	for i := 0; i+1 < len(kv); i += 2 {
-		fmt.Fprintf(&b, " %v=%v", kv[i], kv[i+1])
-	}
-	if b.Len() == 0 {
-		return ""
-	}
-	return " " + oneLine(b.String())
-}
-
-// Bounds on what Vault may hand out. AWS documents access key ids of at most
-// 128 word characters; secret keys are 40 characters today; STS does not
-// fix the size of session tokens (a few KiB in practice), so they get room
-// to grow. Anything past these is a broken or hostile server, refused before
-// it reaches stdout, the environment or the cache.
-const (
-	maxAccessKeyID  = 128
-	maxSecretKey    = 256
-	maxSessionToken = 64 << 10
-	maxLeaseID      = 1024
-	// maxLifetime is the longest validity the helper believes: longer
-	// means a clock, unit or overflow error, not a real lease.
-	maxLifetime = 10 * 365 * 24 * time.Hour
-)
-
-// checkLeaseDuration refuses a lease duration (seconds) that is negative or
-// so long that it overflows, or lies decades away.
-func checkLeaseDuration(seconds int) error {
-	if seconds < 0 || int64(seconds) > int64(maxLifetime/time.Second) {
-		return fmt.Errorf("the lease duration %d s is outside 0 to %d years", seconds, maxLifetime/(365*24*time.Hour))
-	}
-	return nil
-}
-
-// checkField checks one credential field's length and characters. The
-// value is never part of the error.
-func checkField(name, v string, minLen, maxLen int, ok func(byte) bool) error {
-	if len(v) < minLen || len(v) > maxLen {
-		return fmt.Errorf("field %s has %d bytes, want %d to %d", name, len(v), minLen, maxLen)
-	}
-	for i := 0; i < len(v); i++ {
-		if !ok(v[i]) {
-			return fmt.Errorf("field %s holds a character not allowed there (at byte %d)", name, i)
-		}
-	}
-	return nil
-}
-
-func isKeyIDChar(c byte) bool {
-	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-// isTokenChar allows printable ASCII without space: base64 and the like.
-func isTokenChar(c byte) bool { return c > ' ' && c < 0x7f }

@@ -1,0 +1,212 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+)
+
+// loginError explains a failed login in one line, with a hint for the
+// method. It never includes the secret: Vault's error messages do not
+// repeat it, and the request body is not part of any error.
+func (l *login) loginError(ctx context.Context, err error, path string) error {
+	if pe := fileError(err, secretFileKey(l.auth), secretFile(l.auth)); pe != err {
+		return pe
+	}
+	a := l.auth
+	what := "log in to Vault with " + a.Describe()
+	var re *api.ResponseError
+	isRE := errors.As(err, &re)
+	if a.SecretIDWrapped && strings.Contains(err.Error(), "unable to unwrap") {
+		e := vaultError(err, "unwrap the response-wrapped secret id from "+secretSource(a), "sys/wrapping/unwrap", l.s.DisplayAddress(), ctx.Err() != nil)
+		if isRE && re.StatusCode < 500 {
+			e.Hint = "a wrapped secret id can be unwrapped only once, before its wrap TTL ends: put a new one in " + secretSource(a) +
+				" (vault write -wrap-ttl=5m -f auth/" + a.Mount + "/role/ROLE/secret-id)"
+		}
+		return e
+	}
+	e := vaultError(err, what, path, l.s.DisplayAddress(), ctx.Err() != nil)
+	if !isRE || re.StatusCode >= 500 || re.StatusCode == 429 {
+		return e
+	}
+	msg := strings.ToLower(responseMessage(re))
+	switch {
+	case strings.Contains(msg, "no handler for route") || re.StatusCode == 404 || re.StatusCode == 405 ||
+		(re.StatusCode == 403 && a.Method != config.AuthKubernetes):
+		// Vault answers 403 for a login path where nothing is mounted.
+		e.Hint = fmt.Sprintf("is a %s auth method enabled at auth/%s? `vault auth list` shows the mounts; set mount in the auth table", a.Method, a.Mount)
+	case a.Method == config.AuthAppRole:
+		e.Hint = "check role_id and the secret id in " + secretSource(a) + ": it may be wrong, expired, used up, or for another role"
+	case a.Method == config.AuthKubernetes:
+		e.Hint = fmt.Sprintf("check role %q: its bound service account names and namespaces must include the pod's (token from %s)", a.Role, a.JWTFile)
+	case a.Method == config.AuthJWT:
+		e.Hint = fmt.Sprintf("check role %q and the JWT in %s: it may be expired, or not match the role's bound audiences and claims", a.Role, secretSource(a))
+	case a.Method == config.AuthUserpass || a.Method == config.AuthLDAP:
+		e.Hint = "check username " + a.Username + " and the password from " + secretSource(a)
+	case a.Method == config.AuthCert:
+		e.Hint = "check that the client certificate " + a.ClientCert + " is signed by a CA that a certificate role at auth/" + a.Mount + "/certs trusts"
+		if a.Name != "" {
+			e.Hint = "check that the client certificate " + a.ClientCert + " is trusted by the certificate role auth/" + a.Mount + "/certs/" + a.Name
+		}
+	}
+	return e
+}
+
+func secretFileKey(a config.Auth) string {
+	switch {
+	case a.SecretIDFile != "":
+		return "secret_id_file"
+	case a.PasswordFile != "":
+		return "password_file"
+	case a.JWTFile != "":
+		return "jwt_file"
+	}
+	return ""
+}
+
+func secretFile(a config.Auth) string {
+	return a.SecretIDFile + a.PasswordFile + a.JWTFile
+}
+
+// secretSource says where the secret came from, for hints.
+func secretSource(a config.Auth) string {
+	switch {
+	case a.SecretIDFile != "":
+		return "secret_id_file " + a.SecretIDFile
+	case a.SecretIDEnv != "":
+		return "the variable secret_id_env names"
+	case a.PasswordFile != "":
+		return "password_file " + a.PasswordFile
+	case a.PasswordEnv != "":
+		return "the variable password_env names"
+	case a.JWTEnv != "":
+		return "the variable jwt_env names"
+	case a.JWTFile != "":
+		return "jwt_file " + a.JWTFile
+	case a.Method == config.AuthUserpass || a.Method == config.AuthLDAP:
+		return "the terminal prompt"
+	}
+	return "the settings"
+}
+
+// vaultError turns an error from a Vault call on path into an *Error with a
+// hint chosen by what went wrong.
+func vaultError(err error, what, path, addr string, timeout bool) *Error {
+	e := &Error{Code: ExitFailure, Err: err}
+	var re *api.ResponseError
+	var ne net.Error
+	switch {
+	case errors.Is(err, errOtherHost):
+		e.Msg = fmt.Sprintf("%s: %s", what, rootCause(err))
+		e.Hint = "the helper sends its token only to the Vault address it was given: if Vault redirects to its active node, set VAULT_ADDR to that node or to the cluster's load balancer"
+	case errors.Is(err, errResponseTooLarge):
+		e.Msg = fmt.Sprintf("%s: Vault at %s: %s", what, addr, rootCause(err))
+		e.Hint = "Vault's answers are a few KiB: check that VAULT_ADDR is your Vault and nothing between rewrites its answers"
+	case timeout || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		e.Msg = fmt.Sprintf("%s: Vault at %s did not answer in time", what, addr)
+		e.Hint = "check that VAULT_ADDR is right and Vault is reachable, or raise --timeout"
+	case errors.As(err, &re):
+		e.Msg = fmt.Sprintf("%s: Vault answered %d: %s", what, re.StatusCode, responseMessage(re))
+		switch {
+		case re.StatusCode == 403:
+			e.Hint = fmt.Sprintf("the Vault token is invalid or expired, or its policy does not allow %s (are --mount and --role right?): run `vault login` or check the token's policies", path)
+		case re.StatusCode == 400 && strings.Contains(strings.ToLower(responseMessage(re)), "not found"),
+			re.StatusCode == 404:
+			e.Hint = "check --mount and --role: `vault list <mount>/roles` shows the roles"
+		case re.StatusCode == 503 && strings.Contains(responseMessage(re), "sealed"):
+			e.Hint = "Vault is sealed: ask its operators to unseal it"
+		case re.StatusCode >= 500 || re.StatusCode == 429:
+			e.Hint = "Vault is failing or overloaded; try again later, or raise --retries"
+		}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Msg = fmt.Sprintf("%s: connection to Vault at %s refused", what, addr)
+		e.Hint = "is Vault running there? set VAULT_ADDR (or vault.address in the configuration) to your Vault's address"
+	case isTLSError(err):
+		e.Msg = fmt.Sprintf("%s: TLS with Vault at %s failed: %s", what, addr, rootCause(err))
+		e.Hint = "set VAULT_CACERT to the CA that signed Vault's certificate, or check VAULT_ADDR's scheme and host"
+	case isJSONError(err):
+		e.Msg = fmt.Sprintf("%s: the answer from Vault at %s is not valid JSON: %s", what, addr, rootCause(err))
+		e.Hint = "something between you and Vault (a proxy, a load balancer) may have changed or cut the answer: check VAULT_ADDR, or run with --debug"
+	default:
+		e.Msg = fmt.Sprintf("%s: %s", what, rootCause(err))
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			e.Hint = "check the host name in VAULT_ADDR"
+		}
+	}
+	return e
+}
+
+func responseMessage(re *api.ResponseError) string {
+	if re.RawError || len(re.Errors) == 0 {
+		return strings.ToLower(strings.TrimSpace(httpStatusText(re.StatusCode)))
+	}
+	var msgs []string
+	for _, e := range re.Errors {
+		msgs = append(msgs, multiErrors(e)...)
+	}
+	return oneLine(strings.Join(msgs, "; "))
+}
+
+// multiErrors splits an error Vault formatted with go-multierror ("2 errors
+// occurred:\n\t* permission denied\n\t* invalid token\n\n", what a bad token
+// gets) into its items; any other message is returned as it is.
+func multiErrors(msg string) []string {
+	head, rest, ok := strings.Cut(msg, "\n")
+	if !ok || !strings.HasSuffix(strings.TrimSpace(head), " occurred:") {
+		return []string{msg}
+	}
+	var items []string
+	for _, l := range strings.Split(rest, "\n") {
+		if item, ok := strings.CutPrefix(strings.TrimSpace(l), "* "); ok {
+			items = append(items, item)
+		}
+	}
+	if len(items) == 0 {
+		return []string{msg}
+	}
+	return items
+}
+
+func httpStatusText(code int) string {
+	switch {
+	case code == 429:
+		return "too many requests"
+	case code >= 500:
+		return "server error"
+	}
+	return "request refused"
+}
+
+// isJSONError reports an answer vault/api could not decode: not JSON, or cut
+// short.
+func isJSONError(err error) bool {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	return errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func isTLSError(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "x509:") || strings.Contains(s, "tls:")
+}
+
+// rootCause drops the wrapping that repeats the URL and method, keeping the
+// reason; the result is one line.
+func rootCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return oneLine(err.Error())
+}

@@ -1,0 +1,192 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/api/auth/approle"
+	"github.com/hashicorp/vault/api/auth/kubernetes"
+	"github.com/hashicorp/vault/api/auth/ldap"
+	"github.com/hashicorp/vault/api/auth/userpass"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+)
+
+// login logs in with the configured method.
+func (l *login) login(ctx context.Context) (*loginEntry, error) {
+	method, err := l.method(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.client.ClearToken()
+	path := "auth/" + l.auth.Mount + "/login"
+	sent := l.now()
+	secret, err := l.client.Auth().Login(ctx, method)
+	l.debugf("POST %s: %s in %s", path, outcome(err), l.now().Sub(sent).Round(time.Millisecond))
+	if err != nil {
+		return nil, l.loginError(ctx, err, path)
+	}
+	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
+		return nil, &Error{Code: ExitFailure, Msg: "log in to Vault with " + l.auth.Describe() + ": Vault's answer has no token",
+			Hint: "the auth method may need multi-factor authentication, which this helper does not do"}
+	}
+	e := &loginEntry{Token: secret.Auth.ClientToken, Accessor: secret.Auth.Accessor, LoginAt: sent.UTC(), TTL: int64(secret.Auth.LeaseDuration),
+		Renewable: secret.Auth.Renewable, Method: l.auth.Method, Mount: l.auth.Mount, Identity: l.auth.Identity(),
+		Address: l.s.DisplayAddress(), Namespace: l.s.Namespace}
+	if e.TTL > 0 {
+		e.Expiration = sent.Add(e.ttl()).UTC()
+	}
+	return e, nil
+}
+
+// method builds the login of the configured method. Secrets are read here,
+// on a cache miss only: from the files and variables the settings name, or
+// from the terminal.
+func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
+	a := l.auth
+	var (
+		m   api.AuthMethod
+		err error
+	)
+	switch a.Method {
+	case config.AuthAppRole:
+		sid := &approle.SecretID{FromFile: a.SecretIDFile, FromEnv: a.SecretIDEnv}
+		if err := envSet("secret_id_env", a.SecretIDEnv); err != nil {
+			return nil, err
+		}
+		opts := []approle.LoginOption{approle.WithMountPath(a.Mount)}
+		if a.SecretIDWrapped {
+			opts = append(opts, approle.WithWrappingToken())
+		}
+		m, err = approle.NewAppRoleAuth(a.RoleID, sid, opts...)
+	case config.AuthKubernetes:
+		m, err = kubernetes.NewKubernetesAuth(a.Role, kubernetes.WithMountPath(a.Mount),
+			kubernetes.WithServiceAccountTokenPath(a.JWTFile))
+		if errors.Is(err, fs.ErrNotExist) && a.JWTFile == config.DefaultKubernetesJWTFile {
+			return nil, &Error{Code: ExitUsage, Err: err,
+				Msg:  "read the service account token " + a.JWTFile + ": no such file (not in a Kubernetes pod?)",
+				Hint: "run in a pod with a service account token, or set jwt_file in the auth table"}
+		}
+		err = fileError(err, "jwt_file", a.JWTFile)
+	case config.AuthJWT:
+		jwt, err := readSecret("jwt_file", a.JWTFile, "jwt_env", a.JWTEnv)
+		if err != nil {
+			return nil, err
+		}
+		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: map[string]any{"role": a.Role, "jwt": jwt}}
+	case config.AuthUserpass, config.AuthLDAP:
+		var from struct{ file, env, value string }
+		switch {
+		case a.PasswordFile != "":
+			from.file = a.PasswordFile
+		case a.PasswordEnv != "":
+			if err := envSet("password_env", a.PasswordEnv); err != nil {
+				return nil, err
+			}
+			from.env = a.PasswordEnv
+		default:
+			if from.value, err = promptPassword(ctx, a); err != nil {
+				return nil, err
+			}
+		}
+		if a.Method == config.AuthUserpass {
+			m, err = userpass.NewUserpassAuth(a.Username,
+				&userpass.Password{FromFile: from.file, FromEnv: from.env, FromString: from.value}, userpass.WithMountPath(a.Mount))
+		} else {
+			m, err = ldap.NewLDAPAuth(a.Username,
+				&ldap.Password{FromFile: from.file, FromEnv: from.env, FromString: from.value}, ldap.WithMountPath(a.Mount))
+		}
+	case config.AuthCert:
+		data := map[string]any{}
+		if a.Name != "" {
+			data["name"] = a.Name
+		}
+		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: data}
+	default:
+		return nil, &Error{Code: ExitUsage, Msg: "unknown auth method " + a.Method}
+	}
+	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			return nil, pe
+		}
+		return nil, &Error{Code: ExitUsage, Msg: "set up the " + a.Method + " login: " + oneLine(err.Error()), Err: err,
+			Hint: "check the auth table of the configuration"}
+	}
+	return m, nil
+}
+
+// plainLogin is a login without a vault/api/auth package (jwt, cert): one
+// write to the method's login path.
+type plainLogin struct {
+	path string
+	data map[string]any
+}
+
+func (p *plainLogin) Login(ctx context.Context, client *api.Client) (*api.Secret, error) {
+	return client.Logical().WriteWithContext(ctx, p.path, p.data)
+}
+
+// readSecret reads a secret from the file, else the variable, the settings
+// name; it is trimmed of surrounding white space.
+func readSecret(fileKey, file, envKey, env string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fileError(err, fileKey, file)
+		}
+		if s := strings.TrimSpace(string(b)); s != "" {
+			return s, nil
+		}
+		return "", &Error{Code: ExitUsage, Msg: fmt.Sprintf("%s %s is empty", fileKey, file),
+			Hint: "put the secret in that file, or name another one"}
+	}
+	if err := envSet(envKey, env); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(os.Getenv(env)), nil
+}
+
+// envSet checks that the variable a *_env key names holds something.
+func envSet(key, name string) error {
+	if name == "" || strings.TrimSpace(os.Getenv(name)) != "" {
+		return nil
+	}
+	// The variable's name is not repeated: a secret pasted into the *_env
+	// key by mistake would otherwise reach stderr.
+	return &Error{Code: ExitUsage, Msg: fmt.Sprintf("the variable %s names is empty or not set", key),
+		Hint: "set it in the environment the AWS client runs the helper in, or use the _file key instead"}
+}
+
+// fileError turns a failure to read a secret file into an error naming
+// the key; other errors pass through.
+func fileError(err error, key, path string) error {
+	var pe *fs.PathError
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	return &Error{Code: ExitUsage, Err: err, Msg: fmt.Sprintf("read %s %s: %s", key, path, pe.Err),
+		Hint: "check " + key + " in the auth table: the file must exist and be readable by you"}
+}
+
+// configureClientCert presents the cert method's client certificate from
+// client_cert and client_key; vault/api has already loaded
+// VAULT_CLIENT_CERT and VAULT_CLIENT_KEY, which take precedence.
+func configureClientCert(cfg *api.Config, s *config.Settings) error {
+	a := s.Auth
+	if a.Method != config.AuthCert || a.ClientCert == "" || os.Getenv("VAULT_CLIENT_CERT") != "" {
+		return nil
+	}
+	if err := cfg.ConfigureTLS(&api.TLSConfig{ClientCert: a.ClientCert, ClientKey: a.ClientKey}); err != nil {
+		return &Error{Code: ExitUsage, Err: err,
+			Msg:  fmt.Sprintf("load the client certificate %s and key %s: %s", a.ClientCert, a.ClientKey, oneLine(err.Error())),
+			Hint: "check client_cert and client_key in the auth table: PEM files of a certificate and its private key"}
+	}
+	return nil
+}
