@@ -79,22 +79,9 @@ func hitVsFloor(dir, bin, floor, floorVault string, runs int) error {
 	}
 	jwtEnv := append(append([]string(nil), env...), "VAULT_CREDENTIAL_PROCESS_AUTH_METHOD=jwt",
 		"VAULT_CREDENTIAL_PROCESS_AUTH_ROLE=ci", "VAULT_CREDENTIAL_PROCESS_AUTH_JWT_FILE="+jwtFile)
-	now := time.Now()
-	entry := &cache.Entry{AccessKeyID: "ASIABENCHMARKEXAMPLE", SecretAccessKey: strings.Repeat("s", 40),
-		SessionToken: strings.Repeat("t", 600), Expiration: now.Add(12 * time.Hour), IssuedAt: now,
-		Source: process.SourceVault, Request: map[string]string{"role": "bench"}}
-	for _, e := range [][]string{env, jwtEnv} {
-		key, cacheDir, err := entryKey(e, args)
-		if err != nil {
-			return err
-		}
-		store, err := cache.Open(cacheDir)
-		if err != nil {
-			return err
-		}
-		if err := store.Save(key, entry); err != nil {
-			return err
-		}
+	entry, err := seedHitEntries(args, env, jwtEnv)
+	if err != nil {
+		return err
 	}
 	doc := filepath.Join(dir, "doc.json")
 	if err := os.WriteFile(doc, bytes.Repeat([]byte("x"), 1024), 0o600); err != nil {
@@ -156,6 +143,29 @@ func hitVsFloor(dir, bin, floor, floorVault string, runs int) error {
 	}
 	fmt.Printf("\nPackage initialisation of the binary (GODEBUG=inittrace=1, one run): %s in all.\n", initTime)
 	return nil
+}
+
+// seedHitEntries writes a fresh entry for args under each environment, where
+// the binary will look for it, and returns it.
+func seedHitEntries(args []string, envs ...[]string) (*cache.Entry, error) {
+	now := time.Now()
+	entry := &cache.Entry{AccessKeyID: "ASIABENCHMARKEXAMPLE", SecretAccessKey: strings.Repeat("s", 40),
+		SessionToken: strings.Repeat("t", 600), Expiration: now.Add(12 * time.Hour), IssuedAt: now,
+		Source: process.SourceVault, Request: map[string]string{"role": "bench"}}
+	for _, e := range envs {
+		key, cacheDir, err := entryKey(e, args)
+		if err != nil {
+			return nil, err
+		}
+		store, err := cache.Open(cacheDir)
+		if err != nil {
+			return nil, err
+		}
+		if err := store.Save(key, entry); err != nil {
+			return nil, err
+		}
+	}
+	return entry, nil
 }
 
 // entryKey resolves args the way the binary does and returns the cache key

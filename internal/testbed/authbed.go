@@ -61,9 +61,7 @@ func (b *Bed) startTLSVault(ctx context.Context, dir string) (_ *TLSVault, err e
 			_ = v.Stop()
 		}
 	}()
-	env := append(cleanEnv(os.Environ(), "AWS_", "VAULT_"),
-		"HOME="+dir, "VAULT_DISABLE_MLOCK=true",
-		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true")
+	env := serverEnv("HOME="+dir, "VAULT_DISABLE_MLOCK=true")
 	v.vault, err = startProc("vault (TLS)", filepath.Join(dir, "vault.log"), env, b.tools.Vault,
 		"server", "-dev", "-dev-tls", "-dev-tls-cert-dir="+dir,
 		"-dev-root-token-id="+v.RootToken,
@@ -91,16 +89,24 @@ func (b *Bed) startTLSVault(ctx context.Context, dir string) (_ *TLSVault, err e
 		return nil, err
 	}
 
-	user := "vault-root-tls-" + strconv.Itoa(port)
-	if err := b.motoCall(ctx, "iam", "CreateUser", url.Values{"UserName": {user}}, nil); err != nil {
+	if err := b.configureTLSVault(ctx, v, "vault-root-tls-"+strconv.Itoa(port)); err != nil {
 		return nil, err
+	}
+	return v, nil
+}
+
+// configureTLSVault gives the TLS Vault its own IAM user in moto (user), an
+// audit log and the AWS engine with the roles RoleAssume and RoleIAM.
+func (b *Bed) configureTLSVault(ctx context.Context, v *TLSVault, user string) error {
+	if err := b.motoCall(ctx, "iam", "CreateUser", url.Values{"UserName": {user}}, nil); err != nil {
+		return err
 	}
 	var key struct {
 		AccessKeyID     string `xml:"CreateAccessKeyResult>AccessKey>AccessKeyId"`
 		SecretAccessKey string `xml:"CreateAccessKeyResult>AccessKey>SecretAccessKey"`
 	}
 	if err := b.motoCall(ctx, "iam", "CreateAccessKey", url.Values{"UserName": {user}}, &key); err != nil {
-		return nil, err
+		return err
 	}
 	steps := []struct {
 		method, path string
@@ -118,10 +124,10 @@ func (b *Bed) startTLSVault(ctx context.Context, dir string) (_ *TLSVault, err e
 	}
 	for _, s := range steps {
 		if err := v.VaultRequest(ctx, s.method, s.path, s.body, nil); err != nil {
-			return nil, v.withTail(v.vault, fmt.Errorf("configure the TLS vault: %w", err))
+			return v.withTail(v.vault, fmt.Errorf("configure the TLS vault: %w", err))
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // Proxy is a running `vault proxy` in front of the bed's Vault.

@@ -95,38 +95,7 @@ func start(ctx context.Context, tools Tools, dir string) (_ *Bed, err error) {
 		}
 	}()
 
-	// moto never sees a real key; dummy keys only keep boto from looking for others.
-	motoEnv := append(cleanEnv(os.Environ(), "AWS_", "VAULT_"),
-		"AWS_ACCESS_KEY_ID="+dummyAccessKey,
-		"AWS_SECRET_ACCESS_KEY="+dummyAccessKey,
-		"AWS_DEFAULT_REGION="+Region,
-		"AWS_CONFIG_FILE="+os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
-		"AWS_EC2_METADATA_DISABLED=true",
-	)
-	b.moto, err = startProc("moto_server", filepath.Join(dir, "moto.log"), motoEnv,
-		tools.MotoServer, "-H", "127.0.0.1", "-p", strconv.Itoa(motoPort))
-	if err != nil {
-		return nil, err
-	}
-
-	// HOME is dir, and -dev-no-store-token: dev mode would otherwise write the root token
-	// to the developer's ~/.vault-token. The AWS engine must only use aws/config/root.
-	// (os/exec uses the last of duplicate variables, so HOME=dir wins.)
-	vaultEnv := append(cleanEnv(os.Environ(), "AWS_", "VAULT_"),
-		"HOME="+dir,
-		"VAULT_DISABLE_MLOCK=true",
-		"AWS_CONFIG_FILE="+os.DevNull,
-		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
-		"AWS_EC2_METADATA_DISABLED=true",
-	)
-	b.vault, err = startProc("vault", filepath.Join(dir, "vault.log"), vaultEnv,
-		tools.Vault, "server", "-dev",
-		"-dev-root-token-id="+b.RootToken,
-		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(vaultPort),
-		"-dev-no-store-token",
-	)
-	if err != nil {
+	if err := b.startServers(motoPort, vaultPort); err != nil {
 		return nil, err
 	}
 
@@ -150,6 +119,43 @@ func start(ctx context.Context, tools Tools, dir string) (_ *Bed, err error) {
 		return nil, b.withTail(b.vault, fmt.Errorf("configure vault: %w", err))
 	}
 	return b, nil
+}
+
+// startServers starts moto_server and the Vault dev server on their ports,
+// with their logs in the bed's folder; start waits for them.
+func (b *Bed) startServers(motoPort, vaultPort int) (err error) {
+	// moto never sees a real key; dummy keys only keep boto from looking for others.
+	motoEnv := serverEnv(
+		"AWS_ACCESS_KEY_ID="+dummyAccessKey,
+		"AWS_SECRET_ACCESS_KEY="+dummyAccessKey,
+		"AWS_DEFAULT_REGION="+Region,
+	)
+	b.moto, err = startProc("moto_server", filepath.Join(b.Dir, "moto.log"), motoEnv,
+		b.tools.MotoServer, "-H", "127.0.0.1", "-p", strconv.Itoa(motoPort))
+	if err != nil {
+		return err
+	}
+	// HOME is the bed's folder, and -dev-no-store-token: dev mode would
+	// otherwise write the root token to the developer's ~/.vault-token.
+	b.vault, err = startProc("vault", filepath.Join(b.Dir, "vault.log"), serverEnv("HOME="+b.Dir, "VAULT_DISABLE_MLOCK=true"),
+		b.tools.Vault, "server", "-dev",
+		"-dev-root-token-id="+b.RootToken,
+		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(vaultPort),
+		"-dev-no-store-token",
+	)
+	return err
+}
+
+// serverEnv is the environment of a server the bed starts: this process's
+// without any AWS_* or VAULT_* variable, no AWS config or credentials file
+// and no instance metadata (the AWS engine must only use aws/config/root),
+// plus extra. (os/exec uses the last of duplicate variables, so extra wins.)
+func serverEnv(extra ...string) []string {
+	return append(cleanEnv(os.Environ(), "AWS_", "VAULT_"), append([]string{
+		"AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"AWS_EC2_METADATA_DISABLED=true",
+	}, extra...)...)
 }
 
 // waitReady polls ready until it succeeds, p exits, or ctx ends.
