@@ -132,6 +132,8 @@ type loginFixture struct {
 	clock time.Time
 	env   map[string]string
 	log   strings.Builder
+	// openTTY, when set, stands in for the terminal of password prompts.
+	openTTY func() (*os.File, error)
 }
 
 func newLoginFixture(t *testing.T) *loginFixture {
@@ -175,7 +177,13 @@ func (fx *loginFixture) run(t *testing.T, flags map[string]string) (*Credentials
 	}
 	debugf := func(format string, args ...any) { fmt.Fprintf(&fx.log, format+"\n", args...) }
 	r := &Runner{Settings: s, Now: fx.now, Debugf: debugf, Warnf: debugf,
-		NewSource: func(ctx context.Context) (Source, error) { return NewVault(ctx, s, fx.now, debugf) }}
+		NewSource: func(ctx context.Context) (Source, error) {
+			v, err := NewVault(ctx, s, fx.now, debugf)
+			if err == nil && fx.openTTY != nil {
+				v.OpenTTY = fx.openTTY
+			}
+			return v, err
+		}}
 	return r.Credentials(context.Background())
 }
 
@@ -415,10 +423,8 @@ func TestLoginCacheDisabled(t *testing.T) {
 }
 
 func TestLoginNoPasswordNoTerminal(t *testing.T) {
-	old := openPasswordTTY
-	openPasswordTTY = func() (*os.File, error) { return nil, errors.New("open /dev/tty: no such device") }
-	t.Cleanup(func() { openPasswordTTY = old })
 	fx := newLoginFixture(t)
+	fx.openTTY = func() (*os.File, error) { return nil, errors.New("open /dev/tty: no such device") }
 	delete(fx.env, "VAULT_CREDENTIAL_PROCESS_AUTH_PASSWORD_FILE")
 	_, _, err := fx.run(t, nil)
 	var pe *Error

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -72,6 +73,8 @@ type login struct {
 	client *api.Client
 	now    func() time.Time
 	debugf func(string, ...any)
+	// openTTY opens the terminal for a password prompt.
+	openTTY func() (*os.File, error)
 
 	done bool
 	err  error

@@ -91,7 +91,7 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 			}
 			from.env = a.PasswordEnv
 		default:
-			if from.value, err = promptPassword(ctx, a); err != nil {
+			if from.value, err = promptPassword(ctx, a, l.openTTY); err != nil {
 				return nil, err
 			}
 		}

@@ -1,18 +1,17 @@
 package process
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/tty"
 )
 
 // mfaCode finds the MFA code needed to mint session_token credentials for a
@@ -29,11 +28,11 @@ func (r *Runner) mfaCode(ctx context.Context) (string, error) {
 		return runMFACommand(ctx, s.MFACommand, s.Timeout, r.Stderr)
 	}
 	if r.OpenTTY != nil {
-		tty, err := r.OpenTTY()
+		term, err := r.OpenTTY()
 		if err == nil {
-			defer tty.Close()
+			defer term.Close()
 			r.Debugf("MFA code from the terminal")
-			return promptMFA(ctx, tty, s.Role)
+			return promptMFA(ctx, term, s.Role)
 		}
 		r.Debugf("no terminal for an MFA prompt: %v", err)
 	}
@@ -74,15 +73,15 @@ func runMFACommand(ctx context.Context, command string, timeout time.Duration, s
 
 // promptMFA asks on the terminal itself: the AWS clients give a credential
 // process no usable stdin, and the CLI hides its stderr.
-func promptMFA(ctx context.Context, tty io.ReadWriter, role string) (string, error) {
-	if _, err := fmt.Fprintf(tty, "vault-credential-process: MFA code for Vault role %s: ", Printable(role)); err != nil {
+func promptMFA(ctx context.Context, term io.ReadWriter, role string) (string, error) {
+	if _, err := fmt.Fprintf(term, "vault-credential-process: MFA code for Vault role %s: ", Printable(role)); err != nil {
 		return "", &Error{Code: ExitFailure, Msg: "write the MFA prompt: " + err.Error()}
 	}
-	line, err := readLine(ctx, tty)
+	line, err := tty.ReadLine(ctx, term)
 	code := strings.TrimSpace(line)
 	switch {
 	case ctx.Err() != nil:
-		fmt.Fprintln(tty)
+		fmt.Fprintln(term)
 		return "", &Error{Code: ExitFailure, Msg: "no MFA code entered before --timeout", Err: ctx.Err(),
 			Hint: "enter the code sooner, or raise --timeout"}
 	case err != nil && code == "":
@@ -94,44 +93,14 @@ func promptMFA(ctx context.Context, tty io.ReadWriter, role string) (string, err
 	return code, nil
 }
 
-// readLine reads one line typed at the terminal, giving up when ctx ends
-// (the reading goroutine is left behind; the process is about to exit).
-func readLine(ctx context.Context, tty io.Reader) (string, error) {
-	type answer struct {
-		line string
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		line, err := bufio.NewReader(tty).ReadString('\n')
-		ch <- answer{line, err}
-	}()
-	select {
-	case <-ctx.Done():
-		return "", ctx.Err()
-	case a := <-ch:
-		return a.line, a.err
-	}
-}
-
 func sixDigits(s string) bool { return config.ValidMFACode(s) }
 
 // OpenTerminal opens the controlling terminal, where there is one, for
 // Runner.OpenTTY.
 func OpenTerminal() (io.ReadWriteCloser, error) {
-	f, err := openTerminal()
+	f, err := tty.Open()
 	if err != nil {
 		return nil, err // not a nil *os.File in a non-nil interface
 	}
 	return f, nil
-}
-
-// openTerminal opens the controlling terminal: the prompts go to the
-// terminal itself, since the AWS clients give a credential process no
-// usable stdin and the CLI hides its stderr.
-func openTerminal() (*os.File, error) {
-	if runtime.GOOS == "windows" {
-		return nil, fmt.Errorf("no terminal prompt on Windows")
-	}
-	return os.OpenFile("/dev/tty", os.O_RDWR, 0)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/tty"
 )
 
 // Vault asks one Vault server for credentials.
@@ -21,7 +23,10 @@ type Vault struct {
 	// TokenSource says where the token came from: "VAULT_TOKEN" or the
 	// token helper's path (~/.vault-token for the built-in one).
 	TokenSource string
-	// login is set when the settings name an auth method (see auth.go).
+	// OpenTTY opens the terminal for a userpass or ldap password prompt;
+	// NewVault sets tty.Open, tests a terminal that is not there.
+	OpenTTY func() (*os.File, error)
+	// login is set when the settings name an auth method (see login.go).
 	login *login
 	// tokenExp and tokenAccessor describe a token not from a login,
 	// looked up once (tokenInfo).
@@ -82,7 +87,7 @@ func newVaultNoToken(s *config.Settings, now func() time.Time, debugf func(strin
 	if s.Namespace != "" {
 		client.SetNamespace(s.Namespace)
 	}
-	return &Vault{client: client, addr: s.DisplayAddress(), now: now, debugf: debugf}, nil
+	return &Vault{client: client, addr: s.DisplayAddress(), OpenTTY: tty.Open, now: now, debugf: debugf}, nil
 }
 
 // fetch asks Vault for new credentials. The expiration of dynamic
@@ -197,7 +202,8 @@ func (v *Vault) setupAuth(ctx context.Context, s *config.Settings) error {
 		v.debugf("VAULT_TOKEN is set but not used: the auth method is %s", s.Auth.Method)
 	}
 	v.client.ClearToken()
-	v.login = &login{s: s, auth: s.Auth, client: v.client, now: v.now, debugf: v.debugf}
+	v.login = &login{s: s, auth: s.Auth, client: v.client, now: v.now, debugf: v.debugf,
+		openTTY: func() (*os.File, error) { return v.OpenTTY() }}
 	v.TokenSource = s.Auth.Describe() + " login"
 	return nil
 }
