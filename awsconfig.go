@@ -3,15 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
-	"github.com/natefinch/atomic"
-
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -95,7 +93,7 @@ func (c *cli) awsConfig(args []string) int {
 			}
 		}
 	}
-	command, warning := config.CommandLine(runtime.GOOS, words...)
+	command, warning := awsconfig.CommandLine(runtime.GOOS, words...)
 	if warning != nil && warning.BreaksFile && *write {
 		// Printing it harms nothing; writing it would spoil the whole file.
 		return c.report(&config.Error{Msg: "aws-config: " + warning.String(),
@@ -105,43 +103,31 @@ func (c *cli) awsConfig(args []string) int {
 		c.warnf("%s", warning)
 	}
 	if !*write {
-		fmt.Fprint(c.stdout, config.Stanza(*awsProfile, command))
+		fmt.Fprint(c.stdout, awsconfig.Stanza(*awsProfile, command))
 		return process.ExitOK
 	}
 	return c.writeAWSConfig(*awsProfile, command, *force)
 }
 
+// writeAWSConfig writes the profile into the AWS config file. The refusal
+// of an existing profile is worded here: its hint names this command's flags.
 func (c *cli) writeAWSConfig(awsProfile, command string, force bool) int {
-	path, err := config.AWSConfigPath(c.getenv)
+	path, err := awsconfig.Path(c.getenv)
 	if err != nil {
 		return c.report(fmt.Errorf("aws-config: find the AWS config file: %w", err))
 	}
-	// Write through a symlink (dotfile managers link ~/.aws/config) rather
-	// than replacing the link with a file.
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
-	}
-	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return c.report(fmt.Errorf("aws-config: read %s: %w", path, err))
-	}
-	out, changed, err := config.UpsertProfile(data, awsProfile, command, force)
-	if errors.Is(err, config.ErrProfileExists) {
-		return c.report(config.AWSProfileError(path, awsProfile))
-	}
-	if err != nil {
-		return c.report(err)
-	}
-	if !changed {
-		fmt.Fprintf(c.stdout, "profile %s in %s already runs this helper\n", awsProfile, path)
-		return process.ExitOK
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	file, changed, err := awsconfig.WriteProfile(path, awsProfile, command, force)
+	switch {
+	case errors.Is(err, awsconfig.ErrProfileExists):
+		return c.report(&config.Error{Source: file,
+			Msg:  fmt.Sprintf("profile %q exists with another credential_process (or none)", awsProfile),
+			Hint: "pass --force to set its credential_process line (its other settings stay), or choose --aws-profile"})
+	case err != nil:
 		return c.report(fmt.Errorf("aws-config: %w", err))
+	case !changed:
+		fmt.Fprintf(c.stdout, "profile %s in %s already runs this helper\n", awsProfile, file)
+	default:
+		fmt.Fprintf(c.stdout, "wrote profile %s to %s\n", awsProfile, file)
 	}
-	if err := atomic.WriteFile(path, strings.NewReader(string(out))); err != nil {
-		return c.report(fmt.Errorf("aws-config: write %s: %w", path, err))
-	}
-	fmt.Fprintf(c.stdout, "wrote profile %s to %s\n", awsProfile, path)
 	return process.ExitOK
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
 )
 
 // Check is one line of `doctor`'s checklist.
@@ -292,7 +293,7 @@ func (d *Doctor) cache(s *config.Settings) Check {
 
 func (d *Doctor) awsConfig() Check {
 	c := Check{Name: "aws config"}
-	path, err := config.AWSConfigPath(d.Getenv)
+	path, err := awsconfig.Path(d.Getenv)
 	if err != nil {
 		c.Detail, c.Hint = oneLine(err.Error()), "set AWS_CONFIG_FILE"
 		return c
@@ -303,7 +304,7 @@ func (d *Doctor) awsConfig() Check {
 		c.Hint = "add a profile with `vault-credential-process aws-config --profile NAME --write`"
 		return c
 	}
-	found := config.FindCredentialProcess(data, d.Program)
+	found := awsconfig.FindCredentialProcess(data, d.Program)
 	if len(found) == 0 {
 		c.Detail = "no profile in " + path + " runs " + d.Program
 		c.Hint = "add one with `vault-credential-process aws-config --profile NAME --write`"
