@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,8 +77,8 @@ type Settings struct {
 
 // Inputs are the three layers Resolve merges, strongest first.
 type Inputs struct {
-	// Flags holds the flags given on the command line, by flag name without
-	// dashes ("role", "ttl", "no-cache"). Flags not given are absent.
+	// Flags holds the flags given on the command line, by Setting.Name
+	// ("role", "ttl", "no-cache"). Flags not given are absent.
 	Flags  map[string]string
 	Getenv func(string) string
 	File   *File
@@ -86,194 +87,38 @@ type Inputs struct {
 	RequestOptional bool
 }
 
-// EnvName is the environment variable that stands in for a flag.
-func EnvName(flag string) string {
-	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+// EnvName is the environment variable of our own that stands in for the
+// flag or setting named name ("role-arn": VAULT_CREDENTIAL_PROCESS_ROLE_ARN).
+func EnvName(name string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
 // Resolve merges flags, environment, profile, defaults tables and built-in
-// defaults (in that order of precedence) and validates the result. It makes
-// no network call; every error it returns is an *Error.
+// defaults (in that order of precedence, as Table describes each setting)
+// and validates the result. It makes no network call; every error it
+// returns is an *Error.
 func Resolve(in Inputs) (*Settings, error) {
-	if in.File == nil {
-		in.File = &File{}
-	}
-	if in.Getenv == nil {
-		in.Getenv = os.Getenv
-	}
-	r := &resolver{in: in}
-	s := &Settings{ConfigPath: in.File.Path}
-
-	s.Profile = r.pick("profile", nil, "", "").v
-	var prof Profile
-	if s.Profile != "" {
-		p, ok := in.File.Profiles[s.Profile]
-		if !ok {
-			return nil, r.unknownProfile(s.Profile)
-		}
-		prof = p
-		r.prof = &prof
-	}
-	f := in.File
-
-	// Strings.
-	addr := r.pick("vault-addr", []string{"VAULT_AGENT_ADDR", "VAULT_ADDR"}, prof.VaultAddress, f.Vault.Address)
-	s.ViaAgent = addr.src == "VAULT_AGENT_ADDR"
-	ns := r.pick("vault-namespace", []string{"VAULT_NAMESPACE"}, prof.VaultNamespace, f.Vault.Namespace)
-	mount := r.pick("mount", nil, prof.Mount, f.AWS.Mount)
-	role := r.pick("role", nil, prof.Role, "")
-	typ := r.pick("type", nil, prof.Type, "")
-	arn := r.pick("role-arn", nil, prof.RoleARN, "")
-	sess := r.pick("role-session-name", nil, prof.RoleSessionName, "")
-	mfa := r.pick("mfa-code", nil, "", "")
-	s.Address, s.Namespace, s.MFACode = addr.v, strings.Trim(ns.v, "/"), mfa.v
-
-	if s.Address == "" {
-		s.Address = DefaultAddress
-	} else if err := checkAddress(addr); err != nil {
+	r, err := newResolver(in)
+	if err != nil {
 		return nil, err
 	}
-	if s.Type = typ.v; s.Type != "" && !validType(s.Type) {
-		return nil, typ.errorf("unknown credential type %q", s.Type).
-			withHint("use one of iam_user, assumed_role, federation_token, session_token, static")
-	}
-	if s.Mount = strings.Trim(mount.v, "/"); mount.v == "" {
-		s.Mount = DefaultMount
-	} else if !validMount(s.Mount) {
-		return nil, mount.errorf("invalid mount path %q", mount.v).
-			withHint("a mount is one or more path segments of letters, digits, '_', '.' and '-', such as aws or team/aws")
-	}
-	switch s.Role = role.v; {
-	case s.Role == "" && in.RequestOptional && s.Profile == "":
-		// No request: only the settings around one are resolved.
-	case s.Role == "" && s.Profile != "":
-		return nil, &Error{Source: r.fileSource("profiles." + s.Profile), Msg: "profile has no role",
-			Hint: `add role = "NAME" to the profile`}
-	case s.Role == "":
-		return nil, &Error{Msg: "no role given", Hint: "pass --role NAME or --profile NAME (see -h)"}
-	case !validName(s.Role):
-		return nil, role.errorf("invalid role name %q", s.Role).
-			withHint("role names are letters, digits, '_', '.' and '-', starting and ending with a letter or digit")
-	}
-	if s.RoleARN = arn.v; s.RoleARN != "" {
-		if !validRoleARN(s.RoleARN) {
-			return nil, arn.errorf("invalid role ARN %q", s.RoleARN).
-				withHint("expected arn:aws:iam::123456789012:role/NAME (partition aws, aws-cn or aws-us-gov)")
+	s := &Settings{ConfigPath: r.in.File.Path, Profile: r.profName}
+	// The steps run in this order because later checks depend on earlier
+	// values: the credential type decides which request settings and ttls
+	// are allowed, and an MFA profile is refused for other types.
+	for _, step := range []func(*Settings) error{
+		r.vault,    // where Vault is
+		r.request,  // what to ask it for
+		r.lifetime, // for how long
+		r.limits,   // how long to wait, how often to retry, --debug
+		r.cache,
+		r.mfa,
+		r.audit,
+		r.auth,
+	} {
+		if err := step(s); err != nil {
+			return nil, err
 		}
-		if s.Type != "" && s.Type != TypeAssumedRole {
-			return nil, arn.errorf("role_arn applies only to assumed_role credentials, not %s", s.Type).
-				withHint("remove role_arn, or use --type assumed_role")
-		}
-	}
-	if s.RoleSessionName = sess.v; s.RoleSessionName != "" {
-		if !validSessionName(s.RoleSessionName) {
-			return nil, sess.errorf("invalid role session name %q", s.RoleSessionName).
-				withHint("use 2 to 64 characters of letters, digits and _+=,.@-")
-		}
-		if s.Type != "" && s.Type != TypeAssumedRole {
-			return nil, sess.errorf("role_session_name applies only to assumed_role credentials, not %s", s.Type).
-				withHint("remove role_session_name, or use --type assumed_role")
-		}
-	}
-	if s.MFACode != "" {
-		if !ValidMFACode(s.MFACode) {
-			return nil, mfa.errorf("invalid MFA code: expected six digits").
-				withHint("pass the current code of your MFA device")
-		}
-		if s.Type != "" && s.Type != TypeSessionToken {
-			return nil, mfa.errorf("an MFA code applies only to session_token credentials, not %s", s.Type).
-				withHint("remove --mfa-code, or use --type session_token")
-		}
-	}
-
-	// Durations and numbers.
-	var err error
-	ttl := r.pick("ttl", nil, prof.TTL, "")
-	if ttl.v == "" && ttlAllowed(s.Type) {
-		ttl = r.pick("", nil, "", f.AWS.DefaultTTL)
-		ttl.src = r.fileSource("aws.default_ttl")
-	}
-	if s.TTL, err = positiveDuration(ttl); err != nil {
-		return nil, err
-	}
-	if s.TTL > 0 && !ttlAllowed(s.Type) {
-		return nil, ttl.errorf("a ttl cannot be requested for %s credentials", s.Type).
-			withHint("remove the ttl: Vault decides the lifetime of " + s.Type + " credentials")
-	}
-	maxTTL := r.pick("max-ttl", nil, prof.MaxTTL, f.AWS.MaxTTL)
-	if s.MaxTTL, err = positiveDuration(maxTTL); err != nil {
-		return nil, err
-	}
-	if s.MaxTTL > 0 && s.TTL > s.MaxTTL {
-		// Trimmed: both values parsed after TrimSpace, and a raw "2h\n"
-		// would split the one-line error.
-		return nil, ttl.errorf("ttl %s is above the max_ttl of %s set by %s",
-			strings.TrimSpace(ttl.v), strings.TrimSpace(maxTTL.v), maxTTL.src).
-			withHint("ask for a shorter ttl, or raise max_ttl")
-	}
-
-	timeout := r.pick("timeout", nil, "", f.Vault.Timeout)
-	if s.Timeout, err = positiveDuration(timeout); err != nil {
-		return nil, err
-	}
-	if s.Timeout == 0 {
-		s.Timeout = DefaultTimeout
-	}
-
-	retries := r.pick("retries", []string{"VAULT_MAX_RETRIES"}, "", "")
-	if retries.v == "" && f.Vault.Retries != nil {
-		retries = value{v: strconv.Itoa(*f.Vault.Retries), src: r.fileSource("vault.retries")}
-	}
-	s.Retries = DefaultRetries
-	if retries.v != "" {
-		n, perr := strconv.Atoi(retries.v)
-		if perr != nil || n < 0 || n > maxRetries {
-			return nil, retries.errorf("invalid retry count %q", retries.v).
-				withHint(fmt.Sprintf("use a whole number from 0 to %d", maxRetries))
-		}
-		s.Retries = n
-	}
-
-	if s.Debug, err = r.boolean("debug", nil); err != nil {
-		return nil, err
-	}
-	if s.CacheDisabled, err = r.boolean("no-cache", f.Cache.Disabled); err != nil {
-		return nil, err
-	}
-	dir := r.pick("cache-dir", nil, "", f.Cache.Dir)
-	if dir.v == "" {
-		if s.CacheDir, err = DefaultCacheDir(in.Getenv); err != nil {
-			return nil, &Error{Msg: "cannot find a cache folder: " + err.Error(),
-				Hint: "set --cache-dir or " + EnvName("cache-dir")}
-		}
-	} else if s.CacheDir, err = filepath.Abs(dir.v); err != nil {
-		return nil, dir.errorf("invalid cache folder %q", dir.v)
-	}
-	refresh := r.pick("refresh-window", nil, "", f.Cache.RefreshWindow)
-	if s.RefreshWindow, err = duration(refresh, true); err != nil {
-		return nil, err
-	}
-	if refresh.v == "" {
-		s.RefreshWindow = DefaultRefreshWindow
-	}
-	if err := resolveMFA(s, prof, s.Profile, f.Path); err != nil {
-		return nil, err
-	}
-	if audit := r.pick("audit-log", nil, "", f.Audit.Path); audit.v != "" {
-		if s.AuditLog, err = filepath.Abs(audit.v); err != nil {
-			return nil, audit.errorf("invalid audit log path %q", audit.v)
-		}
-	}
-
-	minRem := r.pick("min-remaining", nil, "", f.Cache.MinRemaining)
-	if s.MinRemaining, err = positiveDuration(minRem); err != nil {
-		return nil, err
-	}
-	if s.MinRemaining == 0 {
-		s.MinRemaining = DefaultMinRemaining
-	}
-	if s.Auth, err = r.resolveAuth(prof.Auth); err != nil {
-		return nil, err
 	}
 	return s, nil
 }
@@ -290,58 +135,240 @@ func (v value) errorf(format string, args ...any) *Error {
 	return &Error{Source: v.src, Msg: fmt.Sprintf(format, args...)}
 }
 
+// resolver reads the layers of one Resolve call.
 type resolver struct {
-	in   Inputs
-	prof *Profile
+	in       Inputs
+	profName string   // the profile asked for; "" for none
+	prof     *Profile // its table; nil without a profile
+	// profV and fileV are prof and in.File, for reading the fields that
+	// Table's TOML keys name.
+	profV, fileV reflect.Value
 }
 
-// pick returns the first non-empty layer for one setting: the flag, our
-// own environment variable, the extra environment variables (in order),
-// the profile's value, then the defaults table's.
-func (r *resolver) pick(flag string, extraEnv []string, profile, table string) value {
-	if flag != "" && !strings.HasPrefix(flag, "vault-") {
-		if v, ok := r.in.Flags[flag]; ok && v != "" {
-			return value{v, "--" + flag}
+// newResolver fills in the defaults of in and finds the profile, the one
+// setting the others depend on: it is a layer of each of them.
+func newResolver(in Inputs) (*resolver, error) {
+	if in.File == nil {
+		in.File = &File{}
+	}
+	if in.Getenv == nil {
+		in.Getenv = os.Getenv
+	}
+	r := &resolver{in: in, fileV: reflect.ValueOf(in.File).Elem()}
+	if r.profName = r.pick(IDProfile).v; r.profName != "" {
+		p, ok := in.File.Profiles[r.profName]
+		if !ok {
+			return nil, r.unknownProfile(r.profName)
 		}
-		if name := EnvName(flag); r.in.Getenv(name) != "" {
-			return value{r.in.Getenv(name), name}
-		}
+		r.prof, r.profV = &p, reflect.ValueOf(&p).Elem()
 	}
-	for _, name := range extraEnv {
-		if v := r.in.Getenv(name); v != "" {
-			return value{v, name}
-		}
-	}
-	if profile != "" {
-		return value{profile, r.fileSource("profiles." + r.profileName() + "." + profileKey(flag))}
-	}
-	if table != "" {
-		return value{table, r.fileSource(tableKey(flag))}
-	}
-	return value{}
+	return r, nil
 }
 
-func (r *resolver) profileName() string {
-	if v, ok := r.in.Flags["profile"]; ok && v != "" {
-		return v
-	}
-	return r.in.Getenv(EnvName("profile"))
-}
+func (r *resolver) profileName() string { return r.profName }
 
 func (r *resolver) fileSource(key string) string {
 	return r.in.File.Path + ": " + key
 }
 
-func (r *resolver) boolean(flag string, table *bool) (bool, error) {
-	v := r.pick(flag, nil, "", "")
-	if v.v == "" {
-		return table != nil && *table, nil
+// vault: where Vault is. VAULT_AGENT_ADDR wins over VAULT_ADDR, as in the
+// vault CLI, and marks an agent that may add its own token.
+func (r *resolver) vault(s *Settings) error {
+	addr := r.pick(IDVaultAddress)
+	s.ViaAgent = addr.src == "VAULT_AGENT_ADDR"
+	s.Namespace = strings.Trim(r.pick(IDVaultNamespace).v, "/")
+	if s.Address = addr.v; s.Address == "" {
+		s.Address = DefaultAddress
+		return nil
 	}
-	b, err := strconv.ParseBool(v.v)
-	if err != nil {
-		return false, v.errorf("invalid boolean %q", v.v).withHint("use true or false (or 1 or 0)")
+	return checkAddress(addr)
+}
+
+// request: the mount, role and type to ask Vault for, then the settings
+// that only some types take.
+func (r *resolver) request(s *Settings) error {
+	typ := r.pick(IDType)
+	if s.Type = typ.v; s.Type != "" && !validType(s.Type) {
+		return typ.errorf("unknown credential type %q", s.Type).
+			withHint("use one of iam_user, assumed_role, federation_token, session_token, static")
 	}
-	return b, nil
+	mount := r.pick(IDMount)
+	if s.Mount = strings.Trim(mount.v, "/"); mount.v == "" {
+		s.Mount = DefaultMount
+	} else if !validMount(s.Mount) {
+		return mount.errorf("invalid mount path %q", mount.v).
+			withHint("a mount is one or more path segments of letters, digits, '_', '.' and '-', such as aws or team/aws")
+	}
+	role := r.pick(IDRole)
+	switch s.Role = role.v; {
+	case s.Role == "" && r.in.RequestOptional && s.Profile == "":
+		// No request: only the settings around one are resolved.
+	case s.Role == "" && s.Profile != "":
+		return &Error{Source: r.fileSource("profiles." + s.Profile), Msg: "profile has no role",
+			Hint: `add role = "NAME" to the profile`}
+	case s.Role == "":
+		return &Error{Msg: "no role given", Hint: "pass --role NAME or --profile NAME (see -h)"}
+	case !validName(s.Role):
+		return role.errorf("invalid role name %q", s.Role).
+			withHint("role names are letters, digits, '_', '.' and '-', starting and ending with a letter or digit")
+	}
+	return r.typeOptions(s)
+}
+
+// typeOptions: the role ARN and session name of assumed_role and the MFA
+// code of session_token are refused, not ignored, when the type is known
+// and is another.
+func (r *resolver) typeOptions(s *Settings) error {
+	if arn := r.pick(IDRoleARN); arn.v != "" {
+		if !validRoleARN(arn.v) {
+			return arn.errorf("invalid role ARN %q", arn.v).
+				withHint("expected arn:aws:iam::123456789012:role/NAME (partition aws, aws-cn or aws-us-gov)")
+		}
+		if s.Type != "" && s.Type != TypeAssumedRole {
+			return arn.errorf("role_arn applies only to assumed_role credentials, not %s", s.Type).
+				withHint("remove role_arn, or use --type assumed_role")
+		}
+		s.RoleARN = arn.v
+	}
+	if sess := r.pick(IDRoleSessionName); sess.v != "" {
+		if !validSessionName(sess.v) {
+			return sess.errorf("invalid role session name %q", sess.v).
+				withHint("use 2 to 64 characters of letters, digits and _+=,.@-")
+		}
+		if s.Type != "" && s.Type != TypeAssumedRole {
+			return sess.errorf("role_session_name applies only to assumed_role credentials, not %s", s.Type).
+				withHint("remove role_session_name, or use --type assumed_role")
+		}
+		s.RoleSessionName = sess.v
+	}
+	if mfa := r.pick(IDMFACode); mfa.v != "" {
+		if !ValidMFACode(mfa.v) {
+			return mfa.errorf("invalid MFA code: expected six digits").
+				withHint("pass the current code of your MFA device")
+		}
+		if s.Type != "" && s.Type != TypeSessionToken {
+			return mfa.errorf("an MFA code applies only to session_token credentials, not %s", s.Type).
+				withHint("remove --mfa-code, or use --type session_token")
+		}
+		s.MFACode = mfa.v
+	}
+	return nil
+}
+
+// lifetime: the ttl to ask for and the largest one allowed. A ttl above
+// max_ttl is an error naming the limit, never clamped.
+func (r *resolver) lifetime(s *Settings) (err error) {
+	ttl, from := r.lookup(IDTTL)
+	if from == fromTable && !ttlAllowed(s.Type) {
+		// aws.default_ttl is for the types that take a ttl; the others
+		// simply do without.
+		ttl = value{}
+	}
+	if s.TTL, err = positiveDuration(ttl); err != nil {
+		return err
+	}
+	if s.TTL > 0 && !ttlAllowed(s.Type) {
+		return ttl.errorf("a ttl cannot be requested for %s credentials", s.Type).
+			withHint("remove the ttl: Vault decides the lifetime of " + s.Type + " credentials")
+	}
+	maxTTL := r.pick(IDMaxTTL)
+	if s.MaxTTL, err = positiveDuration(maxTTL); err != nil {
+		return err
+	}
+	if s.MaxTTL > 0 && s.TTL > s.MaxTTL {
+		// Trimmed: both values parsed after TrimSpace, and a raw "2h\n"
+		// would split the one-line error.
+		return ttl.errorf("ttl %s is above the max_ttl of %s set by %s",
+			strings.TrimSpace(ttl.v), strings.TrimSpace(maxTTL.v), maxTTL.src).
+			withHint("ask for a shorter ttl, or raise max_ttl")
+	}
+	return nil
+}
+
+// limits: how long the run may take, how often a request is retried, and
+// whether each step is logged.
+func (r *resolver) limits(s *Settings) (err error) {
+	timeout := r.pick(IDTimeout)
+	if s.Timeout, err = positiveDuration(timeout); err != nil {
+		return err
+	}
+	if s.Timeout == 0 {
+		s.Timeout = DefaultTimeout
+	}
+	s.Retries = DefaultRetries
+	if retries := r.pick(IDRetries); retries.v != "" {
+		n, perr := strconv.Atoi(retries.v)
+		if perr != nil || n < 0 || n > maxRetries {
+			return retries.errorf("invalid retry count %q", retries.v).
+				withHint(fmt.Sprintf("use a whole number from 0 to %d", maxRetries))
+		}
+		s.Retries = n
+	}
+	s.Debug, err = r.boolean(IDDebug)
+	return err
+}
+
+// cache: whether the disk cache is used, where it is, and when an entry is
+// too old to serve.
+func (r *resolver) cache(s *Settings) (err error) {
+	if s.CacheDisabled, err = r.boolean(IDNoCache); err != nil {
+		return err
+	}
+	if dir := r.pick(IDCacheDir); dir.v != "" {
+		if s.CacheDir, err = filepath.Abs(dir.v); err != nil {
+			return dir.errorf("invalid cache folder %q", dir.v)
+		}
+	} else if s.CacheDir, err = DefaultCacheDir(r.in.Getenv); err != nil {
+		d := IDCacheDir.Setting()
+		return &Error{Msg: "cannot find a cache folder: " + err.Error(), Hint: "set --" + d.Name + " or " + d.Env}
+	}
+	refresh := r.pick(IDRefreshWindow)
+	if s.RefreshWindow, err = duration(refresh, true); err != nil {
+		return err
+	}
+	if refresh.v == "" {
+		s.RefreshWindow = DefaultRefreshWindow
+	}
+	if s.MinRemaining, err = positiveDuration(r.pick(IDMinRemaining)); err != nil {
+		return err
+	}
+	if s.MinRemaining == 0 {
+		s.MinRemaining = DefaultMinRemaining
+	}
+	return nil
+}
+
+// mfa decides whether minting needs an MFA code: the profile says
+// mfa = true or names an mfa_command. Only session_token roles take one.
+func (r *resolver) mfa(s *Settings) error {
+	s.MFACommand = strings.TrimSpace(r.pick(IDMFACommand).v)
+	s.MFARequired = r.pick(IDMFA).v == "true" || s.MFACommand != ""
+	if s.MFARequired && s.Type != "" && s.Type != TypeSessionToken {
+		return &Error{Source: r.fileSource("profiles." + s.Profile),
+			Msg:  "mfa and mfa_command apply only to session_token credentials, not " + s.Type,
+			Hint: `remove them, or set type = "session_token"`}
+	}
+	return nil
+}
+
+// audit: the file to append a line to per run that hands out credentials.
+func (r *resolver) audit(s *Settings) (err error) {
+	if audit := r.pick(IDAuditLog); audit.v != "" {
+		if s.AuditLog, err = filepath.Abs(audit.v); err != nil {
+			return audit.errorf("invalid audit log path %q", audit.v)
+		}
+	}
+	return nil
+}
+
+// auth: how to log in to Vault (see resolveAuth).
+func (r *resolver) auth(s *Settings) (err error) {
+	var prof AuthTable
+	if r.prof != nil {
+		prof = r.prof.Auth
+	}
+	s.Auth, err = r.resolveAuth(prof)
+	return err
 }
 
 func (r *resolver) unknownProfile(name string) *Error {
@@ -359,34 +386,6 @@ func (r *resolver) unknownProfile(name string) *Error {
 		hint = "known profiles: " + strings.Join(names, ", ")
 	}
 	return &Error{Source: src, Msg: fmt.Sprintf("no profile %q", name), Hint: hint}
-}
-
-// profileKey and tableKey map a flag name to the TOML key that holds the
-// same setting, so error messages name the key the user actually wrote.
-func profileKey(flag string) string {
-	switch flag {
-	case "vault-addr":
-		return "vault_address"
-	}
-	return strings.ReplaceAll(flag, "-", "_")
-}
-
-func tableKey(flag string) string {
-	switch flag {
-	case "vault-addr":
-		return "vault.address"
-	case "vault-namespace":
-		return "vault.namespace"
-	case "timeout", "retries":
-		return "vault." + flag
-	case "mount", "max-ttl":
-		return "aws." + strings.ReplaceAll(flag, "-", "_")
-	case "cache-dir":
-		return "cache.dir"
-	case "audit-log":
-		return "audit.path"
-	}
-	return "cache." + strings.ReplaceAll(flag, "-", "_")
 }
 
 func checkAddress(v value) error {
@@ -414,17 +413,4 @@ func validType(t string) bool {
 		return true
 	}
 	return false
-}
-
-// resolveMFA decides whether minting needs an MFA code: the profile says
-// mfa = true or names an mfa_command. Only session_token roles take one.
-func resolveMFA(s *Settings, prof Profile, profileName string, file string) error {
-	s.MFACommand = strings.TrimSpace(prof.MFACommand)
-	s.MFARequired = prof.MFA || s.MFACommand != ""
-	if s.MFARequired && s.Type != "" && s.Type != TypeSessionToken {
-		return &Error{Source: file + ": profiles." + profileName,
-			Msg:  "mfa and mfa_command apply only to session_token credentials, not " + s.Type,
-			Hint: `remove them, or set type = "session_token"`}
-	}
-	return nil
 }
