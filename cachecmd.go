@@ -76,10 +76,7 @@ func (c *cli) openCache(flags map[string]string) (*cache.Store, *config.Settings
 }
 
 func (c *cli) cacheList(args []string) int {
-	fs := flagSet("cache list", false)
-	for _, f := range []string{"cache-dir", "config", "refresh-window"} {
-		fs.String(f, "", "")
-	}
+	fs := flagSet("cache list", false, config.IDCacheDir, config.IDConfig, config.IDRefreshWindow)
 	asJSON := fs.Bool("json", false, "")
 	flags, help, err := parse(fs, args)
 	if help {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,32 +17,18 @@ import (
 
 const name = "vault-credential-process"
 
-// requestFlags are the flags that describe a credential request; every
-// command that gets credentials takes them.
-var (
-	requestStringFlags = []string{"profile", "config", "mount", "role", "type", "ttl", "role-arn",
-		"role-session-name", "mfa-code", "timeout", "retries", "cache-dir", "refresh-window", "audit-log"}
-	requestBoolFlags = []string{"debug", "no-cache"}
-)
+// requestFlagsUsage lists the flags that describe a credential request,
+// those of config.Table with Flag set; every command that gets credentials
+// takes them.
+const requestFlagsUsage = config.FlagsUsage
 
-const requestFlagsUsage = `  --profile NAME            profile from the configuration file ([profiles.NAME])
-  --config PATH             configuration file (default $XDG_CONFIG_HOME/vault-credential-process/config.toml)
-  --mount PATH              mount path of the AWS secrets engine (default aws)
-  --role NAME               Vault role to get credentials for
-  --type TYPE               iam_user, assumed_role, federation_token, session_token or static
-                            (default: whatever the role issues, through <mount>/creds/<role>)
-  --ttl DURATION            lifetime to ask for, such as 1h or 3600 (STS types only)
-  --role-arn ARN            IAM role to assume, when the role allows several (assumed_role)
-  --role-session-name NAME  session name of the assumed role (assumed_role)
-  --mfa-code CODE           current six-digit MFA code (session_token roles with MFA)
-  --timeout DURATION        limit for the whole run, retries included (default 30s)
-  --retries N               retries after a connection error, 5xx or 429 (default 2)
-  --no-cache                neither read nor write the disk cache
-  --cache-dir PATH          cache folder (default $XDG_CACHE_HOME/vault-credential-process)
-  --refresh-window DURATION refresh credentials this long before they expire (default 15m)
-  --audit-log PATH          append one JSON line per run that hands out credentials
-  --debug                   log each step to stderr (never a secret)
-`
+// Exit statuses, the command line's contract (as cmd/go uses them). A
+// *process.Error carries its own, from the same values.
+const (
+	exitOK      = 0
+	exitFailure = 1 // a failure at run time: Vault, network, cache
+	exitUsage   = 2 // a usage or configuration error
+)
 
 const usage = `Usage:
   vault-credential-process [flags]
@@ -83,29 +70,47 @@ Examples:
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv}
 	if len(args) > 0 {
-		switch args[0] {
-		case "env":
-			return c.env(ctx, args[1:])
-		case "exec":
-			return c.exec(ctx, args[1:])
-		case "cache":
-			return c.cache(ctx, args[1:])
-		case "doctor":
-			return c.doctor(ctx, args[1:])
-		case "aws-config":
-			return c.awsConfig(args[1:])
-		case "version":
-			if len(args) > 1 {
-				return c.report(usageError("version takes no arguments"))
+		for _, cmd := range commands {
+			if cmd.name == args[0] {
+				return cmd.run(c, ctx, args[1:])
 			}
-			fmt.Fprintln(stdout, versionString())
-			return process.ExitOK
-		case "help":
-			fmt.Fprint(stdout, usage)
-			return process.ExitOK
 		}
 	}
 	return c.credentialProcess(ctx, args)
+}
+
+// command is a subcommand: the first argument that selects it, what its -h
+// prints, and what runs it with the arguments after its name. Each command
+// parses its own flags.
+type command struct {
+	name  string
+	usage string
+	run   func(c *cli, ctx context.Context, args []string) int
+}
+
+// commands are the subcommands. Any other first argument, a flag or none,
+// runs the default command, which prints the credential_process document.
+var commands = []command{
+	{"env", envUsage, (*cli).env},
+	{"exec", execUsage, (*cli).exec},
+	{"cache", cacheUsage, (*cli).cache},
+	{"doctor", doctorUsage, (*cli).doctor},
+	{"aws-config", awsConfigUsage, func(c *cli, _ context.Context, args []string) int { return c.awsConfig(args) }},
+	{"version", "", (*cli).printVersion},
+	{"help", usage, (*cli).printUsage},
+}
+
+func (c *cli) printVersion(_ context.Context, args []string) int {
+	if len(args) > 0 {
+		return c.report(usageError("version takes no arguments"))
+	}
+	fmt.Fprintln(c.stdout, versionString())
+	return exitOK
+}
+
+// printUsage is `help`, which takes any arguments, as -h does.
+func (c *cli) printUsage(context.Context, []string) int {
+	return c.helpText(usage)
 }
 
 // cli carries what every command writes to and reads from.
@@ -127,18 +132,20 @@ func (c *cli) warnf(format string, args ...any) {
 	fmt.Fprintf(c.stderr, "%s: warning: %s\n", name, process.Printable(fmt.Sprintf(format, args...)))
 }
 
-// flagSet makes a flag set for a command with the request flags when
-// request is set; the usage text is printed on -h.
-func flagSet(cmd string, request bool) *flag.FlagSet {
+// flagSet makes a flag set for a command, with the request flags when
+// request is set and the flags of the settings given; the usage text is
+// printed on -h.
+func flagSet(cmd string, request bool, settings ...config.ID) *flag.FlagSet {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	if request {
-		for _, f := range requestStringFlags {
-			fs.String(f, "", "")
-		}
-		for _, f := range requestBoolFlags {
-			fs.Bool(f, false, "")
+	for id := range config.Table {
+		if s := &config.Table[id]; (request && s.Flag) || slices.Contains(settings, config.ID(id)) {
+			if s.Kind == config.KindBool {
+				fs.Bool(s.Name, false, s.Usage)
+			} else {
+				fs.String(s.Name, "", s.Usage)
+			}
 		}
 	}
 	return fs
@@ -222,15 +229,13 @@ func (c *cli) credentialProcess(ctx context.Context, args []string) int {
 	fs.Bool("version", false, "")
 	flags, help, err := parse(fs, args)
 	if help {
-		fmt.Fprint(c.stdout, usage)
-		return process.ExitOK
+		return c.helpText(usage)
 	}
 	if err != nil {
 		return c.report(err)
 	}
 	if flags["version"] == "true" {
-		fmt.Fprintln(c.stdout, versionString())
-		return process.ExitOK
+		return c.printVersion(ctx, nil)
 	}
 	if fs.NArg() > 0 {
 		return c.report(usageError(fmt.Sprintf("unexpected argument %q", fs.Arg(0))))
@@ -246,15 +251,16 @@ func (c *cli) credentialProcess(ctx context.Context, args []string) int {
 	if _, err := c.stdout.Write(doc); err != nil {
 		return c.report(fmt.Errorf("write the credential document: %w", err))
 	}
-	return process.ExitOK
+	return exitOK
 }
 
 // loadConfig reads the file named by --config or the environment, else the
 // default file if it exists.
 func loadConfig(flags map[string]string, getenv func(string) string) (*config.File, error) {
-	path, explicit := flags["config"], true
+	cfg := config.IDConfig.Setting()
+	path, explicit := flags[cfg.Name], true
 	if path == "" {
-		path = getenv(config.EnvName("config"))
+		path = getenv(cfg.Env)
 	}
 	if path == "" {
 		explicit = false
@@ -272,12 +278,12 @@ func loadConfig(flags map[string]string, getenv func(string) string) (*config.Fi
 // value the user gave, so control characters are shown escaped, not sent
 // to the terminal.
 func (c *cli) report(err error) int {
-	code, hint := process.ExitFailure, ""
+	code, hint := exitFailure, ""
 	var ce *config.Error
 	var pe *process.Error
 	switch {
 	case errors.As(err, &ce):
-		code, hint = process.ExitUsage, ce.Hint
+		code, hint = exitUsage, ce.Hint
 	case errors.As(err, &pe):
 		code, hint = pe.Code, pe.Hint
 	}
@@ -318,5 +324,5 @@ func versionString() string {
 // helpText prints a command's usage when asked.
 func (c *cli) helpText(text string) int {
 	fmt.Fprint(c.stdout, text)
-	return process.ExitOK
+	return exitOK
 }

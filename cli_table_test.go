@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/process"
+)
+
+// runFake calls run with an environment of nothing but env.
+func runFake(env map[string]string, args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+	return code, out.String(), errOut.String()
+}
+
+// TestCommandHelp: each command of the table prints its usage on -h, exit
+// 0 and nothing on stderr; so do the default command and help.
+func TestCommandHelp(t *testing.T) {
+	cases := map[string][]string{"-h": {"-h"}, "--help": {"--help"}, "help": {"help"}, "help with arguments": {"help", "env"}}
+	wants := map[string]string{"-h": usage, "--help": usage, "help": usage, "help with arguments": usage}
+	for _, cmd := range commands {
+		if cmd.usage != "" {
+			cases[cmd.name+" -h"], wants[cmd.name+" -h"] = []string{cmd.name, "-h"}, cmd.usage
+		}
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, stdout, stderr := runFake(nil, args...)
+			if code != exitOK || stdout != wants[name] || stderr != "" {
+				t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant 0, nothing and:\n%s", code, stderr, stdout, wants[name])
+			}
+		})
+	}
+	t.Run("version with an argument", func(t *testing.T) {
+		code, stdout, stderr := runFake(nil, "version", "x")
+		if code != exitUsage || stdout != "" || !strings.HasPrefix(stderr, name+": error: version takes no arguments\nhint: ") {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+	})
+}
+
+// TestRequestFlags: the request flags are the settings of config.Table
+// that have a flag, every command that takes a request accepts each, and
+// every flag a usage text lists is one its command accepts.
+func TestRequestFlags(t *testing.T) {
+	registered := map[string]*flag.Flag{}
+	flagSet("x", true).VisitAll(func(f *flag.Flag) { registered[f.Name] = f })
+	for id := range config.Table {
+		s := &config.Table[id]
+		f := registered[s.Name]
+		if (f != nil) != s.Flag {
+			t.Errorf("--%s registered %v, a flag in config.Table %v", s.Name, f != nil, s.Flag)
+			continue
+		}
+		if f == nil {
+			continue
+		}
+		bf, ok := f.Value.(interface{ IsBoolFlag() bool })
+		if isBool := ok && bf.IsBoolFlag(); isBool != (s.Kind == config.KindBool) {
+			t.Errorf("--%s: a boolean flag %v, KindBool %v", s.Name, isBool, s.Kind == config.KindBool)
+		}
+	}
+
+	for _, cmd := range [][]string{nil, {"env"}, {"exec"}, {"doctor"}, {"cache", "clear"}} {
+		for id := range config.Table {
+			if s := &config.Table[id]; s.Flag {
+				assertAccepts(t, cmd, "--"+s.Name, s.Placeholder != "")
+			}
+		}
+	}
+
+	// A line of a flag: "  --name PLACEHOLDER   text" or "  -h, --help   text".
+	line := regexp.MustCompile(`(?m)^  (?:-h, )?--([a-z-]+)( [A-Z|]+)?`)
+	column := strings.Index(config.FlagsUsage, config.IDProfile.Setting().Usage)
+	for _, u := range []struct {
+		cmd   []string
+		usage string
+	}{{nil, usage}, {[]string{"env"}, envUsage}, {[]string{"exec"}, execUsage}} {
+		if !strings.Contains(u.usage, requestFlagsUsage) {
+			t.Errorf("%q -h lacks the request flags", u.cmd)
+		}
+		for _, m := range line.FindAllStringSubmatch(u.usage, -1) {
+			assertAccepts(t, u.cmd, "--"+m[1], m[2] != "")
+		}
+		for _, l := range strings.Split(u.usage, "\n") {
+			if strings.HasPrefix(l, "  -") && (len(l) <= column || l[column-1] != ' ' || l[column] == ' ') {
+				t.Errorf("%q -h: %q does not start its text at column %d, as the request flags do", u.cmd, l, column)
+			}
+		}
+	}
+}
+
+// assertAccepts fails unless cmd takes flag: given before -h, an unknown
+// flag is a usage error, a known one leaves -h to print the usage.
+func assertAccepts(t *testing.T, cmd []string, flag string, takesValue bool) {
+	t.Helper()
+	if takesValue {
+		flag += "=x"
+	}
+	args := append(append([]string{}, cmd...), flag, "-h")
+	if code, stdout, stderr := runFake(nil, args...); code != exitOK || stdout == "" || stderr != "" {
+		t.Errorf("%q: exit %d, stderr %q; want the usage", args, code, stderr)
+	}
+}
+
+// TestReportExitCodes: the exit status of each kind of error, the command
+// line's contract; a *process.Error's own code passes through.
+func TestReportExitCodes(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"configuration error", &config.Error{Msg: "bad"}, exitUsage},
+		{"process usage error", &process.Error{Code: process.ExitUsage, Msg: "bad"}, exitUsage},
+		{"process failure", &process.Error{Code: process.ExitFailure, Msg: "bad"}, exitFailure},
+		{"exec's command not found", &process.Error{Code: exitNotFound, Msg: "bad"}, exitNotFound},
+		{"any other error", errors.New("bad"), exitFailure},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			c := &cli{stdout: &bytes.Buffer{}, stderr: &stderr}
+			if got := c.report(tt.err); got != tt.want {
+				t.Errorf("report = %d, want %d", got, tt.want)
+			}
+			if !strings.HasPrefix(stderr.String(), name+": error: bad\n") {
+				t.Errorf("stderr %q", stderr.String())
+			}
+		})
+	}
+}
