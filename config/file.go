@@ -119,8 +119,9 @@ func Load(path string, explicit bool) (*File, error) {
 		if errors.Is(err, fs.ErrNotExist) && !explicit {
 			return &File{}, nil
 		}
+		cfg := IDConfig.Setting()
 		return nil, &Error{Source: path, Msg: "cannot read configuration file: " + pathErrReason(err),
-			Hint: "check the path given with --config or VAULT_CREDENTIAL_PROCESS_CONFIG"}
+			Hint: "check the path given with --" + cfg.Name + " or " + cfg.Env}
 	}
 	return Parse(path, data)
 }
