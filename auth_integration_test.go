@@ -183,6 +183,14 @@ func signJWT(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string {
 	return jwt
 }
 
+// ciJWT is a JWT that the jwt auth role authJWTRole accepts, for subject sub, issued
+// at iat and valid for two hours.
+func ciJWT(t *testing.T, sub string, iat time.Time) string {
+	t.Helper()
+	return signJWT(t, authBed.jwtKey, map[string]any{"iss": authJWTIssuer, "sub": sub, "aud": authJWTAud,
+		"iat": iat.Unix(), "nbf": iat.Add(-time.Minute).Unix(), "exp": iat.Add(2 * time.Hour).Unix()})
+}
+
 // tokenReview is a Kubernetes TokenReview endpoint: it authenticates the service
 // account tokens it was told about.
 type tokenReview struct {
@@ -249,6 +257,18 @@ func authEnv(t *testing.T, b *testbed.Bed, toml string, files map[string]string)
 		t.Fatal(err)
 	}
 	return append(env, "VAULT_CREDENTIAL_PROCESS_CONFIG="+path)
+}
+
+// appRoleEnv is authEnv for AppRole: the role's id in the configuration file, a new
+// secret id in the file it names.
+func appRoleEnv(t *testing.T, b *testbed.Bed) []string {
+	t.Helper()
+	return authEnv(t, b, fmt.Sprintf(`
+[vault.auth]
+method = "approle"
+role_id = %q
+secret_id_file = "$HOME/secret-id"
+`, authBed.roleID), map[string]string{"secret-id": newSecretID(t, b, false) + "\n"})
 }
 
 // assumeArgs asks for assumed_role credentials with a ttl of minutes: each ttl is its
@@ -378,16 +398,9 @@ func checkLoginLifecycle(t *testing.T, lc loginCase) {
 		}
 		const n = 6
 		before, creds := logins(), auditCount(t, v, "update", testbed.Mount+"/creds/"+testbed.RoleAssume)
-		results := make([]result, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[i] = runBin(t, lc.env, assumeArgs(20+i)...) // n different entries
-			}()
-		}
-		wg.Wait()
+		results := runMany(n, func(i int) result {
+			return runBin(t, lc.env, assumeArgs(20+i)...) // n different entries
+		})
 		for i, r := range results {
 			if r.code != 0 {
 				t.Fatalf("run %d: exit %d: %s", i, r.code, r.stderr)
@@ -453,12 +466,7 @@ func revoke(t *testing.T, v *testbed.Bed, token string) {
 func TestAuthAppRole(t *testing.T) {
 	b := requireBed(t)
 	authSetup(t, b)
-	env := authEnv(t, b, fmt.Sprintf(`
-[vault.auth]
-method = "approle"
-role_id = %q
-secret_id_file = "$HOME/secret-id"
-`, authBed.roleID), map[string]string{"secret-id": newSecretID(t, b, false) + "\n"})
+	env := appRoleEnv(t, b)
 	checkLoginLifecycle(t, loginCase{vault: b, env: env, loginPath: "auth/approle/login", identity: "role_id " + authBed.roleID})
 
 	t.Run("iam_user credentials end with the login token", func(t *testing.T) {
@@ -521,10 +529,8 @@ secret_id_wrapped = true
 		t.Fatal(err)
 	}
 	r := runBin(t, env, "--profile", "w")
-	if r.code != 1 || !strings.Contains(r.stderr, "unwrap the response-wrapped secret id from the variable secret_id_env names") ||
-		!strings.Contains(r.stderr, "hint: a wrapped secret id can be unwrapped only once") {
-		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
-	}
+	assertFailure(t, r, 1, "unwrap the response-wrapped secret id from the variable secret_id_env names",
+		"a wrapped secret id can be unwrapped only once")
 }
 
 func TestAuthUserpass(t *testing.T) {
@@ -543,9 +549,7 @@ password_env = "VCP_PASSWORD"
 func TestAuthJWT(t *testing.T) {
 	b := requireBed(t)
 	authSetup(t, b)
-	now := time.Now()
-	jwt := signJWT(t, authBed.jwtKey, map[string]any{"iss": authJWTIssuer, "sub": "ci-runner", "aud": authJWTAud,
-		"iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(2 * time.Hour).Unix()})
+	jwt := ciJWT(t, "ci-runner", time.Now())
 	env := authEnv(t, b, `
 [vault.auth]
 method = "jwt"
@@ -637,9 +641,7 @@ client_key = %q
 	t.Run("no certificate", func(t *testing.T) {
 		env := tlsEnv(authEnv(t, b, "[vault.auth]\nmethod = \"cert\"\n", nil))
 		r := runBin(t, env, assumeArgs(15)...)
-		if r.code != 2 || !strings.Contains(r.stderr, "needs a client certificate") {
-			t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
-		}
+		assertFailure(t, r, 2, "needs a client certificate", "VAULT_CLIENT_CERT and VAULT_CLIENT_KEY")
 	})
 }
 
@@ -788,7 +790,7 @@ func TestAuthErrors(t *testing.T) {
 			env := append(authEnv(t, b, tt.toml, tt.files), tt.env...)
 			before := auditTotal(t, b)
 			r := runBin(t, env, assumeArgs(15)...)
-			checkFailure(t, r, tt.code, tt.msg, tt.hint)
+			assertFailure(t, r, tt.code, tt.msg, tt.hint)
 			if tt.code == 2 {
 				if after := auditTotal(t, b); after != before {
 					t.Errorf("a configuration error reached Vault: %d requests", after-before)
@@ -799,28 +801,7 @@ func TestAuthErrors(t *testing.T) {
 
 	t.Run("no password and no terminal", func(t *testing.T) {
 		env := authEnv(t, b, "[vault.auth]\nmethod = \"userpass\"\nusername = \"alice\"\n", nil)
-		r := runDetached(t, env, assumeArgs(15)...)
-		checkFailure(t, r, 2, "no password for userpass at auth/userpass, username alice: password_env and password_file are not set, and there is no terminal to ask on", "password_env")
+		r := runProgram(t, env, runOpts{detached: true, document: true}, assumeArgs(15)...)
+		assertFailure(t, r, 2, "no password for userpass at auth/userpass, username alice: password_env and password_file are not set, and there is no terminal to ask on", "password_env")
 	})
-}
-
-func checkFailure(t *testing.T, r result, code int, msg, hint string) {
-	t.Helper()
-	if r.code != code {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, code, r.stderr)
-	}
-	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-	if !strings.Contains(lines[0], msg) {
-		t.Errorf("error line %q does not say %q", lines[0], msg)
-	}
-	if len(lines) != 2 || !strings.HasPrefix(lines[1], "hint: ") || !strings.Contains(lines[1], hint) {
-		t.Errorf("want one error line and a hint mentioning %q, got:\n%s", hint, r.stderr)
-	}
-}
-
-// runDetached runs the binary under test without a controlling terminal, as
-// a CI job or a service would.
-func runDetached(t *testing.T, env []string, args ...string) result {
-	t.Helper()
-	return runProgram(t, env, runOpts{detached: true}, args...)
 }

@@ -24,20 +24,6 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
 
-var awsgo1Build goBuild
-
-// awsgo1Checker returns the AWS SDK for Go v1 client (tools/awsgo1), built on first
-// use. Like tools/awsgo it is its own module: offline and outside CI the tests that
-// need it skip; with CI=true they fail.
-func awsgo1Checker(t *testing.T) string {
-	t.Helper()
-	path, err := awsgo1Build.build(filepath.Join("tools", "awsgo1"), "awsgo1")
-	if err != nil {
-		unavailable(t, "build the AWS SDK for Go v1 checker: %v", err)
-	}
-	return path
-}
-
 // lineClient is one AWS client reading the profile clientProfile of the AWS config file
 // in env, and what it reports.
 type lineClient struct {
@@ -264,14 +250,7 @@ func TestAWSConfigWarns(t *testing.T) {
 	}
 
 	written := run("aws-config", "--profile", "dev", "--write")
-	if written.code != 2 || written.stdout != "" {
-		t.Errorf("aws-config --write: exit %d, stdout %q; want exit 2 and no output", written.code, written.stdout)
-	}
-	lines := strings.Split(strings.TrimSuffix(written.stderr, "\n"), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "vault-credential-process: error: aws-config: credential_process: ") ||
-		!strings.HasPrefix(lines[1], "hint: ") {
-		t.Errorf("aws-config --write: stderr %q, want an error line and a hint line", written.stderr)
-	}
+	assertFailure(t, written, 2, "error: aws-config: credential_process: ", "paths have no line break")
 	if _, err := os.Stat(awsConfig); !os.IsNotExist(err) {
 		t.Errorf("aws-config --write created the AWS config file (%v)", err)
 	}

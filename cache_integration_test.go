@@ -4,14 +4,9 @@ package main
 // lease renewal, outage behaviour, crash safety and the folder's safety checks.
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,40 +16,6 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
-
-// cacheDir is where the binary keeps its entries for env (XDG_CACHE_HOME is set by
-// productEnv).
-func cacheDir(env []string) string {
-	return filepath.Join(envValue(env, "XDG_CACHE_HOME"), "vault-credential-process")
-}
-
-// onlyEntry returns the path of the one entry in dir.
-func onlyEntry(t *testing.T, dir string) string {
-	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil || len(m) != 1 {
-		t.Fatalf("want one cache entry in %s, found %v (%v)", dir, m, err)
-	}
-	return m[0]
-}
-
-func auditCount(t *testing.T, b *testbed.Bed, method, path string) int {
-	t.Helper()
-	n, err := b.AuditCount(method, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func iamUsers(t *testing.T, b *testbed.Bed) int {
-	t.Helper()
-	n, err := b.IAMUserCount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
 
 // TestStampede starts 64 cold runs at once: Vault must see one credential request (and
 // moto one new IAM user), and every run must print the same credentials.
@@ -69,18 +30,11 @@ func TestStampede(t *testing.T) {
 			path := testbed.Mount + "/creds/" + tt.role
 			requests, users := auditCount(t, b, "update", path), iamUsers(t, b)
 			const n = 64
-			results := make([]result, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					// A loaded machine may take a while to start 64 processes: the lock
-					// wait is bounded by --timeout, so give it room.
-					results[i] = runBin(t, env, "--role", tt.role, "--type", tt.typ, "--timeout", "2m")
-				}()
-			}
-			wg.Wait()
+			results := runMany(n, func(int) result {
+				// A loaded machine may take a while to start 64 processes: the lock
+				// wait is bounded by --timeout, so give it room.
+				return runBin(t, env, "--role", tt.role, "--type", tt.typ, "--timeout", "2m")
+			})
 			for i, r := range results {
 				if r.code != 0 {
 					t.Fatalf("run %d: exit %d: %s", i, r.code, r.stderr)
@@ -105,37 +59,6 @@ func TestStampede(t *testing.T) {
 				t.Errorf("a warm run made %d Vault requests", got-total)
 			}
 		})
-	}
-}
-
-// editEntry rewrites the cache entry at path through fn, keeping its mode.
-func editEntry(t *testing.T, path string, fn func(map[string]any)) map[string]any {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e map[string]any
-	if err := json.Unmarshal(data, &e); err != nil {
-		t.Fatal(err)
-	}
-	fn(e)
-	if data, err = json.Marshal(e); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-// age makes an entry look issued an hour ago, with remaining time left: past the
-// refresh window, still valid.
-func age(remaining time.Duration) func(map[string]any) {
-	return func(e map[string]any) {
-		now := time.Now().UTC()
-		e["issued_at"] = now.Add(-time.Hour).Format(time.RFC3339)
-		e["expiration"] = now.Add(remaining).Format(time.RFC3339)
 	}
 }
 
@@ -250,33 +173,13 @@ func TestOutage(t *testing.T) {
 	}
 
 	editEntry(t, entry, age(3*time.Minute)) // below min_remaining (5m)
-	if r := runBin(t, env, args...); r.code != 1 || !strings.Contains(r.stderr, "refused") {
-		t.Errorf("outage with an entry below min_remaining: exit %d, stderr:\n%s", r.code, r.stderr)
-	}
-	editEntry(t, entry, age(-time.Minute)) // expired
-	if r := runBin(t, env, args...); r.code != 1 {
-		t.Errorf("outage with an expired entry: exit %d, stderr:\n%s", r.code, r.stderr)
-	}
-}
-
-var hookedBuild goBuild
-
-// hookedBinary is the binary built with -tags testhooks, whose writes can be
-// paused halfway (cache/hook_testhooks.go), built once per run.
-func hookedBinary(t *testing.T) string {
-	t.Helper()
-	hookedBuild.once.Do(func() {
-		out := filepath.Join(binDir, exe("vault-credential-process-hooked"))
-		cmd := exec.Command("go", "build", "-tags", "testhooks", "-o", out, ".")
-		if output, err := cmd.CombinedOutput(); err != nil {
-			hookedBuild.err = fmt.Errorf("%v\n%s", err, output)
-		}
-		hookedBuild.path = out
+	t.Run("below min_remaining", func(t *testing.T) {
+		assertFailure(t, runBin(t, env, args...), 1, "refused", "is Vault running there?")
 	})
-	if hookedBuild.err != nil {
-		t.Fatalf("build with -tags testhooks: %v", hookedBuild.err)
-	}
-	return hookedBuild.path
+	editEntry(t, entry, age(-time.Minute)) // expired
+	t.Run("expired", func(t *testing.T) {
+		assertFailure(t, runBin(t, env, args...), 1, "refused", "is Vault running there?")
+	})
 }
 
 // TestKilledMidWrite kills a process halfway through writing an entry: the old entry
@@ -295,7 +198,7 @@ func TestKilledMidWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	killMidWrite(t, env, args)
+	startPaused(t, env, args).kill(t)
 	now, err := os.ReadFile(entry)
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +227,7 @@ func TestKilledMidWrite(t *testing.T) {
 
 	// So does `cache clear --all`, which used to say "removed 0" and leave it.
 	editEntry(t, entry, age(10*time.Minute))
-	killMidWrite(t, env, args)
+	startPaused(t, env, args).kill(t)
 	r := runCmd(t, env, "cache", "clear", "--all")
 	if r.code != 0 || !strings.Contains(r.stdout, "removed 1 cache entry, 1 unfinished write and 0 login tokens") {
 		t.Errorf("cache clear --all: %+v", r)
@@ -332,32 +235,6 @@ func TestKilledMidWrite(t *testing.T) {
 	if temps := unfinishedWrites(t, env); len(temps) != 0 {
 		t.Errorf("cache clear --all left the unfinished write: %v", temps)
 	}
-}
-
-// killMidWrite runs the hooked binary, which pauses half-way through writing the
-// entry, and kills it there with SIGKILL.
-func killMidWrite(t *testing.T, env, args []string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, hookedBinary(t), args...)
-	cmd.Env = append(env, "VAULT_CREDENTIAL_PROCESS_TEST_PAUSE_WRITE=1")
-	cmd.SysProcAttr = testbed.ChildAttr() // the paused process dies with the test binary
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(stderr).ReadString('\n')
-	if err != nil || !strings.Contains(line, "paused writing") {
-		t.Fatalf("the hooked binary did not pause: %q, %v", line, err)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
 }
 
 // unfinishedWrites lists the temporary files in the cache folder of env.
@@ -442,9 +319,7 @@ func TestCacheFiles(t *testing.T) {
 			env := productEnvWithCache(t, b, dir)
 			tt.setup(t, dir)
 			r := runBin(t, env, args...)
-			if r.code != 1 || !strings.Contains(r.stderr, tt.msg) || !strings.Contains(r.stderr, "hint: ") {
-				t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
-			}
+			assertFailure(t, r, 1, tt.msg, "fix or remove it, or pass --cache-dir")
 		})
 	}
 
@@ -508,16 +383,7 @@ func TestLoad(t *testing.T) {
 		requests int
 	}{{"cold", 1}, {"warm", 0}} {
 		before := auditCount(t, b, "update", path)
-		results := make([]result, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results[i] = runBin(t, env, args...)
-			}()
-		}
-		wg.Wait()
+		results := runMany(n, func(int) result { return runBin(t, env, args...) })
 		failed := 0
 		for _, r := range results {
 			if r.code != 0 || r.stdout != results[0].stdout {

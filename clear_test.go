@@ -2,90 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 )
-
-// recordingVault is a Vault on loopback that mints iam_user credentials,
-// revokes leases, logs in with AppRole, and records every request it gets:
-// headers and body, to prove which secrets reached it.
-type recordingVault struct {
-	*httptest.Server
-	name string
-
-	mu       sync.Mutex
-	requests []string // method, path, every header and the body, one string each
-	revoked  []string
-	minted   int
-}
-
-func newRecordingVault(t *testing.T, name string) *recordingVault {
-	t.Helper()
-	v := &recordingVault{name: name}
-	v.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var b strings.Builder
-		fmt.Fprintf(&b, "%s %s %s", r.Method, r.URL.Path, body)
-		for k, vs := range r.Header {
-			fmt.Fprintf(&b, " %s=%s", k, strings.Join(vs, ","))
-		}
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		v.requests = append(v.requests, b.String())
-		w.Header().Set("Content-Type", "application/json")
-		switch {
-		case strings.HasPrefix(r.URL.Path, "/v1/aws/creds/"):
-			v.minted++
-			fmt.Fprintf(w, `{"lease_id":"aws/creds/%s/lease-%d","lease_duration":3600,"renewable":true,`+
-				`"data":{"access_key":"AKIA%sKEY%d","secret_key":"s3cr3t-%s-%d","session_token":null}}`,
-				name, v.minted, strings.ToUpper(name), v.minted, name, v.minted)
-		case r.URL.Path == "/v1/sys/leases/revoke":
-			var in struct {
-				LeaseID string `json:"lease_id"`
-			}
-			_ = json.Unmarshal(body, &in)
-			v.revoked = append(v.revoked, in.LeaseID)
-			w.WriteHeader(http.StatusNoContent)
-		case r.URL.Path == "/v1/auth/token/lookup-self":
-			fmt.Fprintf(w, `{"data":{"ttl":0,"accessor":"accessor-%s"}}`, name)
-		case r.URL.Path == "/v1/auth/approle/login":
-			fmt.Fprintf(w, `{"auth":{"client_token":"hvs.login-at-%s","accessor":"acc-login-%s","lease_duration":3600,"renewable":true}}`, name, name)
-		default:
-			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprint(w, `{"errors":["no handler"]}`)
-		}
-	}))
-	t.Cleanup(v.Close)
-	return v
-}
-
-// saw reports whether any request to v held s.
-func (v *recordingVault) saw(s string) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for _, r := range v.requests {
-		if strings.Contains(r, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func (v *recordingVault) revokedLeases() []string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return append([]string(nil), v.revoked...)
-}
 
 // TestClearRevokeOnlyAtTheResolvedVault (issue 10, bug 1): `cache clear --all
 // --revoke` sent the current token (or an AppRole secret id) to every Vault
@@ -106,7 +29,7 @@ func TestClearRevokeOnlyAtTheResolvedVault(t *testing.T) {
 			// Mint one entry at each Vault into the same cache folder.
 			t.Setenv("VAULT_ADDR", dev.URL)
 			t.Setenv("VAULT_TOKEN", devToken)
-			if r := runInProcess(t, "--role", "dev"); r.code != 0 {
+			if r := runInProcess(t, os.Getenv, "--role", "dev"); r.code != 0 {
 				t.Fatalf("mint at dev: %+v", r)
 			}
 			t.Setenv("VAULT_ADDR", prod.URL)
@@ -122,7 +45,7 @@ func TestClearRevokeOnlyAtTheResolvedVault(t *testing.T) {
 				t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_ROLE_ID", "prod-role-id")
 				t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_SECRET_ID_FILE", sid)
 			}
-			if r := runInProcess(t, "--role", "prod"); r.code != 0 {
+			if r := runInProcess(t, os.Getenv, "--role", "prod"); r.code != 0 {
 				t.Fatalf("mint at prod: %+v", r)
 			}
 			// The stored login token would be reused: remove it so that the
@@ -134,7 +57,7 @@ func TestClearRevokeOnlyAtTheResolvedVault(t *testing.T) {
 				}
 			}
 
-			r := runInProcess(t, "cache", "clear", "--all", "--revoke")
+			r := runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
 			for _, s := range []string{prodToken, secretID, "hvs.login-at-prod"} {
 				if dev.saw(s) {
 					t.Errorf("the dev Vault received %q from a revocation at prod", s)
@@ -149,7 +72,7 @@ func TestClearRevokeOnlyAtTheResolvedVault(t *testing.T) {
 			// Not everything asked for was done: exit 1, empty stdout, one
 			// error line naming the kept entry's Vault and a hint with the
 			// address to revoke it at.
-			checkFailure(t, r, 1, "kept 1 entry with leases of another Vault than "+prod.URL, "VAULT_ADDR="+dev.URL)
+			assertFailure(t, r, 1, "kept 1 entry with leases of another Vault than "+prod.URL, "VAULT_ADDR="+dev.URL)
 			if !strings.Contains(r.stderr, "revoked 1 lease and removed 1 entry") {
 				t.Errorf("the error does not say what was done:\n%s", r.stderr)
 			}
@@ -163,7 +86,7 @@ func TestClearRevokeOnlyAtTheResolvedVault(t *testing.T) {
 			}
 			t.Setenv("VAULT_ADDR", dev.URL)
 			t.Setenv("VAULT_TOKEN", devToken)
-			r = runInProcess(t, "cache", "clear", "--all", "--revoke")
+			r = runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
 			if r.code != 0 || !strings.Contains(r.stdout, "revoked lease aws/creds/dev/lease-1") || !strings.Contains(r.stdout, "removed 1 cache entry") {
 				t.Errorf("clear at dev: %+v", r)
 			}
@@ -186,12 +109,12 @@ func TestClearWithoutRevokeRemovesEveryVaultsEntries(t *testing.T) {
 	t.Setenv("VAULT_TOKEN", unitToken)
 	for _, v := range []*recordingVault{a, b} {
 		t.Setenv("VAULT_ADDR", v.URL)
-		if r := runInProcess(t, "--role", "dev"); r.code != 0 {
+		if r := runInProcess(t, os.Getenv, "--role", "dev"); r.code != 0 {
 			t.Fatalf("mint: %+v", r)
 		}
 	}
 	before := len(a.requests) + len(b.requests)
-	r := runInProcess(t, "cache", "clear", "--all")
+	r := runInProcess(t, os.Getenv, "cache", "clear", "--all")
 	if r.code != 0 || !strings.Contains(r.stdout, "removed 2 cache entries and 0 login tokens") {
 		t.Errorf("clear --all: %+v", r)
 	}
@@ -211,7 +134,7 @@ func TestClearHoldsTheEntryLock(t *testing.T) {
 	t.Setenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR", dir)
 	t.Setenv("VAULT_ADDR", v.URL)
 	t.Setenv("VAULT_TOKEN", unitToken)
-	if r := runInProcess(t, "--role", "dev"); r.code != 0 {
+	if r := runInProcess(t, os.Getenv, "--role", "dev"); r.code != 0 {
 		t.Fatalf("mint: %+v", r)
 	}
 	store, err := cache.Open(dir)
@@ -226,16 +149,16 @@ func TestClearHoldsTheEntryLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := runInProcess(t, "cache", "clear", "--all", "--revoke", "--timeout", "1s")
+	r := runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke", "--timeout", "1s")
 	unlock()
-	checkFailure(t, r, 1, "wait for the lock of cache entry", "raise --timeout")
+	assertFailure(t, r, 1, "wait for the lock of cache entry", "raise --timeout")
 	if got := v.revokedLeases(); len(got) != 0 {
 		t.Errorf("revoked %v while another process held the entry's lock", got)
 	}
 	if e, err := store.Load(keys[0]); err != nil || e == nil {
 		t.Errorf("the entry is gone: %v", err)
 	}
-	r = runInProcess(t, "cache", "clear", "--all", "--revoke")
+	r = runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
 	if r.code != 0 || len(v.revokedLeases()) != 1 {
 		t.Errorf("clear once the lock is free: %+v, revoked %v", r, v.revokedLeases())
 	}

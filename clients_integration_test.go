@@ -186,16 +186,6 @@ func checkIdentity(t *testing.T, b *testbed.Bed, what string, id callerIdentity)
 	}
 }
 
-// unavailable skips the test, or fails it with CI=true: a missing client is a broken
-// CI machine, not a reason to pass.
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if ci {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // liveClient is a running long-lived client program.
 type liveClient struct {
 	name    string

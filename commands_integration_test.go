@@ -13,18 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
-
-// runCmd runs a subcommand of the binary under test.
-func runCmd(t *testing.T, env []string, args ...string) result {
-	t.Helper()
-	return runProgram(t, env, runOpts{}, args...)
-}
 
 // TestEnvCommand sources the export lines in sh and runs the aws CLI with them.
 func TestEnvCommand(t *testing.T) {
@@ -76,9 +69,8 @@ func TestEnvCommand(t *testing.T) {
 				t.Errorf("%s: exit %d, stdout:\n%s\nstderr: %s", f, r.code, r.stdout, r.stderr)
 			}
 		}
-		if r := runCmd(t, env, "env", "--format", "csh", "--role", testbed.RoleAssume); r.code != 2 || r.stdout != "" {
-			t.Errorf("unknown format: exit %d, stdout %q", r.code, r.stdout)
-		}
+		r := runCmd(t, env, "env", "--format", "csh", "--role", testbed.RoleAssume)
+		assertFailure(t, r, 2, `--format: unknown shell format "csh"`, "use sh, fish or powershell")
 	})
 }
 
@@ -107,13 +99,14 @@ func TestExecCommand(t *testing.T) {
 	if r := runCmd(t, env, "exec", "--role", testbed.RoleAssume, "--", "sh", "-c", "exit 3"); r.code != 3 {
 		t.Errorf("exit status of the command: got %d, want 3 (stderr %s)", r.code, r.stderr)
 	}
-	r = runCmd(t, env, "exec", "--role", testbed.RoleAssume, "--", binaryUnderTest(t), "exec", "--role", testbed.RoleAssume, "--", "true")
-	if r.code != 2 || !strings.Contains(r.stderr, "already running inside") {
-		t.Errorf("nested exec: exit %d, stderr:\n%s", r.code, r.stderr)
-	}
-	if r := runCmd(t, env, "exec", "--role", testbed.RoleAssume, "--", "no-such-command-vcp"); r.code != 127 {
-		t.Errorf("missing command: exit %d, stderr %s", r.code, r.stderr)
-	}
+	t.Run("nested", func(t *testing.T) {
+		r := runCmd(t, env, "exec", "--role", testbed.RoleAssume, "--", binaryUnderTest(t), "exec", "--role", testbed.RoleAssume, "--", "true")
+		assertFailure(t, r, 2, "already running inside", "leave that shell first")
+	})
+	t.Run("missing command", func(t *testing.T) {
+		r := runCmd(t, env, "exec", "--role", testbed.RoleAssume, "--", "no-such-command-vcp")
+		assertFailure(t, r, 127, `exec: command "no-such-command-vcp" not found`, "check the command name")
+	})
 }
 
 // TestCacheCommands lists entries without secrets and clears them, revoking an
@@ -160,9 +153,7 @@ type = "iam_user"
 	if got := iamUsers(t, b); got != users {
 		t.Errorf("after revoking, moto has %d IAM users, want %d", got, users)
 	}
-	if r := runCmd(t, env, "cache", "clear"); r.code != 2 {
-		t.Errorf("cache clear without a selection: exit %d", r.code)
-	}
+	assertFailure(t, runCmd(t, env, "cache", "clear"), 2, "cache clear: say which entries", "--all")
 	// A profile in the environment does not make --all a usage error.
 	all := runCmd(t, append(env, "VAULT_CREDENTIAL_PROCESS_PROFILE=dev"), "cache", "clear", "--all")
 	if all.code != 0 || !strings.Contains(all.stdout, "removed 1 ") {
@@ -259,9 +250,8 @@ func TestAWSConfigCommand(t *testing.T) {
 		t.Errorf("second --write: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	// A different stanza under the name is left alone without --force.
-	if r := runCmd(t, env, "aws-config", "--profile", "dev", "--aws-profile", "other", "--write"); r.code != 2 {
-		t.Errorf("--write over another profile: exit %d: %s", r.code, r.stderr)
-	}
+	r := runCmd(t, env, "aws-config", "--profile", "dev", "--aws-profile", "other", "--write")
+	assertFailure(t, r, 2, `profile "other" exists with another credential_process`, "pass --force")
 	if r := runCmd(t, env, "aws-config", "--profile", "dev", "--aws-profile", "other", "--write", "--force"); r.code != 0 {
 		t.Errorf("--write --force: exit %d: %s", r.code, r.stderr)
 	}
@@ -322,15 +312,11 @@ mfa_command = "echo not-a-code"
 	if _, err := os.Stat(marker); err == nil {
 		t.Errorf("a cache hit ran mfa_command")
 	}
-	if r := runBin(t, env, "--profile", "badcmd"); r.code != 1 || !strings.Contains(r.stderr, "did not print a six-digit code") {
-		t.Errorf("bad mfa_command: exit %d: %s", r.code, r.stderr)
-	}
+	assertFailure(t, runBin(t, env, "--profile", "badcmd"), 1, "mfa_command did not print a six-digit code", "run the profile's mfa_command by hand")
 
 	// No terminal (a new session: no controlling tty, whoever runs the tests): a clear error.
-	r = runDetached(t, env, "--profile", "prompt")
-	if r.code != 1 || !strings.Contains(r.stderr, "needs an MFA code") || !strings.Contains(r.stderr, "--mfa-code") {
-		t.Errorf("no terminal: exit %d: %s", r.code, r.stderr)
-	}
+	r = runProgram(t, env, runOpts{detached: true, document: true}, "--profile", "prompt")
+	assertFailure(t, r, 1, "needs an MFA code", "pass --mfa-code")
 
 	// A pseudo terminal from script(1): the prompt appears on it and the answer is read.
 	if _, err := exec.LookPath("script"); err != nil {
@@ -396,16 +382,14 @@ func TestAuditLog(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "audit.jsonl")
 	env = append(env, "VAULT_CREDENTIAL_PROCESS_AUDIT_LOG="+log)
 	const n = 16
-	var wg sync.WaitGroup
-	results := make([]result, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = runBin(t, env, "--role", testbed.RoleAssume, "--type", "assumed_role", "--timeout", "2m")
-		}()
+	results := runMany(n, func(int) result {
+		return runBin(t, env, "--role", testbed.RoleAssume, "--type", "assumed_role", "--timeout", "2m")
+	})
+	for i, r := range results {
+		if r.code != 0 {
+			t.Errorf("run %d: exit %d: %s", i, r.code, r.stderr)
+		}
 	}
-	wg.Wait()
 	data, err := os.ReadFile(log)
 	if err != nil {
 		t.Fatal(err)

@@ -24,12 +24,9 @@ import (
 func TestCoreDumps(t *testing.T) {
 	start := setCoreLimit(t)
 	bin := coreTestBinary(t)
-	home := t.TempDir()
-	env := append(cleanEnv(os.Environ(), "VAULT_", "AWS_", "XDG_", "HOME="), "HOME="+home,
-		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
-		"VAULT_TOKEN="+unitToken)
+	env := append(homeEnv(t), "VAULT_TOKEN="+unitToken)
 	addSecret(unitToken)
-	addSecret("s3cr3t-unit-test-key")
+	addSecret(unitSecretKey)
 
 	t.Run("helper", func(t *testing.T) {
 		// The fake Vault holds the credentials request until the test has read
@@ -160,9 +157,8 @@ func coreTestBinary(t *testing.T) string {
 		return binaryUnderTest(t)
 	}
 	out := filepath.Join(t.TempDir(), exe(name))
-	cmd := exec.CommandContext(runCtx, "go", "build", "-o", out, ".")
-	if output, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, output)
+	if err := buildTo(out, "."); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

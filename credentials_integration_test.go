@@ -4,269 +4,23 @@ package main
 // for Go through credential_process, against the bed's Vault and moto.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
 
-// secrets collects every secret value the tests have seen (secret keys, session tokens,
-// Vault tokens), so that each run's stderr can be checked against all of them.
-var secrets struct {
-	sync.Mutex
-	values map[string]bool
-}
-
-func addSecret(v string) {
-	if len(v) < 8 {
-		return
-	}
-	secrets.Lock()
-	defer secrets.Unlock()
-	if secrets.values == nil {
-		secrets.values = map[string]bool{}
-	}
-	secrets.values[v] = true
-}
-
-// assertNoSecret fails when text holds any secret seen so far.
-func assertNoSecret(t *testing.T, what, text string) {
-	t.Helper()
-	secrets.Lock()
-	defer secrets.Unlock()
-	for v := range secrets.values {
-		if strings.Contains(text, v) {
-			t.Errorf("%s contains a secret (%d characters starting %q)", what, len(v), v[:4])
-		}
-	}
-}
-
-// testToken is a Vault token limited to what the helper needs, created once per run.
-var testToken struct {
-	once        sync.Once
-	value, deny string
-	err         error
-}
-
-const helperPolicy = `
-path "aws/creds/*"            { capabilities = ["create", "update", "read"] }
-path "aws/static-creds/*"     { capabilities = ["read"] }
-path "sys/leases/renew"       { capabilities = ["update"] }
-path "sys/leases/revoke"      { capabilities = ["update"] }
-`
-
-// tokens returns a token with the helper's policy and one with no access to aws/.
-func tokens(t *testing.T, b *testbed.Bed) (allow, deny string) {
-	t.Helper()
-	testToken.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := b.VaultRequest(ctx, "PUT", "sys/policies/acl/vcp-helper", map[string]any{"policy": helperPolicy}, nil); err != nil {
-			testToken.err = err
-			return
-		}
-		for _, p := range []struct {
-			policies []string
-			dst      *string
-		}{{[]string{"vcp-helper"}, &testToken.value}, {[]string{"default"}, &testToken.deny}} {
-			var out struct {
-				Auth struct {
-					ClientToken string `json:"client_token"`
-				} `json:"auth"`
-			}
-			if err := b.VaultRequest(ctx, "POST", "auth/token/create", map[string]any{"policies": p.policies, "ttl": "2h"}, &out); err != nil {
-				testToken.err = err
-				return
-			}
-			*p.dst = out.Auth.ClientToken
-			addSecret(out.Auth.ClientToken)
-		}
-	})
-	if testToken.err != nil {
-		t.Fatalf("create test tokens: %v", testToken.err)
-	}
-	return testToken.value, testToken.deny
-}
-
-// productEnv is a clean environment for the binary: no inherited VAULT_*/AWS_*, HOME and
-// the XDG folders in a fresh temporary folder, Vault's address and the helper's token.
-func productEnv(t *testing.T, b *testbed.Bed) []string {
-	t.Helper()
-	allow, _ := tokens(t, b)
-	home := t.TempDir()
-	env := cleanEnv(os.Environ(), "VAULT_", "AWS_", "XDG_", "HOME=")
-	return append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "VAULT_ADDR="+b.VaultAddr, "VAULT_TOKEN="+allow)
-}
-
-func cleanEnv(env []string, prefixes ...string) []string {
-	var out []string
-next:
-	for _, kv := range env {
-		for _, p := range prefixes {
-			if strings.HasPrefix(kv, p) {
-				continue next
-			}
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-// clientEnv is env for an AWS client reading the AWS config file config: no
-// inherited AWS_* variable, no shared credentials file, no instance metadata, no proxy
-// for loopback, and extra on top.
-func clientEnv(env []string, config string, extra ...string) []string {
-	out := append(cleanEnv(env, "AWS_", "NO_PROXY=", "no_proxy="), "AWS_CONFIG_FILE="+config,
-		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
-	return append(out, extra...)
-}
-
-// setEnv returns env with name=value in place of any earlier value.
-func setEnv(env []string, name, value string) []string {
-	return append(cleanEnv(env, name+"="), name+"="+value)
-}
-
-type result struct {
-	code           int
-	stdout, stderr string
-}
-
-// runOpts says how runProgram runs a binary; the zero value runs the binary under
-// test for at most two minutes.
-type runOpts struct {
-	bin      string        // the program; "" for the binary under test
-	bound    time.Duration // a run still going then fails the test; 0 for two minutes
-	group    bool          // in a process group of its own, killed whole at the bound
-	detached bool          // in a session of its own: no controlling terminal
-	// document: a credential-printing run, whose success is one credential
-	// document (its secrets join those checked later) and whose failure is an
-	// empty stdout and the error line.
-	document bool
-}
-
-// runProgram runs a program with env and args and checks what every run must
-// satisfy: never a secret on stderr, and what opts.document adds.
-func runProgram(t *testing.T, env []string, o runOpts, args ...string) result {
-	t.Helper()
-	if o.bin == "" {
-		o.bin = binaryUnderTest(t)
-	}
-	if o.bound == 0 {
-		o.bound = 2 * time.Minute
-	}
-	ctx, cancel := context.WithTimeout(runCtx, o.bound)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, o.bin, args...)
-	cmd.Env = env
-	setProcAttr(cmd, o)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil && runCtx.Err() == nil {
-		t.Fatalf("run %v still going after %s; stderr:\n%s", args, o.bound, stderr.String())
-	}
-	r := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	switch {
-	case o.document && r.code == 0:
-		doc := parseDocument(t, r.stdout)
-		addSecret(doc.SecretAccessKey)
-		addSecret(doc.SessionToken)
-	case o.document:
-		if r.stdout != "" {
-			t.Errorf("run %v failed (exit %d) but printed to stdout: %q", args, r.code, r.stdout)
-		}
-		if !strings.HasPrefix(r.stderr, "vault-credential-process: error: ") {
-			t.Errorf("run %v: stderr does not start with the error line:\n%s", args, r.stderr)
-		}
-	}
-	assertNoSecret(t, fmt.Sprintf("stderr of %v", args), r.stderr)
-	return r
-}
-
-// runBin runs the binary under test as the AWS clients do: a credential document
-// on success, an empty stdout and the error line on failure.
-func runBin(t *testing.T, env []string, args ...string) result {
-	t.Helper()
-	return runProgram(t, env, runOpts{document: true}, args...)
-}
-
-type document struct {
-	Version         int
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string
-	SessionToken    string
-	Expiration      string
-	AccountID       string `json:"AccountId"`
-}
-
-// parseDocument checks that out is exactly one credential_process document (one line
-// of JSON, a newline, nothing else, no unknown fields) and returns it.
-func parseDocument(t *testing.T, out string) document {
-	t.Helper()
-	if !strings.HasSuffix(out, "\n") || strings.Count(out, "\n") != 1 {
-		t.Fatalf("stdout is not one line: %q", out)
-	}
-	dec := json.NewDecoder(strings.NewReader(out))
-	dec.DisallowUnknownFields()
-	var d document
-	if err := dec.Decode(&d); err != nil {
-		t.Fatalf("stdout is not a credential_process document: %v: %q", err, out)
-	}
-	if d.Version != 1 || d.AccessKeyID == "" || d.SecretAccessKey == "" {
-		t.Fatalf("incomplete document: %q", out)
-	}
-	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`).MatchString(d.Expiration) {
-		t.Fatalf("Expiration %q is not UTC RFC 3339 ending in Z", d.Expiration)
-	}
-	return d
-}
-
-func (d document) expires(t *testing.T) time.Time {
-	t.Helper()
-	e, err := time.Parse(time.RFC3339, d.Expiration)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 // within fails unless got is want give or take slack.
 func within(t *testing.T, what string, got, want time.Time, slack time.Duration) {
 	t.Helper()
 	if d := got.Sub(want); d > slack || d < -slack {
 		t.Errorf("%s = %s, want %s ± %s", what, got.Format(time.RFC3339), want.Format(time.RFC3339), slack)
-	}
-}
-
-// sentPlus fails unless exp is a request time within [start, end] plus lifetime: the
-// helper counts the expiry from when it sent the request, and the document has whole
-// seconds (rounded down).
-func sentPlus(t *testing.T, what string, exp, start, end time.Time, lifetime time.Duration) {
-	t.Helper()
-	lo, hi := start.Add(lifetime).Truncate(time.Second).Add(-time.Second), end.Add(lifetime)
-	if exp.Before(lo) || exp.After(hi) {
-		t.Errorf("%s = %s, want a request time between %s and %s plus %s", what, exp.Format(time.RFC3339),
-			start.Format(time.RFC3339), end.Format(time.RFC3339), lifetime)
 	}
 }
 
@@ -391,7 +145,7 @@ func TestErrors(t *testing.T) {
 		args []string
 		code int
 		msg  string // part of the error line
-		hint string // part of the hint line; "" when none is expected
+		hint string // part of the hint line
 	}{
 		{"unknown role", nil, []string{"--role", "nope"}, 1, `Role "nope" not found`, "check --mount and --role"},
 		{"unknown mount", nil, []string{"--role", "iam", "--mount", "nothere"}, 1, "Vault answered 403", "are --mount and --role right?"},
@@ -424,16 +178,7 @@ func TestErrors(t *testing.T) {
 			}
 			before := auditTotal(t, b)
 			r := runBin(t, env, tt.args...)
-			if r.code != tt.code {
-				t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
-			}
-			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-			if !strings.Contains(lines[0], tt.msg) {
-				t.Errorf("error line %q does not mention %q", lines[0], tt.msg)
-			}
-			if tt.hint != "" && (len(lines) != 2 || !strings.HasPrefix(lines[1], "hint: ") || !strings.Contains(lines[1], tt.hint)) {
-				t.Errorf("want one error line and a hint mentioning %q, got:\n%s", tt.hint, r.stderr)
-			}
+			assertFailure(t, r, tt.code, tt.msg, tt.hint)
 			if tt.code == 2 {
 				if after := auditTotal(t, b); after != before {
 					t.Errorf("a usage error reached Vault: %d audit entries before, %d after", before, after)
@@ -441,28 +186,6 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-// auditTotal counts every request Vault logged.
-func auditTotal(t *testing.T, b *testbed.Bed) int {
-	t.Helper()
-	n, err := b.AuditCount("", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// closedPort is a loopback address where nothing listens.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // TestTokenSources proves the token order: VAULT_TOKEN, the token helper configured in
@@ -518,15 +241,6 @@ func TestTokenSources(t *testing.T) {
 	})
 }
 
-func envValue(env []string, name string) string {
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, name+"="); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 // TestConfigFileProfiles resolves a request from the TOML file, with flags over it.
 func TestConfigFileProfiles(t *testing.T) {
 	b := requireBed(t)
@@ -566,18 +280,14 @@ role_session_name = "from-profile"
 
 	// The limit is named, never clamped.
 	r = runBin(t, env, "--profile", "deploy", "--ttl", "3h")
-	if r.code != 2 || !strings.Contains(r.stderr, "above the max_ttl of 2h set by "+path+": aws.max_ttl") {
-		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
-	}
+	assertFailure(t, r, 2, "above the max_ttl of 2h set by "+path+": aws.max_ttl", "ask for a shorter ttl, or raise max_ttl")
 
 	// A typo in the file is named with the file and key.
 	if err := os.WriteFile(path, []byte("[profiles.deploy]\nrole = \"x\"\nrolearn = \"y\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r = runBin(t, env, "--profile", "deploy")
-	if r.code != 2 || !strings.Contains(r.stderr, path+": unknown key profiles.deploy.rolearn") {
-		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
-	}
+	assertFailure(t, r, 2, path+": unknown key profiles.deploy.rolearn", "configuration reference")
 }
 
 // TestIAMUserEndsWithToken: Vault revokes a lease, and so deletes an iam_user's IAM
@@ -586,18 +296,8 @@ role_session_name = "from-profile"
 // that no longer exist.
 func TestIAMUserEndsWithToken(t *testing.T) {
 	b := requireBed(t)
-	tokens(t, b) // the helper's policy
-	var out struct {
-		Auth struct {
-			ClientToken string `json:"client_token"`
-		} `json:"auth"`
-	}
-	if err := b.VaultRequest(context.Background(), "POST", "auth/token/create",
-		map[string]any{"policies": []string{"vcp-helper"}, "ttl": "10m"}, &out); err != nil {
-		t.Fatal(err)
-	}
-	addSecret(out.Auth.ClientToken)
-	env := setEnv(productEnv(t, b), "VAULT_TOKEN", out.Auth.ClientToken)
+	token, _ := createToken(t, b, "10m")
+	env := setEnv(productEnv(t, b), "VAULT_TOKEN", token)
 	start := time.Now()
 	r := runBin(t, env, "--role", testbed.RoleIAM, "--type", "iam_user", "--debug")
 	end := time.Now()

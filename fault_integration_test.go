@@ -9,7 +9,6 @@ package main
 // (or the one warning the row names); no secret on stderr; and the cache intact.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -26,7 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -396,7 +394,7 @@ func TestFaultMatrix(t *testing.T) {
 			name:  "SIGKILL in the middle of a write",
 			prime: func(t *testing.T, fx *faultRun) { fx.prime(t, age(10*time.Minute)) },
 			run: func(t *testing.T, fx *faultRun) result {
-				return startPaused(t, fx).kill(t)
+				return startPaused(t, fx.env, fx.args).kill(t)
 			},
 			code: -1, attempts: 1, vault: 1, entry: entryOld, tmpOK: true,
 			after: func(t *testing.T, fx *faultRun, _ result) {
@@ -423,7 +421,7 @@ func TestFaultMatrix(t *testing.T) {
 			prime: func(t *testing.T, fx *faultRun) {
 				// The paused writer holds the entry's lock: a run now waits for it
 				// until --timeout and fails, as there is no entry to serve.
-				paused := startPaused(t, fx)
+				paused := startPaused(t, fx.env, fx.args)
 				r := runBin(t, fx.env, append(fx.args, "--timeout", "2s")...)
 				assertFailure(t, r, 1, "wait for the cache lock", "a process may be stuck")
 				paused.kill(t)
@@ -584,119 +582,6 @@ func unwritable(t *testing.T, dir string) {
 	if err := os.WriteFile(probe, nil, 0o600); err == nil {
 		os.Remove(probe)
 		t.Fatalf("%s is still writable", dir)
-	}
-}
-
-// paused is the hooked binary stopped in the middle of writing an entry, holding the
-// entry's lock.
-type paused struct {
-	cmd    *exec.Cmd
-	stdout bytes.Buffer
-	stderr *bufio.Reader
-	line   string
-	done   bool
-}
-
-// startPaused starts the testhooks build of the binary on fx's request and returns once
-// it has written half of the temporary file.
-func startPaused(t *testing.T, fx *faultRun) *paused {
-	t.Helper()
-	hooked := hookedBinary(t)
-	ctx, cancel := context.WithTimeout(runCtx, time.Minute)
-	p := &paused{cmd: exec.CommandContext(ctx, hooked, fx.args...)}
-	p.cmd.Env = append(fx.env, "VAULT_CREDENTIAL_PROCESS_TEST_PAUSE_WRITE=1")
-	p.cmd.SysProcAttr = testbed.ChildAttr() // the paused process dies with the test binary
-	p.cmd.Stdout = &p.stdout
-	pipe, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if !p.done {
-			_ = p.cmd.Process.Kill()
-			_ = p.cmd.Wait()
-		}
-		cancel()
-	})
-	p.stderr = bufio.NewReader(pipe)
-	p.line, err = p.stderr.ReadString('\n')
-	if err != nil || !strings.Contains(p.line, "paused writing") {
-		t.Fatalf("the hooked binary did not pause: %q, %v", p.line, err)
-	}
-	return p
-}
-
-// kill sends SIGKILL and returns what the process printed; a killed process printed no
-// document and no secret.
-func (p *paused) kill(t *testing.T) result {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	rest, _ := io.ReadAll(p.stderr)
-	err := p.cmd.Wait()
-	p.done = true
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		t.Fatalf("the hooked binary was not killed: %v", err)
-	}
-	r := result{code: ee.ExitCode(), stdout: p.stdout.String(), stderr: p.line + string(rest)}
-	if r.stdout != "" {
-		t.Errorf("the killed process printed %q", r.stdout)
-	}
-	if r.stderr != p.line {
-		t.Errorf("the killed process wrote more than the hook's line on stderr: %q", r.stderr)
-	}
-	assertNoSecret(t, "stderr of the killed process", r.stderr)
-	return r
-}
-
-// leaks are signs of an error printed as Go or vault/api formats it for developers.
-var leaks = []string{"Error making API request", "URL: ", "Code: ", "Errors:", "giving up after", "* "}
-
-// assertFailure checks a failed run: its exit status, and stderr exactly two lines,
-// the error line mentioning msg and the hint line mentioning hint.
-func assertFailure(t *testing.T, r result, code int, msg, hint string) {
-	t.Helper()
-	if r.code != code {
-		t.Errorf("exit %d, want %d; stderr:\n%s", r.code, code, r.stderr)
-	}
-	if r.stdout != "" {
-		t.Errorf("stdout is not empty: %q", r.stdout)
-	}
-	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-	if len(lines) != 2 || !strings.HasSuffix(r.stderr, "\n") {
-		t.Fatalf("stderr is not an error line and a hint line:\n%s", r.stderr)
-	}
-	if !strings.HasPrefix(lines[0], "vault-credential-process: error: ") || !strings.Contains(lines[0], msg) {
-		t.Errorf("error line %q, want one mentioning %q", lines[0], msg)
-	}
-	for _, l := range leaks {
-		if strings.Contains(lines[0], l) {
-			t.Errorf("error line %q has %q in it", lines[0], l)
-		}
-	}
-	if !strings.HasPrefix(lines[1], "hint: ") || len(lines[1]) <= len("hint: ") || !strings.Contains(lines[1], hint) {
-		t.Errorf("hint line %q, want one mentioning %q", lines[1], hint)
-	}
-}
-
-// assertWarning checks a successful run's stderr: empty, or the one warning line
-// mentioning warn.
-func assertWarning(t *testing.T, stderr, warn string) {
-	t.Helper()
-	if warn == "" {
-		if stderr != "" {
-			t.Errorf("stderr of a successful run is not empty:\n%s", stderr)
-		}
-		return
-	}
-	if strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") ||
-		!strings.HasPrefix(stderr, "vault-credential-process: warning: ") || !strings.Contains(stderr, warn) {
-		t.Errorf("stderr is not one warning line mentioning %q:\n%s", warn, stderr)
 	}
 }
 

@@ -6,6 +6,12 @@ package main
 // TestMain starts one test bed (internal/testbed) for the package. Without Vault, moto
 // or the aws CLI the integration tests skip, naming what is missing; with CI=true the run
 // fails instead, with one line. -short never starts the bed.
+//
+// This file is the bed: TestMain, requireBed, the programs the tests build (the binary
+// under test, its testhooks build, the Go AWS clients) and what the tests ask of the
+// bed's Vault and moto (tokens, audit counts, IAM users), then the tests that prove the
+// bed before the product relies on it. How a test runs the product and judges its
+// output is in harness_test.go.
 
 import (
 	"bytes"
@@ -139,6 +145,16 @@ func requireBed(t *testing.T) *testbed.Bed {
 	return bed
 }
 
+// unavailable skips the test, or fails it with CI=true: a missing tool or client is a
+// broken CI machine, not a reason to pass.
+func unavailable(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if ci {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // exe is name with the platform's executable suffix.
 func exe(name string) string {
 	if runtime.GOOS == "windows" {
@@ -147,45 +163,61 @@ func exe(name string) string {
 	return name
 }
 
-// goBuild runs `go build -o binDir/name .` in folder srcDir, once per name.
+// goBuild runs `go build -o binDir/name` in a folder, once per name.
 type goBuild struct {
 	once sync.Once
 	path string
 	err  error
 }
 
-func (g *goBuild) build(srcDir, name string) (string, error) {
+// build builds the package in srcDir with the go build flags, once.
+func (g *goBuild) build(srcDir, name string, flags ...string) (string, error) {
 	g.once.Do(func() {
 		out := filepath.Join(binDir, exe(name))
-		cmd := exec.CommandContext(runCtx, "go", "build", "-o", out, ".")
-		cmd.Dir = srcDir
-		if output, err := cmd.CombinedOutput(); err != nil {
-			g.err = fmt.Errorf("go build in %s: %v\n%s", srcDir, err, bytes.TrimSpace(output))
-			return
+		if g.err = buildTo(out, srcDir, flags...); g.err == nil {
+			g.path = out
 		}
-		g.path = out
 	})
 	return g.path, g.err
 }
 
-var awsgoBuild goBuild
+// buildTo runs `go build -o out` with flags in srcDir.
+func buildTo(out, srcDir string, flags ...string) error {
+	cmd := exec.CommandContext(runCtx, "go", append(append([]string{"build"}, flags...), "-o", out, ".")...)
+	cmd.Dir = srcDir
+	if output, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build in %s: %v\n%s", srcDir, err, bytes.TrimSpace(output))
+	}
+	return nil
+}
 
-// awsgoChecker returns the AWS SDK for Go v2 client (tools/awsgo), built on first use.
-// It is its own module, so building it may need the Go module proxy: offline and
-// outside CI the tests that need it skip.
-func awsgoChecker(t *testing.T) string {
+// toolClient returns the AWS client program tools/name, built by g on first use. Each
+// is its own module, so building it may need the Go module proxy: offline and outside
+// CI the tests that need it skip; with CI=true they fail.
+func toolClient(t *testing.T, g *goBuild, name string) string {
 	t.Helper()
-	path, err := awsgoBuild.build(filepath.Join("tools", "awsgo"), "awsgo")
+	path, err := g.build(filepath.Join("tools", name), name)
 	if err != nil {
-		if ci {
-			t.Fatalf("build the AWS SDK checker: %v", err)
-		}
-		t.Skipf("build the AWS SDK checker: %v", err)
+		unavailable(t, "build the AWS client tools/%s: %v", name, err)
 	}
 	return path
 }
 
-var productBuild goBuild
+var awsgoBuild, awsgo1Build goBuild
+
+// awsgoChecker returns the AWS SDK for Go v2 client (tools/awsgo).
+func awsgoChecker(t *testing.T) string {
+	t.Helper()
+	return toolClient(t, &awsgoBuild, "awsgo")
+}
+
+// awsgo1Checker returns the AWS SDK for Go v1 client (tools/awsgo1).
+func awsgo1Checker(t *testing.T) string {
+	t.Helper()
+	return toolClient(t, &awsgo1Build, "awsgo1")
+}
+
+var productBuild, hookedBuild goBuild
 
 // binaryUnderTest builds the repo root once per run into a temporary folder and returns
 // its path. A failing build fails the test.
@@ -196,6 +228,108 @@ func binaryUnderTest(t *testing.T) string {
 		t.Fatalf("build vault-credential-process: %v", err)
 	}
 	return path
+}
+
+// hookedBinary is the binary built with -tags testhooks, whose writes can be
+// paused halfway (cache/hook_testhooks.go), built once per run.
+func hookedBinary(t *testing.T) string {
+	t.Helper()
+	path, err := hookedBuild.build(".", "vault-credential-process-hooked", "-tags", "testhooks")
+	if err != nil {
+		t.Fatalf("build with -tags testhooks: %v", err)
+	}
+	return path
+}
+
+// What the tests ask of the bed's Vault and moto.
+
+// helperPolicy is what the helper needs of Vault, and no more.
+const helperPolicy = `
+path "aws/creds/*"            { capabilities = ["create", "update", "read"] }
+path "aws/static-creds/*"     { capabilities = ["read"] }
+path "sys/leases/renew"       { capabilities = ["update"] }
+path "sys/leases/revoke"      { capabilities = ["update"] }
+`
+
+// testTokens are the tokens of tokens, created once per run.
+var testTokens struct {
+	once        sync.Once
+	allow, deny string
+	err         error
+}
+
+// tokens returns a token with the helper's policy, vcp-helper, and one with no access
+// to aws/, creating the policy and the tokens on first use.
+func tokens(t *testing.T, b *testbed.Bed) (allow, deny string) {
+	t.Helper()
+	testTokens.once.Do(func() {
+		ctx, cancel := context.WithTimeout(runCtx, 30*time.Second)
+		defer cancel()
+		if testTokens.err = b.VaultRequest(ctx, "PUT", "sys/policies/acl/vcp-helper", map[string]any{"policy": helperPolicy}, nil); testTokens.err != nil {
+			return
+		}
+		if testTokens.allow, _, testTokens.err = newToken(ctx, b, "2h", "vcp-helper"); testTokens.err != nil {
+			return
+		}
+		testTokens.deny, _, testTokens.err = newToken(ctx, b, "2h", "default")
+	})
+	if testTokens.err != nil {
+		t.Fatalf("create test tokens: %v", testTokens.err)
+	}
+	return testTokens.allow, testTokens.deny
+}
+
+// createToken makes a token with the helper's policy and ttl at the bed's Vault and
+// returns it and its accessor.
+func createToken(t *testing.T, b *testbed.Bed, ttl string) (token, accessor string) {
+	t.Helper()
+	tokens(t, b) // the helper's policy
+	token, accessor, err := newToken(runCtx, b, ttl, "vcp-helper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token, accessor
+}
+
+// newToken asks Vault for a token with policies and ttl, and registers it as a secret.
+func newToken(ctx context.Context, b *testbed.Bed, ttl string, policies ...string) (token, accessor string, err error) {
+	var out struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+			Accessor    string `json:"accessor"`
+		} `json:"auth"`
+	}
+	if err := b.VaultRequest(ctx, "POST", "auth/token/create", map[string]any{"policies": policies, "ttl": ttl}, &out); err != nil {
+		return "", "", err
+	}
+	addSecret(out.Auth.ClientToken)
+	return out.Auth.ClientToken, out.Auth.Accessor, nil
+}
+
+// auditCount counts the requests of method to path Vault logged; "" matches any.
+func auditCount(t *testing.T, b *testbed.Bed, method, path string) int {
+	t.Helper()
+	n, err := b.AuditCount(method, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// auditTotal counts every request Vault logged.
+func auditTotal(t *testing.T, b *testbed.Bed) int {
+	t.Helper()
+	return auditCount(t, b, "", "")
+}
+
+// iamUsers counts the IAM users in moto.
+func iamUsers(t *testing.T, b *testbed.Bed) int {
+	t.Helper()
+	n, err := b.IAMUserCount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // callerIdentity is what both AWS clients report: GetCallerIdentity's fields, and from
@@ -357,14 +491,7 @@ func TestBedServesEveryDynamicType(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.role, func(t *testing.T) {
 			path := testbed.Mount + "/creds/" + tt.role
-			auditBefore, err := b.AuditCount("update", path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			usersBefore, err := b.IAMUserCount()
-			if err != nil {
-				t.Fatal(err)
-			}
+			auditBefore, usersBefore := auditCount(t, b, "update", path), iamUsers(t, b)
 
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -379,14 +506,10 @@ func TestBedServesEveryDynamicType(t *testing.T) {
 				t.Errorf("Vault's arn = %q, want to match %s", creds.Data.Arn, tt.arn)
 			}
 
-			if got, err := b.AuditCount("update", path); err != nil {
-				t.Fatal(err)
-			} else if got != auditBefore+1 {
+			if got := auditCount(t, b, "update", path); got != auditBefore+1 {
 				t.Errorf("audit log: %d update requests for %s, want %d", got, path, auditBefore+1)
 			}
-			if got, err := b.IAMUserCount(); err != nil {
-				t.Fatal(err)
-			} else if got != usersBefore+tt.newUsers {
+			if got := iamUsers(t, b); got != usersBefore+tt.newUsers {
 				t.Errorf("moto has %d IAM users, want %d", got, usersBefore+tt.newUsers)
 			}
 

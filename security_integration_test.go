@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,25 +10,6 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
-
-// createToken makes a token with the helper's policy and ttl at the bed's Vault and
-// returns it and its accessor.
-func createToken(t *testing.T, b *testbed.Bed, ttl string) (token, accessor string) {
-	t.Helper()
-	tokens(t, b) // the helper's policy
-	var out struct {
-		Auth struct {
-			ClientToken string `json:"client_token"`
-			Accessor    string `json:"accessor"`
-		} `json:"auth"`
-	}
-	if err := b.VaultRequest(context.Background(), "POST", "auth/token/create",
-		map[string]any{"policies": []string{"vcp-helper"}, "ttl": ttl}, &out); err != nil {
-		t.Fatal(err)
-	}
-	addSecret(out.Auth.ClientToken)
-	return out.Auth.ClientToken, out.Auth.Accessor
-}
 
 // TestLeaseRenewedOnlyByItsMinter (issue 10, bug 3), against the real Vault:
 // iam_user credentials minted with token T1 are not renewed by a run with T2
@@ -67,10 +46,7 @@ func TestLeaseRenewedOnlyByItsMinter(t *testing.T) {
 		t.Error("the cache entry holds the Vault token")
 	}
 
-	renewsBefore, err := b.AuditCount("update", "sys/leases/renew")
-	if err != nil {
-		t.Fatal(err)
-	}
+	renewsBefore := auditCount(t, b, "update", "sys/leases/renew")
 	r = runBin(t, setEnv(env, "VAULT_TOKEN", t2), args...)
 	if r.code != 0 {
 		t.Fatalf("run with T2: exit %d: %s", r.code, r.stderr)
@@ -82,8 +58,8 @@ func TestLeaseRenewedOnlyByItsMinter(t *testing.T) {
 	if !strings.Contains(r.stderr, "minted under another Vault token") {
 		t.Errorf("--debug does not say why it minted:\n%s", r.stderr)
 	}
-	if n, err := b.AuditCount("update", "sys/leases/renew"); err != nil || n != renewsBefore {
-		t.Errorf("Vault got %d lease renewals from the run with T2 (err %v), want 0", n-renewsBefore, err)
+	if n := auditCount(t, b, "update", "sys/leases/renew"); n != renewsBefore {
+		t.Errorf("Vault got %d lease renewals from the run with T2, want 0", n-renewsBefore)
 	}
 	var saved map[string]any
 	if data, err = os.ReadFile(path); err == nil {
@@ -110,11 +86,7 @@ func TestJWTLoginKeyedBySubject(t *testing.T) {
 	b := requireBed(t)
 	authSetup(t, b)
 	now := time.Now()
-	jwtFor := func(sub string, iat time.Time) string {
-		return signJWT(t, authBed.jwtKey, map[string]any{"iss": authJWTIssuer, "sub": sub, "aud": authJWTAud,
-			"iat": iat.Unix(), "nbf": iat.Add(-time.Minute).Unix(), "exp": iat.Add(2 * time.Hour).Unix()})
-	}
-	jobA, jobARotated, jobB := jwtFor("job-a", now), jwtFor("job-a", now.Add(time.Second)), jwtFor("job-b", now)
+	jobA, jobARotated, jobB := ciJWT(t, "job-a", now), ciJWT(t, "job-a", now.Add(time.Second)), ciJWT(t, "job-b", now)
 	env := authEnv(t, b, `
 [vault.auth]
 method = "jwt"
@@ -163,12 +135,7 @@ jwt_env = "CI_JOB_JWT"
 func TestLoginWithoutCacheFolder(t *testing.T) {
 	b := requireBed(t)
 	authSetup(t, b)
-	env := authEnv(t, b, fmt.Sprintf(`
-[vault.auth]
-method = "approle"
-role_id = %q
-secret_id_file = "$HOME/secret-id"
-`, authBed.roleID), map[string]string{"secret-id": newSecretID(t, b, false) + "\n"})
+	env := appRoleEnv(t, b)
 	env = setEnv(env, "VAULT_CREDENTIAL_PROCESS_CACHE_DIR", "/dev/null/c")
 	logins := func() int { return auditCount(t, b, "update", "auth/approle/login") }
 	before := logins()

@@ -21,19 +21,14 @@ import (
 // killing the shell alone would not end it.
 const hang = "sleep 30 | cat"
 
-// runBounded runs the binary under test in a process group of its own, which a run
-// still going after bound fails the test and is killed whole.
-func runBounded(t *testing.T, bound time.Duration, env []string, args ...string) result {
-	t.Helper()
-	return runProgram(t, env, runOpts{bound: bound, group: true, document: true}, args...)
-}
-
 // TestTimeoutBoundsTheRun: a token helper or mfa_command that hangs with a child
 // holding its output, a FIFO as the audit log or as the entry's lock file. With
 // --timeout 2s each run ends (the test allows ten times that) and names the culprit.
 func TestTimeoutBoundsTheRun(t *testing.T) {
 	b := requireBed(t)
-	const bound = 20 * time.Second
+	// Each run in a process group of its own, which a run still going after 20 s
+	// fails the test and is killed whole.
+	bounded := runOpts{bound: 20 * time.Second, group: true, document: true}
 
 	t.Run("token helper hangs", func(t *testing.T) {
 		env := cleanEnv(productEnv(t, b), "VAULT_TOKEN=")
@@ -41,7 +36,7 @@ func TestTimeoutBoundsTheRun(t *testing.T) {
 		helper := filepath.Join(home, "token-helper")
 		writeFile(t, helper, "#!/bin/sh\n"+hang+"\n", 0o700)
 		writeFile(t, filepath.Join(home, ".vault"), `token_helper = "`+helper+`"`+"\n", 0o600)
-		r := runBounded(t, bound, env, "--role", testbed.RoleAssume, "--timeout", "2s")
+		r := runProgram(t, env, bounded, "--role", testbed.RoleAssume, "--timeout", "2s")
 		assertFailure(t, r, 1, "token helper "+helper+" did not answer within --timeout (2s)", "VAULT_TOKEN")
 	})
 
@@ -53,7 +48,7 @@ type = "session_token"
 mfa_command = "`+hang+`"
 `, 0o600)
 		env := append(productEnv(t, b), "VAULT_CREDENTIAL_PROCESS_CONFIG="+config)
-		r := runBounded(t, bound, env, "--profile", "hang", "--timeout", "2s")
+		r := runProgram(t, env, bounded, "--profile", "hang", "--timeout", "2s")
 		assertFailure(t, r, 1, "mfa_command did not answer within --timeout (2s)", "mfa_command")
 		if strings.Contains(r.stderr, "sleep") {
 			t.Errorf("stderr shows the mfa_command's text (it may hold a TOTP seed):\n%s", r.stderr)
@@ -67,7 +62,7 @@ mfa_command = "`+hang+`"
 			t.Fatal(err)
 		}
 		env := append(productEnv(t, b), "VAULT_CREDENTIAL_PROCESS_AUDIT_LOG="+fifo)
-		r := runBounded(t, bound, env, "--role", testbed.RoleAssume, "--type", "assumed_role", "--timeout", "2s")
+		r := runProgram(t, env, bounded, "--role", testbed.RoleAssume, "--type", "assumed_role", "--timeout", "2s")
 		if r.code != 0 {
 			t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
 		}
@@ -79,7 +74,7 @@ mfa_command = "`+hang+`"
 		env := productEnv(t, b)
 		dir := filepath.Join(t.TempDir(), "cache")
 		args := []string{"--role", testbed.RoleAssume, "--type", "assumed_role", "--cache-dir", dir, "--timeout", "2s"}
-		if r := runBounded(t, bound, env, args...); r.code != 0 {
+		if r := runProgram(t, env, bounded, args...); r.code != 0 {
 			t.Fatalf("first run: exit %d; stderr:\n%s", r.code, r.stderr)
 		}
 		entries, err := filepath.Glob(filepath.Join(dir, "*.json"))
@@ -95,14 +90,7 @@ mfa_command = "`+hang+`"
 		if err := syscall.Mkfifo(lock, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		r := runBounded(t, bound, env, args...)
+		r := runProgram(t, env, bounded, args...)
 		assertFailure(t, r, 1, `cache lock file "`+lock+`" is a FIFO, not a regular file`, "cache")
 	})
-}
-
-func writeFile(t *testing.T, path, content string, perm os.FileMode) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), perm); err != nil {
-		t.Fatal(err)
-	}
 }
