@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"regexp"
@@ -12,39 +11,6 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
-
-// runFake calls run with an environment of nothing but env.
-func runFake(env map[string]string, args ...string) (code int, stdout, stderr string) {
-	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
-	return code, out.String(), errOut.String()
-}
-
-// TestCommandHelp: each command of the table prints its usage on -h, exit
-// 0 and nothing on stderr; so do the default command and help.
-func TestCommandHelp(t *testing.T) {
-	cases := map[string][]string{"-h": {"-h"}, "--help": {"--help"}, "help": {"help"}, "help with arguments": {"help", "env"}}
-	wants := map[string]string{"-h": usage, "--help": usage, "help": usage, "help with arguments": usage}
-	for _, cmd := range commands {
-		if cmd.usage != "" {
-			cases[cmd.name+" -h"], wants[cmd.name+" -h"] = []string{cmd.name, "-h"}, cmd.usage
-		}
-	}
-	for name, args := range cases {
-		t.Run(name, func(t *testing.T) {
-			code, stdout, stderr := runFake(nil, args...)
-			if code != exitOK || stdout != wants[name] || stderr != "" {
-				t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant 0, nothing and:\n%s", code, stderr, stdout, wants[name])
-			}
-		})
-	}
-	t.Run("version with an argument", func(t *testing.T) {
-		code, stdout, stderr := runFake(nil, "version", "x")
-		if code != exitUsage || stdout != "" || !strings.HasPrefix(stderr, name+": error: version takes no arguments\nhint: ") {
-			t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-		}
-	})
-}
 
 // TestRequestFlags: the request flags are the settings of config.Table
 // that have a flag, every command that takes a request accepts each, and
@@ -105,8 +71,8 @@ func assertAccepts(t *testing.T, cmd []string, flag string, takesValue bool) {
 		flag += "=x"
 	}
 	args := append(append([]string{}, cmd...), flag, "-h")
-	if code, stdout, stderr := runFake(nil, args...); code != exitOK || stdout == "" || stderr != "" {
-		t.Errorf("%q: exit %d, stderr %q; want the usage", args, code, stderr)
+	if r := runInProcess(t, fakeEnv(t, nil), args...); r.code != exitOK || r.stdout == "" || r.stderr != "" {
+		t.Errorf("%q: exit %d, stderr %q; want the usage", args, r.code, r.stderr)
 	}
 }
 

@@ -1,10 +1,133 @@
 package main
 
+// Unit tests of run, the command line, in this process: help, version, usage and
+// configuration errors with a fake environment and buffers, no Vault; and doctor's lines.
+
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 )
+
+// cliEnv is a fake environment whose Vault fails the test if a request reaches it:
+// nothing in these tests may get that far. vars come on top. This process's
+// environment is cleaned too (unitEnv): the Vault client and the token lookup still
+// read it rather than the getenv run is given.
+func cliEnv(t *testing.T, vars map[string]string) func(string) string {
+	t.Helper()
+	unitEnv(t)
+	vault := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a request reached Vault: %s %s", r.Method, r.URL.Path)
+		http.Error(w, `{"errors":["not here"]}`, http.StatusInternalServerError)
+	}))
+	t.Cleanup(vault.Close)
+	env := map[string]string{"VAULT_ADDR": vault.URL, "VAULT_TOKEN": unitToken}
+	for k, v := range vars {
+		env[k] = v
+	}
+	return fakeEnv(t, env)
+}
+
+// TestHelp: -h, --help and help print the usage of the command asked about on stdout,
+// that text exactly, with nothing on stderr, and exit 0, also after other flags. Every
+// command of the table is asked.
+func TestHelp(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-h"}, usage},
+		{[]string{"--help"}, usage},
+		{[]string{"help"}, usage},
+		{[]string{"help", "env"}, usage},
+		{[]string{"--role", "dev", "-h"}, usage},
+		{[]string{"env", "--role", "dev", "--help"}, envUsage},
+		{[]string{"cache"}, cacheUsage},
+		{[]string{"cache", "help"}, cacheUsage},
+		{[]string{"cache", "list", "-h"}, cacheUsage},
+		{[]string{"cache", "clear", "--help"}, cacheUsage},
+	}
+	for _, cmd := range commands {
+		if cmd.usage != "" {
+			for _, h := range []string{"-h", "--help"} {
+				cases = append(cases, struct {
+					args []string
+					want string
+				}{[]string{cmd.name, h}, cmd.usage})
+			}
+		}
+	}
+	for _, tt := range cases {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r := runInProcess(t, cliEnv(t, nil), tt.args...)
+			if r.code != exitOK || r.stderr != "" || r.stdout != tt.want {
+				t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant 0, nothing and:\n%s", r.code, r.stderr, r.stdout, tt.want)
+			}
+		})
+	}
+}
+
+// TestVersion: --version and version print one line naming the program, exit 0.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		t.Run(args[0], func(t *testing.T) {
+			r := runInProcess(t, cliEnv(t, nil), args...)
+			if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, name+" ") || strings.Count(r.stdout, "\n") != 1 ||
+				!strings.HasSuffix(r.stdout, "\n") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 0, one line naming %s, nothing", r.code, r.stdout, r.stderr, name)
+			}
+		})
+	}
+}
+
+// TestCommandLineErrors: a usage or configuration mistake is exit 2, an empty stdout,
+// one error line and a hint, before any Vault request.
+func TestCommandLineErrors(t *testing.T) {
+	const seeHelp = "-h"
+	for _, tt := range []struct {
+		name      string
+		args      []string
+		env       map[string]string
+		msg, hint string
+	}{
+		// Usage: the command line itself.
+		{"unknown flag", []string{"--bogus"}, nil, "flag provided but not defined: -bogus", seeHelp},
+		{"unknown flag of env", []string{"env", "--bogus"}, nil, "flag provided but not defined: -bogus", seeHelp},
+		{"unknown flag of cache list", []string{"cache", "list", "--bogus"}, nil, "flag provided but not defined: -bogus", seeHelp},
+		{"flag without its value", []string{"--ttl"}, nil, "flag needs an argument: -ttl", seeHelp},
+		{"unexpected argument", []string{"--role", "dev", "extra"}, nil, `unexpected argument "extra"`, seeHelp},
+		{"unexpected argument of env", []string{"env", "--role", "dev", "extra"}, nil, `unexpected argument "extra"`, seeHelp},
+		{"unexpected argument of doctor", []string{"doctor", "extra"}, nil, `unexpected argument "extra"`, seeHelp},
+		{"version extra", []string{"version", "extra"}, nil, "version takes no arguments", seeHelp},
+		{"cache unknown command", []string{"cache", "bogus"}, nil, `cache: unknown command "bogus"`, seeHelp},
+		{"exec without command", []string{"exec", "--role", "dev"}, nil, "exec: no command given", "-- COMMAND"},
+		{"exec with -- alone", []string{"exec", "--role", "dev", "--"}, nil, "exec: no command given", "-- COMMAND"},
+		{"env unknown format", []string{"env", "--format", "bogus", "--role", "dev"}, nil, `--format: unknown shell format "bogus"`, "sh, fish or powershell"},
+		{"cache clear without a request", []string{"cache", "clear"}, nil, "cache clear: say which entries", "--all"},
+		{"aws-config without --profile", []string{"aws-config"}, nil, "aws-config: no --profile given", "--profile"},
+		{"--force without --write", []string{"aws-config", "--profile", "dev", "--force"}, nil, "--force goes with --write", seeHelp},
+		// Configuration: what the flags, the environment or the file say.
+		{"no role", nil, nil, "no role given", "--role"},
+		{"bad --ttl", []string{"--role", "dev", "--ttl", "2x"}, nil, `--ttl: invalid duration "2x"`, "duration syntax"},
+		{"bad ttl from the environment", []string{"--role", "dev"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TTL": "2x"},
+			`VAULT_CREDENTIAL_PROCESS_TTL: invalid duration "2x"`, "duration syntax"},
+		{"unknown --type", []string{"--role", "dev", "--type", "bogus"}, nil, `--type: unknown credential type "bogus"`, "iam_user"},
+		{"--retries out of range", []string{"--role", "dev", "--retries", "11"}, nil, `--retries: invalid retry count "11"`, "0 to 10"},
+		{"bad VAULT_ADDR", []string{"--role", "dev"}, map[string]string{"VAULT_ADDR": "not a url"},
+			`VAULT_ADDR: invalid Vault address "not a url"`, "https://vault.example.com:8200"},
+		{"VAULT_ADDR without a scheme", []string{"--role", "dev"}, map[string]string{"VAULT_ADDR": "127.0.0.1:8200"},
+			`VAULT_ADDR: invalid Vault address "127.0.0.1:8200"`, "https://vault.example.com:8200"},
+		{"missing --config", []string{"--role", "dev", "--config", "/nonexistent/config.toml"}, nil,
+			"/nonexistent/config.toml: cannot read configuration file", "--config"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runInProcess(t, cliEnv(t, tt.env), tt.args...)
+			assertFailure(t, r, exitUsage, tt.msg, tt.hint)
+		})
+	}
+}
 
 // TestDoctorCommand: doctor's lines through run. With Vault unreachable the
 // token is "not checked", not invalid; a hostile configuration path is
