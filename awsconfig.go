@@ -10,7 +10,6 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
-	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 const awsConfigUsage = `Usage:
@@ -41,11 +40,17 @@ Examples:
   vault-credential-process aws-config --profile dev --write
 `
 
+// The flags aws-config shares with the settings table.
+var (
+	profileFlag = config.IDProfile.Setting().Name
+	configFlag  = config.IDConfig.Setting().Name
+)
+
 func (c *cli) awsConfig(args []string) int {
-	fs := flagSet("aws-config", false)
-	profile := fs.String("profile", "", "")
+	// --profile and --config are the settings of the table; the rest are
+	// this command's own.
+	fs := flagSet("aws-config", false, config.IDProfile, config.IDConfig)
 	awsProfile := fs.String("aws-profile", "", "")
-	fs.String("config", "", "")
 	write := fs.Bool("write", false, "")
 	force := fs.Bool("force", false, "")
 	flags, help, err := parse(fs, args)
@@ -55,7 +60,8 @@ func (c *cli) awsConfig(args []string) int {
 	if err != nil {
 		return c.report(err)
 	}
-	if *profile == "" {
+	profile := flags[profileFlag]
+	if profile == "" {
 		return c.report(&config.Error{Msg: "aws-config: no --profile given",
 			Hint: "name a [profiles.NAME] table of the configuration file with --profile"})
 	}
@@ -63,7 +69,7 @@ func (c *cli) awsConfig(args []string) int {
 		return c.report(usageError("aws-config: --force goes with --write"))
 	}
 	if *awsProfile == "" {
-		*awsProfile = *profile
+		*awsProfile = profile
 	}
 	if strings.ContainsAny(*awsProfile, "[] \t\r\n") {
 		return c.report(&config.Error{Source: "--aws-profile", Msg: fmt.Sprintf("invalid AWS profile name %q", *awsProfile),
@@ -71,7 +77,7 @@ func (c *cli) awsConfig(args []string) int {
 	}
 	// The profile must resolve: a stanza for a broken profile would fail at
 	// every AWS command.
-	settings, err := c.settings(map[string]string{"profile": *profile, "config": flags["config"]}, false)
+	settings, err := c.settings(map[string]string{profileFlag: profile, configFlag: flags[configFlag]}, false)
 	if err != nil {
 		return c.report(err)
 	}
@@ -82,14 +88,14 @@ func (c *cli) awsConfig(args []string) int {
 	if err != nil {
 		return c.report(fmt.Errorf("aws-config: find this binary's path: %w", err))
 	}
-	words := []string{self, "--profile", *profile}
+	words := []string{self, "--" + profileFlag, profile}
 	// A configuration file other than the default one (named by --config or
 	// VAULT_CREDENTIAL_PROCESS_CONFIG) goes into the command line: the AWS
 	// client's environment may not have the variable.
 	if p := settings.ConfigPath; p != "" {
 		if def, err := config.DefaultPath(c.getenv); err != nil || def != p {
 			if abs, err := filepath.Abs(p); err == nil {
-				words = append(words, "--config", abs)
+				words = append(words, "--"+configFlag, abs)
 			}
 		}
 	}
@@ -104,7 +110,7 @@ func (c *cli) awsConfig(args []string) int {
 	}
 	if !*write {
 		fmt.Fprint(c.stdout, awsconfig.Stanza(*awsProfile, command))
-		return process.ExitOK
+		return exitOK
 	}
 	return c.writeAWSConfig(*awsProfile, command, *force)
 }
@@ -129,5 +135,5 @@ func (c *cli) writeAWSConfig(awsProfile, command string, force bool) int {
 	default:
 		fmt.Fprintf(c.stdout, "wrote profile %s to %s\n", awsProfile, file)
 	}
-	return process.ExitOK
+	return exitOK
 }

@@ -69,7 +69,7 @@ func (c *cli) openCache(flags map[string]string) (*cache.Store, *config.Settings
 	}
 	st, err := cache.Open(s.CacheDir)
 	if err != nil {
-		return nil, nil, &process.Error{Code: process.ExitFailure, Msg: oneLine(err.Error()),
+		return nil, nil, &process.Error{Code: exitFailure, Msg: oneLine(err.Error()),
 			Hint: "check the folder (it must be yours, mode 0700), or pass --cache-dir", Err: err}
 	}
 	return st, s, nil
@@ -102,11 +102,11 @@ func (c *cli) cacheList(args []string) int {
 	if *asJSON {
 		out, _ := json.MarshalIndent(rows, "", "  ")
 		fmt.Fprintf(c.stdout, "%s\n", out)
-		return process.ExitOK
+		return exitOK
 	}
 	if len(rows) == 0 {
 		fmt.Fprintf(c.stdout, "no cache entries in %s\n", st.Dir())
-		return process.ExitOK
+		return exitOK
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROFILE/REQUEST\tTYPE\tSOURCE\tEXPIRES\tIN\tSTATE")
@@ -127,7 +127,7 @@ func (c *cli) cacheList(args []string) int {
 			(time.Duration(r.ExpiresIn) * time.Second).String(), r.State)
 	}
 	tw.Flush()
-	return process.ExitOK
+	return exitOK
 }
 
 func describe(l cache.Listed, now time.Time, refresh time.Duration) listed {
@@ -172,7 +172,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	}
 	var keys []string
 	switch {
-	case *all && (flags["role"] != "" || flags["profile"] != ""):
+	case *all && (flags[config.IDRole.Setting().Name] != "" || flags[config.IDProfile.Setting().Name] != ""):
 		// Flags only: a profile or role from the environment must not make
 		// --all a usage error.
 		return c.report(usageError("cache clear: --all and a request (--profile, --role) exclude each other"))
@@ -209,7 +209,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	}
 	if !*all && cl.removed == 0 && cl.temps == 0 {
 		fmt.Fprintf(c.stdout, "no cache entry for this request in %s\n", st.Dir())
-		return process.ExitOK
+		return exitOK
 	}
 	fmt.Fprintf(c.stdout, "removed %s", plural(cl.removed, "cache entry", "cache entries"))
 	if cl.temps > 0 {
@@ -219,7 +219,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stdout, " and %s", plural(cl.tokens, "login token", "login tokens"))
 	}
 	fmt.Fprintf(c.stdout, " from %s\n", st.Dir())
-	return process.ExitOK
+	return exitOK
 }
 
 // clearing is one `cache clear` run: what it removed, revoked, kept and
@@ -257,7 +257,7 @@ func vaultOf(addr, namespace string) string {
 func (cl *clearing) entry(ctx context.Context, key string) {
 	unlock, err := cl.store.Lock(ctx, key)
 	if errors.Is(err, context.DeadlineExceeded) {
-		cl.failures = append(cl.failures, &process.Error{Code: process.ExitFailure, Err: err,
+		cl.failures = append(cl.failures, &process.Error{Code: exitFailure, Err: err,
 			Msg:  "wait for the lock of cache entry " + key[:12] + ": another vault-credential-process held it until --timeout",
 			Hint: "a process may be stuck asking Vault: check it, or raise --timeout"})
 		return
@@ -351,7 +351,7 @@ func (cl *clearing) err() error {
 	}
 	if len(cl.failures) > 0 {
 		first := cl.failures[0]
-		e := &process.Error{Code: process.ExitFailure, Err: first,
+		e := &process.Error{Code: exitFailure, Err: first,
 			Msg: fmt.Sprintf("cache clear: %s (%s failed; %s)", first.Error(), plural(len(cl.failures), "entry", "entries"), done)}
 		var pe *process.Error
 		if errors.As(first, &pe) {
@@ -378,7 +378,7 @@ func (cl *clearing) err() error {
 		if len(vaults) > 1 {
 			more = fmt.Sprintf(" (and likewise for the other %d; `cache list --json` shows each entry's vault_address)", len(vaults)-1)
 		}
-		return &process.Error{Code: process.ExitFailure,
+		return &process.Error{Code: exitFailure,
 			Msg: fmt.Sprintf("cache clear: kept %s with leases of another Vault than %s, not revoked: %s (%s)",
 				plural(kept, "entry", "entries"), cl.here, strings.Join(vaults, ", "), done),
 			Hint: fmt.Sprintf("revoke them at their own Vault with that Vault's token: %s %s cache clear --all --revoke%s; or drop them without revoking: cache clear --all",

@@ -67,7 +67,7 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 		}
 	}
 	if failed {
-		return process.ExitFailure
+		return exitFailure
 	}
-	return process.ExitOK
+	return exitOK
 }

@@ -53,5 +53,5 @@ func (c *cli) env(ctx context.Context, args []string) int {
 		return c.report(err)
 	}
 	fmt.Fprint(c.stdout, out)
-	return process.ExitOK
+	return exitOK
 }
