@@ -462,7 +462,7 @@ var leaks = []string{"Error making API request", "URL: ", "Code: ", "Errors:", "
 func assertFailure(t *testing.T, r result, code int, msg, hint string) {
 	t.Helper()
 	if r.code != code {
-		t.Errorf("exit %d, want %d", r.code, code)
+		t.Errorf("exit %d, want %d; stderr:\n%s", r.code, code, r.stderr)
 	}
 	if r.stdout != "" {
 		t.Errorf("stdout of a failed run is not empty: %q", r.stdout)
