@@ -60,6 +60,9 @@ func (c *cli) awsConfig(args []string) int {
 	if err != nil {
 		return c.report(err)
 	}
+	if fs.NArg() > 0 {
+		return c.report(usageError(fmt.Sprintf("aws-config: unexpected argument %q", fs.Arg(0))))
+	}
 	profile := flags[profileFlag]
 	if profile == "" {
 		return c.report(&config.Error{Msg: "aws-config: no --profile given",

@@ -85,6 +85,9 @@ func (c *cli) cacheList(args []string) int {
 	if err != nil {
 		return c.report(err)
 	}
+	if fs.NArg() > 0 {
+		return c.report(usageError(fmt.Sprintf("cache list: unexpected argument %q", fs.Arg(0))))
+	}
 	delete(flags, "json")
 	st, s, err := c.openCache(flags)
 	if err != nil {
@@ -163,6 +166,9 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	}
 	if err != nil {
 		return c.report(err)
+	}
+	if fs.NArg() > 0 {
+		return c.report(usageError(fmt.Sprintf("cache clear: unexpected argument %q", fs.Arg(0))))
 	}
 	delete(flags, "all")
 	delete(flags, "revoke")

@@ -96,11 +96,20 @@ var commands = []command{
 	{"cache", cacheUsage, (*cli).cache},
 	{"doctor", doctorUsage, (*cli).doctor},
 	{"aws-config", awsConfigUsage, func(c *cli, _ context.Context, args []string) int { return c.awsConfig(args) }},
-	{"version", "", (*cli).printVersion},
+	{"version", versionUsage, (*cli).printVersion},
 	{"help", usage, (*cli).printUsage},
 }
 
+const versionUsage = `Usage:
+  vault-credential-process version
+
+Prints the version, the commit it was built from and the Go version.
+`
+
 func (c *cli) printVersion(_ context.Context, args []string) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		return c.helpText(versionUsage)
+	}
 	if len(args) > 0 {
 		return c.report(usageError("version takes no arguments"))
 	}
@@ -108,9 +117,25 @@ func (c *cli) printVersion(_ context.Context, args []string) int {
 	return exitOK
 }
 
-// printUsage is `help`, which takes any arguments, as -h does.
-func (c *cli) printUsage(context.Context, []string) int {
+// printUsage is `help`: `help COMMAND` prints that command's usage, as
+// `COMMAND -h` does; anything else the main usage.
+func (c *cli) printUsage(_ context.Context, args []string) int {
+	if len(args) > 0 {
+		if u, ok := commandUsage[args[0]]; ok {
+			return c.helpText(u)
+		}
+	}
 	return c.helpText(usage)
+}
+
+// commandUsage is each command's usage by name, for `help COMMAND` (a map of
+// its own: commands refers to printUsage, which cannot refer back to it).
+var commandUsage = map[string]string{}
+
+func init() {
+	for _, cmd := range commands {
+		commandUsage[cmd.name] = cmd.usage
+	}
 }
 
 // cli carries what every command writes to and reads from.
