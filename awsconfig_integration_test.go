@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
 
@@ -128,7 +128,7 @@ func TestAWSConfigWrittenLineClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	line, _ := config.CommandLine(runtime.GOOS, bin, "--profile", clientProfile, "--config", helperConfig)
+	line, _ := awsconfig.CommandLine(runtime.GOOS, bin, "--profile", clientProfile, "--config", helperConfig)
 	if want := "[profile " + clientProfile + "]\ncredential_process = " + line + "\n"; string(data) != want {
 		t.Fatalf("aws-config wrote\n%s\nwant\n%s", data, want)
 	}
@@ -192,7 +192,7 @@ func TestAWSConfigLineHardWords(t *testing.T) {
 		t.Fatal(err)
 	}
 	words := []string{prog, "#x", ";y", ",z", "a=,b", "it's", `"q"`, `\`, "", "$(id)", "tab\there", "x y ", "--role=r:s"}
-	line, warning := config.CommandLine(runtime.GOOS, words...)
+	line, warning := awsconfig.CommandLine(runtime.GOOS, words...)
 	if warning != nil {
 		t.Fatalf("CommandLine warns: %s", warning)
 	}
