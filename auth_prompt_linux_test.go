@@ -7,13 +7,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/vault-credential-process/vault-credential-process/internal/tty/ptytest"
 )
 
 // TestLoginPasswordPrompt runs the binary with a pseudo-terminal as its controlling
@@ -25,7 +24,7 @@ func TestLoginPasswordPrompt(t *testing.T) {
 	authSetup(t, b)
 	env := authEnv(t, b, "[vault.auth]\nmethod = \"userpass\"\nusername = \"alice\"\n", nil)
 
-	master, slave := openPTY(t)
+	master, slave := ptytest.Open(t)
 	ctx, cancel := context.WithTimeout(runCtx, time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binaryUnderTest(t), assumeArgs(15)...)
@@ -95,27 +94,4 @@ func TestLoginPasswordPrompt(t *testing.T) {
 	if strings.Contains(screen.String(), token) {
 		t.Errorf("the terminal shows the login token")
 	}
-}
-
-// openPTY opens a pseudo-terminal pair.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		unavailable(t, "no pseudo-terminals here: %v", err)
-	}
-	fd := int(m.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatalf("unlock the pty: %v", err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatalf("pty number: %v", err)
-	}
-	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open the pty's terminal: %v", err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
-	return m, s
 }

@@ -53,15 +53,9 @@ func (c *cli) awsConfig(args []string) int {
 	awsProfile := fs.String("aws-profile", "", "")
 	write := fs.Bool("write", false, "")
 	force := fs.Bool("force", false, "")
-	flags, help, err := parse(fs, args)
-	if help {
-		return c.helpText(awsConfigUsage)
-	}
-	if err != nil {
-		return c.report(err)
-	}
-	if fs.NArg() > 0 {
-		return c.report(usageError(fmt.Sprintf("aws-config: unexpected argument %q", fs.Arg(0))))
+	flags, code, done := c.parseCommand(fs, args, "aws-config", awsConfigUsage, false)
+	if done {
+		return code
 	}
 	profile := flags[profileFlag]
 	if profile == "" {

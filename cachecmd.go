@@ -78,15 +78,9 @@ func (c *cli) openCache(flags map[string]string) (*cache.Store, *config.Settings
 func (c *cli) cacheList(args []string) int {
 	fs := flagSet("cache list", false, config.IDCacheDir, config.IDConfig, config.IDRefreshWindow)
 	asJSON := fs.Bool("json", false, "")
-	flags, help, err := parse(fs, args)
-	if help {
-		return c.helpText(cacheUsage)
-	}
-	if err != nil {
-		return c.report(err)
-	}
-	if fs.NArg() > 0 {
-		return c.report(usageError(fmt.Sprintf("cache list: unexpected argument %q", fs.Arg(0))))
+	flags, code, done := c.parseCommand(fs, args, "cache list", cacheUsage, false)
+	if done {
+		return code
 	}
 	delete(flags, "json")
 	st, s, err := c.openCache(flags)
@@ -160,15 +154,9 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	fs := flagSet("cache clear", true)
 	all := fs.Bool("all", false, "")
 	revoke := fs.Bool("revoke", false, "")
-	flags, help, err := parse(fs, args)
-	if help {
-		return c.helpText(cacheUsage)
-	}
-	if err != nil {
-		return c.report(err)
-	}
-	if fs.NArg() > 0 {
-		return c.report(usageError(fmt.Sprintf("cache clear: unexpected argument %q", fs.Arg(0))))
+	flags, code, done := c.parseCommand(fs, args, "cache clear", cacheUsage, false)
+	if done {
+		return code
 	}
 	delete(flags, "all")
 	delete(flags, "revoke")

@@ -189,6 +189,27 @@ func parse(fs *flag.FlagSet, args []string) (flags map[string]string, help bool,
 	return flags, false, nil
 }
 
+// parseCommand parses the arguments of command cmd ("" for the default
+// command), whose usage -h prints. done is true when the command is over:
+// its usage was printed, or a usage error reported, and code is the exit
+// status. Arguments after the flags are refused unless positional.
+func (c *cli) parseCommand(fs *flag.FlagSet, args []string, cmd, usageText string, positional bool) (flags map[string]string, code int, done bool) {
+	flags, help, err := parse(fs, args)
+	switch {
+	case help:
+		return nil, c.helpText(usageText), true
+	case err != nil:
+		return nil, c.report(err), true
+	case !positional && fs.NArg() > 0:
+		prefix := ""
+		if cmd != "" {
+			prefix = cmd + ": "
+		}
+		return nil, c.report(usageError(fmt.Sprintf("%sunexpected argument %q", prefix, fs.Arg(0)))), true
+	}
+	return flags, exitOK, false
+}
+
 func usageError(msg string) *config.Error {
 	return &config.Error{Msg: msg, Hint: "run " + name + " -h for usage"}
 }
@@ -252,18 +273,12 @@ func (c *cli) credentials(ctx context.Context, command string, flags map[string]
 func (c *cli) credentialProcess(ctx context.Context, args []string) int {
 	fs := flagSet(name, true)
 	fs.Bool("version", false, "")
-	flags, help, err := parse(fs, args)
-	if help {
-		return c.helpText(usage)
-	}
-	if err != nil {
-		return c.report(err)
+	flags, code, done := c.parseCommand(fs, args, "", usage, false)
+	if done {
+		return code
 	}
 	if flags["version"] == "true" {
 		return c.printVersion(ctx, nil)
-	}
-	if fs.NArg() > 0 {
-		return c.report(usageError(fmt.Sprintf("unexpected argument %q", fs.Arg(0))))
 	}
 	creds, err := c.credentials(ctx, "credential_process", flags)
 	if err != nil {

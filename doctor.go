@@ -29,15 +29,9 @@ Examples:
 
 func (c *cli) doctor(ctx context.Context, args []string) int {
 	fs := flagSet("doctor", true)
-	flags, help, err := parse(fs, args)
-	if help {
-		return c.helpText(doctorUsage)
-	}
-	if err != nil {
-		return c.report(err)
-	}
-	if fs.NArg() > 0 {
-		return c.report(usageError(fmt.Sprintf("doctor: unexpected argument %q", fs.Arg(0))))
+	flags, code, done := c.parseCommand(fs, args, "doctor", doctorUsage, false)
+	if done {
+		return code
 	}
 	d := &process.Doctor{Getenv: c.getenv, Now: time.Now, Program: name}
 	file, err := loadConfig(flags, c.getenv)

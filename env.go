@@ -28,15 +28,9 @@ Examples:
 func (c *cli) env(ctx context.Context, args []string) int {
 	fs := flagSet("env", true)
 	format := fs.String("format", process.FormatSh, "")
-	flags, help, err := parse(fs, args)
-	if help {
-		return c.helpText(envUsage)
-	}
-	if err != nil {
-		return c.report(err)
-	}
-	if fs.NArg() > 0 {
-		return c.report(usageError(fmt.Sprintf("env: unexpected argument %q", fs.Arg(0))))
+	flags, code, done := c.parseCommand(fs, args, "env", envUsage, false)
+	if done {
+		return code
 	}
 	switch *format {
 	case process.FormatSh, process.FormatFish, process.FormatPowerShell:

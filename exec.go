@@ -41,12 +41,9 @@ var inheritedAWS = []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KE
 
 func (c *cli) exec(ctx context.Context, args []string) int {
 	fs := flagSet("exec", true)
-	flags, help, err := parse(fs, args)
-	if help {
-		return c.helpText(execUsage)
-	}
-	if err != nil {
-		return c.report(err)
+	flags, code, done := c.parseCommand(fs, args, "exec", execUsage, true)
+	if done {
+		return code
 	}
 	argv := fs.Args()
 	if len(argv) == 0 {
@@ -70,7 +67,7 @@ func (c *cli) exec(ctx context.Context, args []string) int {
 		env = append(env, v.Name+"="+v.Value)
 	}
 	env = append(env, execGuard+"=1")
-	code, err := runCommand(path, argv, env)
+	code, err = runCommand(path, argv, env)
 	if err != nil {
 		return c.report(&process.Error{Code: exitFailure, Msg: fmt.Sprintf("exec: run %s: %v", argv[0], err)})
 	}

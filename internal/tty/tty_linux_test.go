@@ -5,41 +5,14 @@ import (
 	"context"
 	"errors"
 	"os"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// openPTY opens a pseudo-terminal pair: the test types on master, the code
-// under test reads its terminal, slave.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no pseudo-terminals here: %v", err)
-		}
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	fd := int(m.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatalf("unlock the pty: %v", err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatalf("pty number: %v", err)
-	}
-	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open the pty's terminal: %v", err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
-	return m, s
-}
+	"github.com/vault-credential-process/vault-credential-process/internal/tty/ptytest"
+)
 
 func echoOn(t *testing.T, f *os.File) bool {
 	t.Helper()
@@ -53,7 +26,7 @@ func echoOn(t *testing.T, f *os.File) bool {
 // TestReadPassword: the password is read without echo, the prompt shows,
 // and the terminal gets its echo back.
 func TestReadPassword(t *testing.T) {
-	master, slave := openPTY(t)
+	master, slave := ptytest.Open(t)
 	const secret = "hunter2-not-to-be-seen"
 	screen := make(chan string, 1)
 	go func() {
@@ -81,7 +54,7 @@ func TestReadPassword(t *testing.T) {
 // up and the terminal gets its echo back, although the read it started is
 // still blocked.
 func TestReadPasswordTimeout(t *testing.T) {
-	master, slave := openPTY(t)
+	master, slave := ptytest.Open(t)
 	go func() { _, _ = bufio.NewReader(master).ReadString('\n') }() // drain the prompt
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -96,7 +69,7 @@ func TestReadPasswordTimeout(t *testing.T) {
 
 // TestReadLine: a line typed at the terminal, and the deadline.
 func TestReadLine(t *testing.T) {
-	master, slave := openPTY(t)
+	master, slave := ptytest.Open(t)
 	master.Write([]byte("123456\n"))
 	if got, err := ReadLine(context.Background(), slave); err != nil || strings.TrimSpace(got) != "123456" {
 		t.Errorf("ReadLine = %q, %v", got, err)
