@@ -186,6 +186,44 @@ func (l authLayer) method() value { return l.values["method"] }
 // that names another method than the one chosen is left out whole: its
 // keys belong to that method. It reads no file and makes no network call.
 func (r *resolver) resolveAuth(prof AuthTable) (Auth, error) {
+	layers := r.authLayers(prof)
+	method := value{v: AuthToken}
+	for _, l := range layers {
+		if m := l.method(); m.v != "" {
+			method = m
+			break
+		}
+	}
+	m, ok := authMethods[method.v]
+	if !ok {
+		return Auth{}, method.errorf("unknown auth method %q", method.v).
+			withHint("use one of " + strings.Join(authMethodNames, ", "))
+	}
+	merged, where := mergeAuthLayers(layers, method.v)
+	a, err := m.check(method, merged, where)
+	if err != nil || a.IsToken() {
+		return Auth{}, err
+	}
+	if err := r.checkAuthValues(&a, merged); err != nil {
+		return Auth{}, err
+	}
+	// Files are named absolutely: the AWS clients run the helper from any
+	// folder, and the identity in the cache key must not depend on it.
+	for _, p := range []*string{&a.SecretIDFile, &a.JWTFile, &a.PasswordFile, &a.ClientCert, &a.ClientKey} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return Auth{}, &Error{Msg: fmt.Sprintf("invalid path %q: %v", *p, err)}
+			}
+			*p = abs
+		}
+	}
+	return a, nil
+}
+
+// authLayers are the sources of auth keys, strongest first: the
+// environment, the profile's auth table, [vault.auth].
+func (r *resolver) authLayers(prof AuthTable) []authLayer {
 	envLayer := authLayer{values: map[string]value{}, table: "the environment"}
 	for _, k := range authKeys {
 		if !k.env {
@@ -212,40 +250,34 @@ func (r *resolver) resolveAuth(prof AuthTable) (Auth, error) {
 		p := r.profileName()
 		layers = append(layers, tableLayer(&prof, "profiles."+p+".auth.", "[profiles."+p+".auth]"))
 	}
-	layers = append(layers, tableLayer(&r.in.File.Vault.Auth, "vault.auth.", "[vault.auth]"))
+	return append(layers, tableLayer(&r.in.File.Vault.Auth, "vault.auth.", "[vault.auth]"))
+}
 
-	method := value{v: AuthToken}
+// mergeAuthLayers merges the layers of method, strongest first, skipping
+// layers of another method; where names the strongest one used, for hints.
+func mergeAuthLayers(layers []authLayer, method string) (merged map[string]value, where string) {
+	merged = map[string]value{}
+	where = "[vault.auth] or the profile's auth table"
+	found := false
 	for _, l := range layers {
-		if m := l.method(); m.v != "" {
-			method = m
-			break
-		}
-	}
-	m, ok := authMethods[method.v]
-	if !ok {
-		return Auth{}, method.errorf("unknown auth method %q", method.v).
-			withHint("use one of " + strings.Join(authMethodNames, ", "))
-	}
-
-	// Merge, strongest layer first, skipping layers of another method.
-	merged := map[string]value{}
-	var used []authLayer
-	for _, l := range layers {
-		if !l.present || (l.method().v != "" && l.method().v != method.v) {
+		if !l.present || (l.method().v != "" && l.method().v != method) {
 			continue
 		}
-		used = append(used, l)
+		if !found {
+			where, found = l.table, true
+		}
 		for k, v := range l.values {
 			if _, ok := merged[k]; !ok {
 				merged[k] = v
 			}
 		}
 	}
-	where := "[vault.auth] or the profile's auth table"
-	if len(used) > 0 {
-		where = used[0].table
-	}
+	return merged, where
+}
 
+// check sets the keys the method uses from merged into an Auth, refusing
+// keys of other methods, missing required ones, and conflicting ones.
+func (m authMethod) check(method value, merged map[string]value, where string) (Auth, error) {
 	a := Auth{Method: method.v}
 	for _, k := range authKeys {
 		v, ok := merged[k.name]
@@ -278,55 +310,45 @@ func (r *resolver) resolveAuth(prof AuthTable) (Auth, error) {
 		return Auth{}, merged[set[1]].errorf("set only one of %s", strings.Join(set, " and ")).
 			withHint("remove one of them")
 	}
+	return a, nil
+}
 
-	if a.IsToken() {
-		return Auth{}, nil
-	}
+// checkAuthValues validates and completes the values of a login method:
+// the mount, booleans, variable names, the user name, the defaults of
+// kubernetes and the certificate pair of cert.
+func (r *resolver) checkAuthValues(a *Auth, merged map[string]value) error {
 	mount := merged["mount"]
 	a.Mount = strings.TrimPrefix(strings.Trim(mount.v, "/"), "auth/")
 	if a.Mount == "" {
-		a.Mount = method.v
+		a.Mount = a.Method
 	} else if !validMount(a.Mount) {
-		return Auth{}, mount.errorf("invalid auth mount path %q", mount.v).
+		return mount.errorf("invalid auth mount path %q", mount.v).
 			withHint("the path the method is enabled at (`vault auth list`), such as approle or team/approle")
 	}
 	if v, ok := merged["secret_id_wrapped"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v.v))
 		if err != nil {
-			return Auth{}, v.errorf("invalid boolean %q", v.v).withHint("use true or false")
+			return v.errorf("invalid boolean %q", v.v).withHint("use true or false")
 		}
 		a.SecretIDWrapped = b
 	}
 	for _, k := range []string{"secret_id_env", "jwt_env", "password_env"} {
 		if v, ok := merged[k]; ok && !validEnvName(strings.TrimSpace(v.v)) {
-			return Auth{}, v.errorf("%s must name an environment variable, not hold a value", k).
+			return v.errorf("%s must name an environment variable, not hold a value", k).
 				withHint("use letters, digits and '_', such as VAULT_SECRET_ID; the secret itself goes in that variable")
 		}
 	}
 	// The user name is part of the login path (auth/<mount>/login/<username>).
 	if u := merged["username"]; a.Username != "" && (strings.ContainsAny(a.Username, "/?#%\\") || a.Username == "." || a.Username == "..") {
-		return Auth{}, u.errorf("invalid username %q", u.v).withHint("a user name cannot contain '/', '?', '#', '%' or '\\'")
+		return u.errorf("invalid username %q", u.v).withHint("a user name cannot contain '/', '?', '#', '%' or '\\'")
 	}
-	if method.v == AuthKubernetes && a.JWTFile == "" {
+	if a.Method == AuthKubernetes && a.JWTFile == "" {
 		a.JWTFile = DefaultKubernetesJWTFile
 	}
-	if method.v == AuthCert {
-		if err := r.clientCert(&a, merged); err != nil {
-			return Auth{}, err
-		}
+	if a.Method == AuthCert {
+		return r.clientCert(a, merged)
 	}
-	// Files are named absolutely: the AWS clients run the helper from any
-	// folder, and the identity in the cache key must not depend on it.
-	for _, p := range []*string{&a.SecretIDFile, &a.JWTFile, &a.PasswordFile, &a.ClientCert, &a.ClientKey} {
-		if *p != "" {
-			abs, err := filepath.Abs(*p)
-			if err != nil {
-				return Auth{}, &Error{Msg: fmt.Sprintf("invalid path %q: %v", *p, err)}
-			}
-			*p = abs
-		}
-	}
-	return a, nil
+	return nil
 }
 
 // clientCert resolves the certificate pair of cert auth: VAULT_CLIENT_CERT
