@@ -33,7 +33,7 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 	if done {
 		return code
 	}
-	d := &process.Doctor{Getenv: c.getenv, Now: time.Now, Program: name}
+	d := &doctorRun{Getenv: c.getenv, Now: time.Now, Program: name}
 	file, err := loadConfig(flags, c.getenv)
 	if err == nil {
 		d.ConfigPath = file.Path

@@ -1,8 +1,7 @@
-package process
+package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,34 +12,20 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/config"
 )
 
-// closedAddr is a loopback address nothing listens on: connecting to it is
-// refused at once.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
-}
-
-// doctorChecks runs doctor against the Vault at addr with VAULT_TOKEN set and
-// returns its checks by name.
+// doctorChecks runs doctor's checks against the Vault at addr with a token
+// set and returns them by name.
 func doctorChecks(t *testing.T, addr string) map[string]Check {
 	t.Helper()
-	clearEnv(t)
-	fastRetries(t)
-	t.Setenv("HOME", t.TempDir())
+	unitEnv(t)
 	t.Setenv("VAULT_ADDR", addr)
-	t.Setenv("VAULT_TOKEN", testToken)
+	t.Setenv("VAULT_TOKEN", unitToken)
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	s, err := config.Resolve(config.Inputs{Flags: map[string]string{"cache-dir": t.TempDir()}, Getenv: os.Getenv, RequestOptional: true})
+	s, err := config.Resolve(config.Inputs{Flags: map[string]string{"cache-dir": t.TempDir(), "retries": "0"},
+		Getenv: os.Getenv, RequestOptional: true})
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
-	d := &Doctor{Settings: s, Getenv: os.Getenv, Now: time.Now, Program: "vault-credential-process"}
+	d := &doctorRun{Settings: s, Getenv: os.Getenv, Now: time.Now, Program: name}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	checks := map[string]Check{}
@@ -75,7 +60,7 @@ func TestDoctorToken(t *testing.T) {
 	}{
 		{
 			name:       "vault unreachable",
-			addr:       func() string { return closedAddr(t) },
+			addr:       func() string { return "http://" + closedPort(t) },
 			detail:     []string{"from VAULT_TOKEN, not checked, Vault was not reached: connection to Vault at http://127.0.0.1:", "refused"},
 			hint:       []string{"could not be checked because Vault was not reached", "VAULT_ADDR"},
 			notInHints: []string{"invalid or expired", "vault login"},
@@ -117,7 +102,7 @@ func TestDoctorToken(t *testing.T) {
 					t.Errorf("check says %q: %+v", bad, c)
 				}
 			}
-			noSecrets(t, c.Detail, c.Hint)
+			assertNoSecret(t, "doctor", c.Detail+c.Hint)
 		})
 	}
 }

@@ -1,11 +1,9 @@
-package process
+package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -16,7 +14,11 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
+
+// The checks of `doctor`. They use the diagnostics process exports for
+// them (process/diagnose.go); nothing else of the Vault client.
 
 // Check is one line of `doctor`'s checklist.
 type Check struct {
@@ -31,8 +33,8 @@ type Check struct {
 // rejects request signatures more than five minutes off.
 const maxClockSkew = time.Minute
 
-// Doctor runs the checks behind the `doctor` command.
-type Doctor struct {
+// doctorRun holds what the checks of the `doctor` command need.
+type doctorRun struct {
 	// Settings are the resolved settings; nil when they did not resolve.
 	Settings *config.Settings
 	// ResolveErr is why Settings is nil, if it is.
@@ -48,7 +50,7 @@ type Doctor struct {
 }
 
 // Run performs every check, in the order a user would fix them.
-func (d *Doctor) Run(ctx context.Context) []Check {
+func (d *doctorRun) Run(ctx context.Context) []Check {
 	var checks []Check
 	add := func(c Check) { checks = append(checks, c) }
 
@@ -68,16 +70,16 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 		add(Check{Name: "configuration", OK: true, Detail: "no configuration file; flags, environment and defaults" + profileText(s.Profile)})
 	}
 
-	v, err := NewVault(ctx, s, d.Now, func(string, ...any) {})
+	v, err := process.NewVault(ctx, s, d.Now, func(string, ...any) {})
 	if err != nil {
-		var pe *Error
+		var pe *process.Error
 		c := Check{Name: "vault token", Detail: oneLine(err.Error())}
 		if errors.As(err, &pe) {
 			c.Hint = pe.Hint
 		}
 		add(c)
 	}
-	health, hc := d.health(ctx, s)
+	health, asked, hc := d.health(ctx, s)
 	add(hc)
 	if v != nil {
 		add(d.token(ctx, v))
@@ -86,7 +88,7 @@ func (d *Doctor) Run(ctx context.Context) []Check {
 		}
 	}
 	if health != nil {
-		add(d.clock(health))
+		add(d.clock(health, asked))
 	}
 	add(d.cache(s))
 	add(d.awsConfig())
@@ -100,44 +102,25 @@ func profileText(p string) string {
 	return " (profile " + p + ")"
 }
 
-type healthInfo struct {
-	Initialized bool   `json:"initialized"`
-	Sealed      bool   `json:"sealed"`
-	Standby     bool   `json:"standby"`
-	Version     string `json:"version"`
-	ServerTime  int64  `json:"server_time_utc"`
-	ClusterName string `json:"cluster_name"`
-	localTime   time.Time
-}
-
 // health asks sys/health, which answers without a token and with a status
 // code per state (sealed 503, standby 429, ...); the body says the rest.
-func (d *Doctor) health(ctx context.Context, s *config.Settings) (*healthInfo, Check) {
+// The local time it was asked at is returned with it, for the clock check.
+func (d *doctorRun) health(ctx context.Context, s *config.Settings) (*process.HealthInfo, time.Time, Check) {
 	c := Check{Name: "vault server"}
-	v, err := newClient(s)
-	if err != nil {
-		c.Detail, c.Hint = oneLine(err.Error()), "check VAULT_ADDR and the TLS variables"
-		return nil, c
-	}
-	v.client.ClearToken()
-	resp, err := v.client.Logical().ReadRawWithContext(ctx, "sys/health")
-	if resp != nil {
-		defer resp.Body.Close()
-	}
-	if err != nil || resp == nil {
-		ve := vaultError(err, "reach Vault", "sys/health", s.DisplayAddress(), ctx.Err() != nil)
-		c.Detail, c.Hint = s.DisplayAddress()+": "+ve.Msg, ve.Hint
-		return nil, c
-	}
-	var h healthInfo
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err := json.Unmarshal(body, &h); err != nil {
-		c.Detail = fmt.Sprintf("%s answered sys/health with status %d and no health document", s.DisplayAddress(), resp.StatusCode)
-		c.Hint = "is VAULT_ADDR a Vault server (or a proxy in front of one)?"
-		return nil, c
-	}
-	h.localTime = d.Now()
+	h, status, err := process.Health(ctx, s)
+	asked := d.Now()
+	var pe *process.Error
 	switch {
+	case errors.As(err, &pe) && pe.Code == exitFailure:
+		c.Detail, c.Hint = s.DisplayAddress()+": "+pe.Msg, pe.Hint
+		return nil, asked, c
+	case err != nil:
+		c.Detail, c.Hint = oneLine(err.Error()), "check VAULT_ADDR and the TLS variables"
+		return nil, asked, c
+	case h == nil:
+		c.Detail = fmt.Sprintf("%s answered sys/health with status %d and no health document", s.DisplayAddress(), status)
+		c.Hint = "is VAULT_ADDR a Vault server (or a proxy in front of one)?"
+		return nil, asked, c
 	case !h.Initialized:
 		c.Detail, c.Hint = s.DisplayAddress()+" is not initialized", "ask Vault's operators to initialize it"
 	case h.Sealed:
@@ -149,29 +132,21 @@ func (d *Doctor) health(ctx context.Context, s *config.Settings) (*healthInfo, C
 			c.Detail += " (standby)"
 		}
 	}
-	return &h, c
+	return h, asked, c
 }
 
-// newClient builds the same client as NewVault without looking for a
-// token, for the checks that need none.
-func newClient(s *config.Settings) (*Vault, error) {
-	cfg := *s
-	cfg.Retries = 0
-	return newVaultNoToken(&cfg, time.Now, func(string, ...any) {})
-}
-
-func (d *Doctor) token(ctx context.Context, v *Vault) Check {
+func (d *doctorRun) token(ctx context.Context, v *process.Vault) Check {
 	c := Check{Name: "vault token"}
 	// With an auth method, the token is the stored login token or a new login.
 	if err := v.Login(ctx); err != nil {
 		c.Detail = oneLine(err.Error())
-		var pe *Error
+		var pe *process.Error
 		if errors.As(err, &pe) {
 			c.Hint = pe.Hint
 		}
 		return c
 	}
-	secret, err := v.client.Auth().Token().LookupSelfWithContext(ctx)
+	secret, err := v.LookupSelf(ctx)
 	if err != nil {
 		return tokenLookupFailed(ctx, v, err)
 	}
@@ -195,23 +170,23 @@ func (d *Doctor) token(ctx context.Context, v *Vault) Check {
 // timed out, TLS, DNS) or could not answer (5xx, 429), the token is reported
 // as not checked, with a hint about the address and the network, not as
 // invalid, which would send the user to `vault login` for nothing.
-func tokenLookupFailed(ctx context.Context, v *Vault, err error) Check {
+func tokenLookupFailed(ctx context.Context, v *process.Vault, err error) Check {
 	c := Check{Name: "vault token"}
 	timeout := ctx.Err() != nil
 	var re *api.ResponseError
 	answered := errors.As(err, &re) && !timeout
 	what := "from " + v.TokenSource + ", not checked"
 	switch {
-	case answered && !Unavailable(err):
-		ve := vaultError(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.addr, false)
+	case answered && !process.Unavailable(err):
+		ve := process.Explain(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.Address(), false)
 		c.Detail = ve.Msg
 		c.Hint = "the token is invalid or expired: run `vault login`, or set VAULT_TOKEN"
 	case answered:
-		ve := vaultError(err, what, "auth/token/lookup-self", v.addr, false)
+		ve := process.Explain(err, what, "auth/token/lookup-self", v.Address(), false)
 		c.Detail = ve.Msg
 		c.Hint = "Vault could not answer, so the token was not checked: " + ve.Hint
-	case timeout || Unavailable(err):
-		ve := vaultError(err, what+", Vault was not reached", "auth/token/lookup-self", v.addr, timeout)
+	case timeout || process.Unavailable(err):
+		ve := process.Explain(err, what+", Vault was not reached", "auth/token/lookup-self", v.Address(), timeout)
 		c.Detail = ve.Msg
 		c.Hint = ve.Hint
 		if c.Hint == "" {
@@ -219,24 +194,23 @@ func tokenLookupFailed(ctx context.Context, v *Vault, err error) Check {
 		}
 		c.Hint = "the token could not be checked because Vault was not reached: " + c.Hint
 	default: // reached, but the answer was not usable
-		ve := vaultError(err, what, "auth/token/lookup-self", v.addr, false)
+		ve := process.Explain(err, what, "auth/token/lookup-self", v.Address(), false)
 		c.Detail, c.Hint = ve.Msg, ve.Hint
 	}
 	return c
 }
 
-func (d *Doctor) capabilities(ctx context.Context, v *Vault, s *config.Settings) Check {
-	req := requestOf(s)
-	path := req.Path()
+func (d *doctorRun) capabilities(ctx context.Context, v *process.Vault, s *config.Settings) Check {
+	path, static := process.CredentialsPath(s)
 	c := Check{Name: "vault policy"}
-	caps, err := v.client.Sys().CapabilitiesSelfWithContext(ctx, path)
+	caps, err := v.CapabilitiesSelf(ctx, path)
 	if err != nil {
-		ve := vaultError(err, "check the token's capabilities on "+path, "sys/capabilities-self", v.addr, ctx.Err() != nil)
+		ve := process.Explain(err, "check the token's capabilities on "+path, "sys/capabilities-self", v.Address(), ctx.Err() != nil)
 		c.Detail, c.Hint = ve.Msg, ve.Hint
 		return c
 	}
 	need := "update"
-	if req.Type == config.TypeStatic {
+	if static {
 		need = "read"
 	}
 	if slices.Contains(caps, "root") || slices.Contains(caps, need) || (need == "update" && slices.Contains(caps, "create")) {
@@ -249,13 +223,13 @@ func (d *Doctor) capabilities(ctx context.Context, v *Vault, s *config.Settings)
 	return c
 }
 
-func (d *Doctor) clock(h *healthInfo) Check {
+func (d *doctorRun) clock(h *process.HealthInfo, asked time.Time) Check {
 	c := Check{Name: "clock"}
 	if h.ServerTime == 0 {
 		c.OK, c.Detail = true, "Vault did not say its time; not checked"
 		return c
 	}
-	skew := h.localTime.Sub(time.Unix(h.ServerTime, 0))
+	skew := asked.Sub(time.Unix(h.ServerTime, 0))
 	if skew < 0 {
 		skew = -skew
 	}
@@ -269,7 +243,7 @@ func (d *Doctor) clock(h *healthInfo) Check {
 	return c
 }
 
-func (d *Doctor) cache(s *config.Settings) Check {
+func (d *doctorRun) cache(s *config.Settings) Check {
 	c := Check{Name: "cache"}
 	if s.CacheDisabled {
 		c.OK, c.Detail = true, "disabled"
@@ -277,7 +251,7 @@ func (d *Doctor) cache(s *config.Settings) Check {
 	}
 	st, err := cache.Open(s.CacheDir)
 	if err != nil {
-		ce := cacheError(err)
+		ce := process.CacheError(err)
 		c.Detail, c.Hint = ce.Msg, ce.Hint
 		return c
 	}
@@ -291,7 +265,7 @@ func (d *Doctor) cache(s *config.Settings) Check {
 	return c
 }
 
-func (d *Doctor) awsConfig() Check {
+func (d *doctorRun) awsConfig() Check {
 	c := Check{Name: "aws config"}
 	path, err := awsconfig.Path(d.Getenv)
 	if err != nil {
