@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // fault answers a credential request (attempt counts them from 1) instead of Vault, or
@@ -351,7 +352,7 @@ func TestFaultMatrix(t *testing.T) {
 				if err := os.MkdirAll(fx.dir, 0o700); err != nil {
 					t.Fatal(err)
 				}
-				unwritable(t, fx.dir)
+				testenv.Unwritable(t, fx.dir)
 			},
 			code: 0, warn: "could not cache the credentials",
 			attempts: 1, vault: 1, entry: entryAbsent,
@@ -360,7 +361,7 @@ func TestFaultMatrix(t *testing.T) {
 			name: "cache folder unwritable, stale entry",
 			prime: func(t *testing.T, fx *faultRun) {
 				fx.prime(t, age(10*time.Minute))
-				unwritable(t, fx.dir)
+				testenv.Unwritable(t, fx.dir)
 			},
 			code: 0, warn: "could not cache the credentials",
 			attempts: 1, vault: 1, entry: entryOld,
@@ -562,27 +563,6 @@ func primeSealed(t *testing.T, fx *faultRun) {
 	}
 	fx.proxy = startFaultProxy(t, v.Addr)
 	fx.env = setEnv(setEnv(fx.env, "VAULT_ADDR", fx.proxy.addr()), "VAULT_TOKEN", v.RootToken)
-}
-
-// unwritable makes the cache folder unwritable for the current user until the test
-// ends: mode 0500, and for root, who ignores modes, the immutable attribute.
-func unwritable(t *testing.T, dir string) {
-	t.Helper()
-	if err := os.Chmod(dir, 0o500); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
-	if os.Geteuid() == 0 {
-		if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
-			unavailable(t, "as root, the test needs `chattr +i` to make a folder unwritable: %v: %s", err, out)
-		}
-		t.Cleanup(func() { _ = exec.Command("chattr", "-i", dir).Run() })
-	}
-	probe := filepath.Join(dir, "probe")
-	if err := os.WriteFile(probe, nil, 0o600); err == nil {
-		os.Remove(probe)
-		t.Fatalf("%s is still writable", dir)
-	}
 }
 
 // cacheFile is a file of the cache folder as snapshotCache sees it.

@@ -31,6 +31,7 @@ import (
 	"unicode"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // result is what a run printed, and its exit status.
@@ -272,13 +273,7 @@ func envValue(env []string, name string) string {
 // process (runInProcess with os.Getenv) sees only what the test sets.
 func unitEnv(t *testing.T) {
 	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "VAULT_") || strings.HasPrefix(k, "AWS_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
+	testenv.ClearVaultAWS(t)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 const cfgPath = "/etc/vcp.toml"
@@ -238,7 +239,7 @@ func TestResolveDefaultCacheDir(t *testing.T) {
 // TestResolveProcessEnvironment checks the fallback to the real environment
 // when no Getenv is injected.
 func TestResolveProcessEnvironment(t *testing.T) {
-	clearEnv(t)
+	testenv.ClearVaultAWS(t)
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("VAULT_ADDR", "http://from-env:8200")
 	t.Setenv("VAULT_CREDENTIAL_PROCESS_ROLE", "env-role")
@@ -248,18 +249,6 @@ func TestResolveProcessEnvironment(t *testing.T) {
 	}
 	if s.Role != "env-role" || s.Address != "http://from-env:8200" || s.ConfigPath != "" {
 		t.Errorf("Resolve = role %q, address %q, config %q", s.Role, s.Address, s.ConfigPath)
-	}
-}
-
-// clearEnv unsets every VAULT_* and AWS_* variable for the test's duration.
-func clearEnv(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "VAULT_") || strings.HasPrefix(k, "AWS_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
 	}
 }
 

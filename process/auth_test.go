@@ -19,6 +19,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // Unit tests of logging in and of the login token's life, against a fake Vault with
@@ -549,7 +550,7 @@ func fakeJWT(claims map[string]any) string {
 // same jwt_env and different subjects get different entries and login tokens;
 // a rotated JWT of the same subject keeps both.
 func TestKeyIdentityOfTheSecret(t *testing.T) {
-	clearEnv(t)
+	testenv.ClearVaultAWS(t)
 	dir := t.TempDir()
 	s := config.Settings{Address: "https://vault:8200", Mount: "aws", Role: "dev", CacheDir: dir}
 	keys := func(a config.Auth) (string, string) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // pipeline is a child that starts grandchildren holding its output (the shell runs
@@ -202,7 +203,7 @@ func TestTokenHelperTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clearEnv(t)
+			testenv.ClearVaultAWS(t)
 			home := t.TempDir()
 			t.Setenv("HOME", home)
 			t.Setenv("VAULT_ADDR", "http://127.0.0.1:1") // never asked: the token comes first

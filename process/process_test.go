@@ -17,6 +17,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // fakeSpec says what a fakeSource answers.
@@ -131,7 +132,7 @@ type runnerFixture struct {
 
 func newRunner(t *testing.T, flags map[string]string, src *fakeSource) *runnerFixture {
 	t.Helper()
-	clearEnv(t)
+	testenv.ClearVaultAWS(t)
 	f := map[string]string{"role": "dev", "cache-dir": filepath.Join(t.TempDir(), "cache")}
 	for k, v := range flags {
 		f[k] = v

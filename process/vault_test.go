@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // Secret values the fake Vault hands out or is given; none may appear in
@@ -34,18 +35,6 @@ var secrets = []string{testToken, testSecretKey, testSessionToken}
 var now = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func fixedNow() time.Time { return now }
-
-// clearEnv unsets every VAULT_* and AWS_* variable for the test's duration.
-func clearEnv(t *testing.T) {
-	t.Helper()
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "VAULT_") || strings.HasPrefix(k, "AWS_") {
-			t.Setenv(k, "")
-			os.Unsetenv(k)
-		}
-	}
-}
 
 // fastRetries makes retry waits short for the test's duration.
 func fastRetries(t *testing.T) {
@@ -341,7 +330,7 @@ func TestFetchRequestBody(t *testing.T) {
 // everything else is cleared.
 func setupWith(t *testing.T, addr string, flags, env map[string]string) (*Vault, *config.Settings, *debugLog) {
 	t.Helper()
-	clearEnv(t)
+	testenv.ClearVaultAWS(t)
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
@@ -833,7 +822,7 @@ func TestNewVaultEnvironmentErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clearEnv(t)
+			testenv.ClearVaultAWS(t)
 			t.Setenv("HOME", t.TempDir())
 			t.Setenv("VAULT_ADDR", "http://127.0.0.1:8200")
 			t.Setenv("VAULT_TOKEN", testToken)

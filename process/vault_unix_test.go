@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // TestNewVaultTokenHelper finds the token as the vault CLI would when
@@ -37,7 +38,7 @@ func TestNewVaultTokenHelper(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clearEnv(t)
+			testenv.ClearVaultAWS(t)
 			dir := t.TempDir()
 			t.Setenv("HOME", dir)
 			t.Setenv("VAULT_ADDR", fv.URL)

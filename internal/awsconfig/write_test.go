@@ -3,12 +3,13 @@ package awsconfig
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 const testCommand = "/opt/vcp --profile dev"
@@ -103,12 +104,12 @@ func TestWriteProfileFails(t *testing.T) {
 		name string
 		jam  func(t *testing.T, dir, file string)
 	}{
-		{"unwritable folder", func(t *testing.T, dir, _ string) { unwritable(t, dir) }},
+		{"unwritable folder", func(t *testing.T, dir, _ string) { testenv.Unwritable(t, dir) }},
 		{"immutable file", func(t *testing.T, _, file string) {
 			if os.Geteuid() != 0 {
 				t.Skip("only root can make a file immutable")
 			}
-			chattr(t, file)
+			testenv.Immutable(t, file)
 		}},
 	}
 	for _, tt := range tests {
@@ -157,35 +158,4 @@ func list(t *testing.T, dir string) []string {
 		names = append(names, e.Name())
 	}
 	return names
-}
-
-// unwritable makes dir refuse new files until the test ends: mode 0500, and
-// for root, who ignores modes, the immutable attribute.
-func unwritable(t *testing.T, dir string) {
-	t.Helper()
-	if err := os.Chmod(dir, 0o500); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
-	if os.Geteuid() == 0 {
-		chattr(t, dir)
-	}
-	probe := filepath.Join(dir, "probe")
-	if err := os.WriteFile(probe, nil, 0o600); err == nil {
-		os.Remove(probe)
-		t.Fatalf("%s is still writable", dir)
-	}
-}
-
-// chattr sets the immutable attribute on path until the test ends; without
-// chattr the test skips, or fails with CI=true.
-func chattr(t *testing.T, path string) {
-	t.Helper()
-	if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the test needs `chattr +i`: %v: %s", err, out)
-		}
-		t.Skipf("the test needs `chattr +i`: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
 }

@@ -1,0 +1,57 @@
+// Package testenv prepares the process environment and the file system for
+// the tests of every package: it is imported by tests only.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// ClearVaultAWS unsets every VAULT_* and AWS_* variable of this process for
+// the test's duration, so that only what the test sets reaches the code
+// under test (vault/api and the AWS SDKs read them on their own).
+func ClearVaultAWS(t testing.TB) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "VAULT_") || strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+}
+
+// Unwritable makes dir refuse new files until the test ends: mode 0500,
+// and for root, who ignores modes, the immutable attribute.
+func Unwritable(t testing.TB, dir string) {
+	t.Helper()
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
+	if os.Geteuid() == 0 {
+		Immutable(t, dir)
+	}
+	probe := filepath.Join(dir, "probe")
+	if err := os.WriteFile(probe, nil, 0o600); err == nil {
+		os.Remove(probe)
+		t.Fatalf("%s is still writable", dir)
+	}
+}
+
+// Immutable sets the immutable attribute on path until the test ends (root
+// only). Without chattr (e2fsprogs) the test skips, or fails with CI=true.
+func Immutable(t testing.TB, path string) {
+	t.Helper()
+	if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+		msg := "as root, the test needs `chattr +i` to make " + path + " unwritable: " + err.Error() + ": " + strings.TrimSpace(string(out))
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
+}
