@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 var base = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -346,18 +348,6 @@ func TestList(t *testing.T) {
 	})
 }
 
-// waitFor returns what ch delivers; the long bound only stops a hung test.
-func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatalf("gave up waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 func TestLockWaitsForUnlock(t *testing.T) {
 	s, err := Open(filepath.Join(t.TempDir(), "cache"))
 	if err != nil {
@@ -394,7 +384,7 @@ func TestLockWaitsForUnlock(t *testing.T) {
 	default:
 	}
 	unlock1()
-	r := waitFor(t, second, "the second Lock")
+	r := testenv.WaitFor(t, second, "the second Lock")
 	if r.err != nil {
 		t.Fatalf("second Lock: %v", r.err)
 	}
@@ -466,7 +456,7 @@ func TestLockGivesUp(t *testing.T) {
 				}
 				done <- err
 			}()
-			err := waitFor(t, done, "Lock to give up")
+			err := testenv.WaitFor(t, done, "Lock to give up")
 			if err == nil {
 				t.Fatal("Lock on a held key succeeded")
 			}

@@ -120,13 +120,6 @@ func TestJitterBackoff(t *testing.T) {
 		lo = 250 * time.Millisecond
 		hi = 4 * time.Second
 	)
-	respWith := func(status int, retryAfter string) *http.Response {
-		r := &http.Response{StatusCode: status, Header: http.Header{}}
-		if retryAfter != "" {
-			r.Header.Set("Retry-After", retryAfter)
-		}
-		return r
-	}
 	tests := []struct {
 		name     string
 		min, max time.Duration
@@ -139,7 +132,7 @@ func TestJitterBackoff(t *testing.T) {
 		{"attempt 3", lo, hi, 3, nil, 8 * lo},
 		{"capped", lo, hi, 5, nil, hi},
 		{"far beyond the cap", lo, hi, 80, nil, hi},
-		{"500 without Retry-After", lo, hi, 2, respWith(500, ""), 4 * lo},
+		{"500 without Retry-After", lo, hi, 2, httpResponse(500, ""), 4 * lo},
 		{"odd duration", 3, 1000, 0, nil, 3},
 		{"tiny", 2, 10, 0, nil, 2},
 	}
@@ -164,7 +157,7 @@ func TestJitterBackoff(t *testing.T) {
 	t.Run("Retry-After is obeyed exactly", func(t *testing.T) {
 		for _, status := range []int{429, 503} {
 			for range 50 {
-				if got := jitterBackoff(lo, hi, 0, respWith(status, "3")); got != 3*time.Second {
+				if got := jitterBackoff(lo, hi, 0, httpResponse(status, "3")); got != 3*time.Second {
 					t.Fatalf("jitterBackoff with %d Retry-After 3 = %v, want 3s", status, got)
 				}
 			}

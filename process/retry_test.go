@@ -10,26 +10,19 @@ import (
 )
 
 func TestRetryPolicyRetryAfterPastDeadline(t *testing.T) {
-	resp := func(status int, retryAfter string) *http.Response {
-		r := &http.Response{StatusCode: status, Header: http.Header{}}
-		if retryAfter != "" {
-			r.Header.Set("Retry-After", retryAfter)
-		}
-		return r
-	}
 	tests := []struct {
 		name     string
 		resp     *http.Response
 		deadline time.Duration // 0: none
 		want     bool
 	}{
-		{"429 asking for less than the time left", resp(429, "1"), time.Minute, true},
-		{"429 asking past the deadline", resp(429, "3600"), time.Minute, false},
-		{"503 asking past the deadline", resp(503, "3600"), time.Minute, false},
-		{"429 asking for an hour, no deadline", resp(429, "3600"), 0, true},
-		{"503 without Retry-After", resp(503, ""), time.Second, true},
-		{"500 with Retry-After (not obeyed, so not judged)", resp(500, "3600"), time.Minute, true},
-		{"403 is final", resp(403, ""), time.Minute, false},
+		{"429 asking for less than the time left", httpResponse(429, "1"), time.Minute, true},
+		{"429 asking past the deadline", httpResponse(429, "3600"), time.Minute, false},
+		{"503 asking past the deadline", httpResponse(503, "3600"), time.Minute, false},
+		{"429 asking for an hour, no deadline", httpResponse(429, "3600"), 0, true},
+		{"503 without Retry-After", httpResponse(503, ""), time.Second, true},
+		{"500 with Retry-After (not obeyed, so not judged)", httpResponse(500, "3600"), time.Minute, true},
+		{"403 is final", httpResponse(403, ""), time.Minute, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,4 +54,14 @@ func TestResponseMessageFlattensMultiErrors(t *testing.T) {
 			t.Errorf("responseMessage(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// httpResponse is an answer with status and, unless empty, a Retry-After
+// header.
+func httpResponse(status int, retryAfter string) *http.Response {
+	r := &http.Response{StatusCode: status, Header: http.Header{}}
+	if retryAfter != "" {
+		r.Header.Set("Retry-After", retryAfter)
+	}
+	return r
 }

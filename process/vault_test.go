@@ -468,18 +468,6 @@ func TestFetchRetries(t *testing.T) {
 	}
 }
 
-// waitFor returns what ch delivers; the long bound only stops a hung test.
-func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatalf("gave up waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 func TestFetchTimeout(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -513,7 +501,7 @@ func TestFetchTimeout(t *testing.T) {
 				_, err := v.Fetch(ctx, requestOf(s))
 				done <- err
 			}()
-			err := waitFor(t, done, "Fetch to time out")
+			err := testenv.WaitFor(t, done, "Fetch to time out")
 			if err == nil {
 				t.Fatal("Fetch succeeded against a server that never answers")
 			}

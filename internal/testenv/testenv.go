@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ClearVaultAWS unsets every VAULT_* and AWS_* variable of this process for
@@ -54,4 +55,16 @@ func Immutable(t testing.TB, path string) {
 		t.Skip(msg)
 	}
 	t.Cleanup(func() { _ = exec.Command("chattr", "-i", path).Run() })
+}
+
+// WaitFor returns what ch delivers; the long bound only stops a hung test.
+func WaitFor[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatalf("gave up waiting for %s", what)
+		panic("unreachable")
+	}
 }
