@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -20,6 +21,15 @@ const (
 	AuthUserpass   = "userpass"
 	AuthLDAP       = "ldap"
 	AuthCert       = "cert"
+	AuthOIDC       = "oidc"
+)
+
+// Defaults of the oidc method. The redirect URI is Vault's own convention
+// (`vault login -method=oidc` listens there too), so roles set up for the
+// Vault CLI work unchanged.
+const (
+	DefaultOIDCRedirectURI  = "http://localhost:8250/oidc/callback"
+	DefaultOIDCLoginTimeout = 2 * time.Minute
 )
 
 // DefaultKubernetesJWTFile is where Kubernetes mounts a pod's service
@@ -45,6 +55,10 @@ type AuthTable struct {
 	Name            string `toml:"name"`
 	ClientCert      string `toml:"client_cert"`
 	ClientKey       string `toml:"client_key"`
+	RedirectURI     string `toml:"redirect_uri"`
+	ListenAddress   string `toml:"listen_address"`
+	SkipBrowser     *bool  `toml:"skip_browser"`
+	LoginTimeout    string `toml:"login_timeout"`
 }
 
 // Auth is how the helper authenticates to Vault, resolved and validated.
@@ -66,7 +80,18 @@ type Auth struct {
 	Name            string // cert: the certificate role, optional
 	ClientCert      string // cert: VAULT_CLIENT_CERT, else client_cert
 	ClientKey       string // cert: VAULT_CLIENT_KEY, else client_key
+	// oidc: where the browser is sent back to (DefaultOIDCRedirectURI), the
+	// loopback host:port listened on for it ("": the redirect URI's port on
+	// loopback), whether to leave the browser closed and only show the URL,
+	// and how long to wait for the person at the browser.
+	RedirectURI   string
+	ListenAddress string
+	SkipBrowser   bool
+	LoginTimeout  time.Duration
 }
+
+// Interactive reports whether logging in waits for a person (a browser).
+func (a *Auth) Interactive() bool { return a.Method == AuthOIDC }
 
 // IsToken reports whether a is plain token auth (no login).
 func (a *Auth) IsToken() bool { return a.Method == "" || a.Method == AuthToken }
@@ -81,6 +106,11 @@ func (a *Auth) Identity() []string {
 		return []string{"role_id", a.RoleID}
 	case AuthKubernetes:
 		return []string{"role", a.Role, "jwt_file", a.JWTFile}
+	case AuthOIDC:
+		// Whoever signs in at the browser: the role names what they may
+		// become; the person is known only after the login (the entity
+		// is recorded in the token file, not in the key).
+		return []string{"role", a.Role}
 	case AuthJWT:
 		if a.JWTEnv != "" {
 			return []string{"role", a.Role, "jwt_env", a.JWTEnv}
@@ -141,6 +171,15 @@ var authKeys = []authKey{
 	// VAULT_CLIENT_CERT and VAULT_CLIENT_KEY stand in for these two.
 	{"client_cert", false, func(t *AuthTable) string { return t.ClientCert }, func(a *Auth, v string) { a.ClientCert = v }},
 	{"client_key", false, func(t *AuthTable) string { return t.ClientKey }, func(a *Auth, v string) { a.ClientKey = v }},
+	{"redirect_uri", true, func(t *AuthTable) string { return t.RedirectURI }, func(a *Auth, v string) { a.RedirectURI = v }},
+	{"listen_address", true, func(t *AuthTable) string { return t.ListenAddress }, func(a *Auth, v string) { a.ListenAddress = v }},
+	{"skip_browser", true, func(t *AuthTable) string {
+		if t.SkipBrowser == nil {
+			return ""
+		}
+		return strconv.FormatBool(*t.SkipBrowser)
+	}, nil}, // parsed on its own: a boolean
+	{"login_timeout", true, func(t *AuthTable) string { return t.LoginTimeout }, nil}, // parsed on its own: a duration
 }
 
 // authMethod lists the keys a method uses (besides method and mount).
@@ -161,10 +200,11 @@ var authMethods = map[string]authMethod{
 	AuthUserpass:   {required: []string{"username"}, atMostOne: []string{"password_file", "password_env"}},
 	AuthLDAP:       {required: []string{"username"}, atMostOne: []string{"password_file", "password_env"}},
 	AuthCert:       {optional: []string{"name", "client_cert", "client_key"}},
+	AuthOIDC:       {required: []string{"role"}, optional: []string{"redirect_uri", "listen_address", "skip_browser", "login_timeout"}},
 }
 
 // authMethodNames in the order the README lists them.
-var authMethodNames = []string{AuthToken, AuthAppRole, AuthKubernetes, AuthJWT, AuthUserpass, AuthLDAP, AuthCert}
+var authMethodNames = []string{AuthToken, AuthAppRole, AuthKubernetes, AuthJWT, AuthUserpass, AuthLDAP, AuthCert, AuthOIDC}
 
 func (m authMethod) uses(key string) bool {
 	return slices.Contains(m.required, key) || slices.Contains(m.optional, key) ||
@@ -345,8 +385,11 @@ func (r *resolver) checkAuthValues(a *Auth, merged map[string]value) error {
 	if a.Method == AuthKubernetes && a.JWTFile == "" {
 		a.JWTFile = DefaultKubernetesJWTFile
 	}
-	if a.Method == AuthCert {
+	switch a.Method {
+	case AuthCert:
 		return r.clientCert(a, merged)
+	case AuthOIDC:
+		return oidcValues(a, merged)
 	}
 	return nil
 }

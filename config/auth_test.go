@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const authPath = "/etc/vcp/config.toml"
@@ -77,6 +78,30 @@ password_env = "PW"
 		{"cert: VAULT_CLIENT_CERT over the file", "[vault.auth]\nmethod = \"cert\"\nclient_cert = \"/c.pem\"\nclient_key = \"/k.pem\"\n",
 			map[string]string{"VAULT_CLIENT_CERT": "/env/c.pem", "VAULT_CLIENT_KEY": "/env/k.pem"}, nil,
 			Auth{Method: AuthCert, Mount: "cert", ClientCert: "/env/c.pem", ClientKey: "/env/k.pem"}},
+		{"oidc defaults", "[vault.auth]\nmethod = \"oidc\"\nrole = \"dev\"\n", nil, nil,
+			Auth{Method: AuthOIDC, Mount: "oidc", Role: "dev", RedirectURI: DefaultOIDCRedirectURI,
+				ListenAddress: "localhost:8250", LoginTimeout: DefaultOIDCLoginTimeout}},
+		{"oidc: every key", `
+[profiles.p]
+role = "x"
+[profiles.p.auth]
+method = "oidc"
+mount = "corp-sso"
+role = "dev"
+redirect_uri = "http://127.0.0.1:18250/cb"
+skip_browser = true
+login_timeout = "5m"
+`, nil, map[string]string{"profile": "p"},
+			Auth{Method: AuthOIDC, Mount: "corp-sso", Role: "dev", RedirectURI: "http://127.0.0.1:18250/cb",
+				ListenAddress: "127.0.0.1:18250", SkipBrowser: true, LoginTimeout: 5 * time.Minute}},
+		{"oidc: a forwarded host is listened for on loopback", "[vault.auth]\nmethod = \"oidc\"\nrole = \"dev\"\nredirect_uri = \"http://devbox.internal:9000/oidc/callback\"\n", nil, nil,
+			Auth{Method: AuthOIDC, Mount: "oidc", Role: "dev", RedirectURI: "http://devbox.internal:9000/oidc/callback",
+				ListenAddress: "localhost:9000", LoginTimeout: DefaultOIDCLoginTimeout}},
+		{"oidc: listen_address and the environment", "[vault.auth]\nmethod = \"oidc\"\nrole = \"dev\"\n",
+			map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_LISTEN_ADDRESS": "[::1]:8300",
+				"VAULT_CREDENTIAL_PROCESS_AUTH_LOGIN_TIMEOUT": "90", "VAULT_CREDENTIAL_PROCESS_AUTH_SKIP_BROWSER": "1"}, nil,
+			Auth{Method: AuthOIDC, Mount: "oidc", Role: "dev", RedirectURI: DefaultOIDCRedirectURI,
+				ListenAddress: "[::1]:8300", SkipBrowser: true, LoginTimeout: 90 * time.Second}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,8 +127,8 @@ func TestResolveAuthErrors(t *testing.T) {
 	}{
 		{"unknown method", "[vault.auth]\nmethod = \"kerberos\"\n", nil,
 			authPath + ": vault.auth.method", `unknown auth method "kerberos"`, "approle"},
-		{"unknown method from the environment", "", map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD": "oidc"},
-			"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD", `unknown auth method "oidc"`, "userpass"},
+		{"unknown method from the environment", "", map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD": "saml"},
+			"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD", `unknown auth method "saml"`, "oidc"},
 		{"missing role_id", "[vault.auth]\nmethod = \"approle\"\nsecret_id_env = \"SID\"\n", nil,
 			authPath + ": vault.auth.method", "the approle auth method needs role_id", "add role_id to [vault.auth]"},
 		{"missing secret source", "[vault.auth]\nmethod = \"approle\"\nrole_id = \"r\"\n", nil,
@@ -137,6 +162,26 @@ func TestResolveAuthErrors(t *testing.T) {
 			"VAULT_CLIENT_CERT, VAULT_CLIENT_KEY", "set both or neither", ""},
 		{"client_cert with approle", "[vault.auth]\nmethod = \"approle\"\nrole_id = \"r\"\nsecret_id_env = \"S\"\nclient_cert = \"/c\"\n", nil,
 			authPath + ": vault.auth.client_cert", "client_cert is not used by the approle auth method", "cert"},
+		{"oidc without a role", "[vault.auth]\nmethod = \"oidc\"\n", nil,
+			authPath + ": vault.auth.method", "the oidc auth method needs role", "add role to [vault.auth]"},
+		{"oidc: bad login_timeout", "[vault.auth]\nmethod = \"oidc\"\nrole = \"r\"\nlogin_timeout = \"soon\"\n", nil,
+			authPath + ": vault.auth.login_timeout", `invalid duration "soon"`, "90m"},
+		{"oidc: zero login_timeout", "[vault.auth]\nmethod = \"oidc\"\nrole = \"r\"\n",
+			map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_LOGIN_TIMEOUT": "0s"},
+			"VAULT_CREDENTIAL_PROCESS_AUTH_LOGIN_TIMEOUT", `invalid duration "0s"`, "above zero"},
+		{"oidc: bad skip_browser", "[vault.auth]\nmethod = \"oidc\"\nrole = \"r\"\n",
+			map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_SKIP_BROWSER": "perhaps"},
+			"VAULT_CREDENTIAL_PROCESS_AUTH_SKIP_BROWSER", `invalid boolean "perhaps"`, "true or false"},
+		{"oidc: https redirect_uri", "[vault.auth]\nmethod = \"oidc\"\nrole = \"r\"\nredirect_uri = \"https://localhost:8250/oidc/callback\"\n", nil,
+			authPath + ": vault.auth.redirect_uri", "invalid redirect_uri", "allowed_redirect_uris"},
+		{"oidc: redirect_uri with a query", "[vault.auth]\nmethod = \"oidc\"\nrole = \"r\"\nredirect_uri = \"http://localhost:8250/cb?x=1\"\n", nil,
+			authPath + ": vault.auth.redirect_uri", "invalid redirect_uri", ""},
+		{"oidc: listen on every interface", "[vault.auth]\nmethod = \"oidc\"\nrole = \"r\"\nlisten_address = \"0.0.0.0:8250\"\n", nil,
+			authPath + ": vault.auth.listen_address", "is not a loopback address", "paste"},
+		{"oidc: listen_address without a port", "[vault.auth]\nmethod = \"oidc\"\nrole = \"r\"\nlisten_address = \"127.0.0.1\"\n", nil,
+			authPath + ": vault.auth.listen_address", "invalid listen_address", "127.0.0.1:8250"},
+		{"redirect_uri with userpass", "[vault.auth]\nmethod = \"userpass\"\nusername = \"a\"\nredirect_uri = \"http://localhost:1/x\"\n", nil,
+			authPath + ": vault.auth.redirect_uri", "redirect_uri is not used by the userpass auth method", "oidc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,6 +247,8 @@ func TestAuthIdentity(t *testing.T) {
 			"userpass at auth/userpass, username alice"},
 		{Auth{Method: AuthCert, Mount: "cert", ClientCert: "/c", ClientKey: "/k"}, []string{"name", "", "client_cert", "/c"},
 			"cert at auth/cert, client_cert /c"},
+		{Auth{Method: AuthOIDC, Mount: "sso", Role: "dev", RedirectURI: DefaultOIDCRedirectURI}, []string{"role", "dev"},
+			"oidc at auth/sso, role dev"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.describe, func(t *testing.T) {
