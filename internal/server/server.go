@@ -1,0 +1,334 @@
+// Package server is the credentials server of `serve` and `exec --server`:
+// an HTTP endpoint speaking the container credentials protocol the AWS SDKs
+// know (AWS_CONTAINER_CREDENTIALS_FULL_URI with an authorization token), and
+// optionally an IMDSv2 emulation, for one or more profiles. It keeps each
+// profile's credentials in memory and refreshes them in the background
+// through the same core as credential_process (process.Runner), so a
+// request never waits on Vault once the server is warm.
+//
+// It owns the HTTP side only: what the credentials are and where they come
+// from is the Fetch of each Profile.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/process"
+)
+
+// Options configure a Server.
+type Options struct {
+	Profiles []Profile
+	// IMDS adds the IMDSv2 emulation under /latest/.
+	IMDS bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives one line per request and per refresh; never a secret.
+	Log io.Writer
+}
+
+// Server serves the profiles' credentials. Make one with New, get the
+// credentials with Warm, then Serve.
+type Server struct {
+	profiles []*profile
+	byName   map[string]*profile
+	token    string
+	digest   [sha256.Size]byte // of token: compared in constant time
+	imds     *imds
+	now      func() time.Time
+	logMu    sync.Mutex
+	log      io.Writer
+}
+
+// Bounds of the HTTP side: every wait of a connection is limited.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 10 * time.Second
+	idleTimeout       = time.Minute
+	maxHeaderBytes    = 16 << 10
+	// ShutdownTimeout bounds the wait for requests in flight at shutdown.
+	ShutdownTimeout = 5 * time.Second
+)
+
+// CredsPath is the path prefix of the profiles' credentials.
+const CredsPath = "/creds/"
+
+// New makes a server for profiles with a new random authorization token.
+func New(o Options) (*Server, error) {
+	if len(o.Profiles) == 0 {
+		return nil, errors.New("no profile to serve")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	s := &Server{byName: map[string]*profile{}, now: o.Now, log: o.Log}
+	for _, p := range o.Profiles {
+		if p.Name == "" || strings.ContainsAny(p.Name, "/\x00") {
+			return nil, fmt.Errorf("profile name %q cannot be a path segment", p.Name)
+		}
+		if _, dup := s.byName[p.Name]; dup {
+			return nil, fmt.Errorf("profile %q given twice", p.Name)
+		}
+		pr := newProfile(p, o.Now, s.logf)
+		s.profiles = append(s.profiles, pr)
+		s.byName[p.Name] = pr
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, fmt.Errorf("make the authorization token: %w", err)
+	}
+	s.token = base64.RawURLEncoding.EncodeToString(raw[:])
+	s.digest = sha256.Sum256([]byte(s.token))
+	if o.IMDS {
+		im, err := newIMDS(o.Now)
+		if err != nil {
+			return nil, err
+		}
+		s.imds = im
+	}
+	return s, nil
+}
+
+// Token is the value clients send in the Authorization header. It is a
+// secret: it goes in a 0600 file or a child's environment, never in a log.
+func (s *Server) Token() string { return s.token }
+
+// Names are the profiles' names, in the order given.
+func (s *Server) Names() []string {
+	names := make([]string, len(s.profiles))
+	for i, p := range s.profiles {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// URL is the address of a profile's credentials on a server listening at
+// addr (host:port).
+func URL(addr, name string) string {
+	return "http://" + addr + CredsPath + url.PathEscape(name)
+}
+
+// Warm gets every profile's credentials once, in the foreground, so that
+// an MFA prompt or a login happens now and a configuration or permission
+// error ends the start. A server is warm once this returns nil.
+func (s *Server) Warm(ctx context.Context) error {
+	for _, p := range s.profiles {
+		if err := p.refresh(ctx, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Listen listens on addr, "127.0.0.1:0" (loopback, a free port) if empty.
+func Listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve serves on ln and refreshes the credentials until ctx ends, then
+// shuts down: new connections are refused, requests in flight get up to
+// ShutdownTimeout to finish, the refreshers stop. It returns nil after a
+// clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(ln.Addr().String()),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          nil,
+	}
+	rctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, p := range s.profiles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.run(rctx)
+		}()
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	var err error
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		err = hs.Shutdown(sctx)
+		cancel()
+		<-served
+	}
+	stop()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Handler answers requests to a server listening at addr (host:port): the
+// Host header of every request must name that address.
+func (s *Server) Handler(addr string) http.Handler {
+	hosts := allowedHosts(addr)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		o := s.handle(w, r, hosts)
+		s.access(r, o, time.Since(start))
+	})
+}
+
+// allowedHosts are the Host header values that name addr: host:port, and
+// the host alone when the port is HTTP's default.
+func allowedHosts(addr string) map[string]bool {
+	hosts := map[string]bool{addr: true}
+	if host, port, err := net.SplitHostPort(addr); err == nil && port == "80" {
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		hosts[host] = true
+	}
+	return hosts
+}
+
+// outcome is what the access log says of a request.
+type outcome struct {
+	status  int
+	profile string
+	from    string // memory (and how the credentials in memory were obtained)
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string]bool) outcome {
+	// A page that rebinds its own DNS name to this address reaches the
+	// server with its own name in Host: refuse before anything else.
+	if !hosts[r.Host] {
+		return refuse(w, http.StatusForbidden, "wrong_host", "the Host header does not name this server's address")
+	}
+	if s.imds != nil && strings.HasPrefix(r.URL.Path, imdsPrefix) {
+		return s.imds.handle(w, r, s)
+	}
+	if !s.authorized(r.Header.Get("Authorization")) {
+		return refuse(w, http.StatusUnauthorized, "unauthorized", "missing or wrong Authorization header")
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, CredsPath)
+	p := s.byName[name]
+	if !ok || p == nil {
+		return refuse(w, http.StatusNotFound, "not_found", "no profile at this path")
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		return outcome{status: refuse(w, http.StatusMethodNotAllowed, "method", "only GET").status, profile: name}
+	}
+	h, ok := p.get()
+	if !ok {
+		o := unavailable(w)
+		o.profile = name
+		return o
+	}
+	writeJSON(w, http.StatusOK, containerCreds(h.creds))
+	return outcome{status: http.StatusOK, profile: name, from: "memory (" + h.source + ")"}
+}
+
+// authorized compares the header with the token in constant time: both
+// are hashed first, so neither their contents nor their lengths show in
+// the time taken.
+func (s *Server) authorized(header string) bool {
+	got := sha256.Sum256([]byte(header))
+	return header != "" && subtle.ConstantTimeCompare(got[:], s.digest[:]) == 1
+}
+
+// containerDoc is the container credentials protocol's answer. Token is
+// always there (botocore and the JS SDK require the field), empty without a
+// session token.
+type containerDoc struct {
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey"`
+	Token           string `json:"Token"`
+	Expiration      string `json:"Expiration"`
+	AccountID       string `json:"AccountId,omitempty"`
+}
+
+func containerCreds(c *process.Credentials) containerDoc {
+	return containerDoc{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Token: c.SessionToken,
+		Expiration: c.Expiration.UTC().Format(time.RFC3339), AccountID: c.AccountID}
+}
+
+// errorDoc is the body of every refusal, in the shape the SDKs parse.
+type errorDoc struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func refuse(w http.ResponseWriter, status int, code, msg string) outcome {
+	writeJSON(w, status, errorDoc{Code: code, Message: msg})
+	return outcome{status: status}
+}
+
+// unavailable is the answer when nothing valid is in memory: never 200
+// with empty or expired keys.
+func unavailable(w http.ResponseWriter) outcome {
+	w.Header().Set("Retry-After", "1")
+	return refuse(w, http.StatusServiceUnavailable, "unavailable", "no valid credentials: Vault could not be asked, see the server's log")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// access writes the request's line to the log: who asked what, the
+// outcome, where the answer came from, how long it took. Neither the
+// Authorization header nor a credential is ever in it.
+func (s *Server) access(r *http.Request, o outcome, d time.Duration) {
+	profile, from := o.profile, o.from
+	if profile == "" {
+		profile = "-"
+	}
+	if from == "" {
+		from = "-"
+	}
+	path := r.URL.Path
+	if len(path) > 200 {
+		path = path[:200] + "..."
+	}
+	s.logf("%s %s %q profile=%s status=%d from=%s latency=%s", r.RemoteAddr, r.Method, path, profile, o.status, from,
+		d.Round(time.Microsecond))
+}
+
+// logf writes one line to the log, control characters escaped.
+func (s *Server) logf(format string, args ...any) {
+	line := process.Printable(fmt.Sprintf(format, args...))
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	fmt.Fprintf(s.log, "vault-credential-process: serve: %s\n", line)
+}
