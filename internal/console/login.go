@@ -1,0 +1,137 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// DefaultFederationDuration is the console session of an IAM user's keys
+// when no duration is asked for: an hour, like an assumed role's session,
+// rather than GetFederationToken's own default of 12 hours.
+const DefaultFederationDuration = time.Hour
+
+// Issuer is the Issuer of the login URL: where AWS sends the user when the
+// console session ends, this project's page.
+const Issuer = "https://github.com/vault-credential-process/vault-credential-process"
+
+// Request is a console sign-in.
+type Request struct {
+	Credentials Credentials
+	Kind        Kind
+	Region      string
+	Destination string // "" for DefaultDestination(Region)
+	Endpoint    string // federation endpoint; "" for FederationEndpoint(Region)
+	// Duration is the console session's length, 0 for AWS's default:
+	// SessionDuration for AssumedRole, GetFederationToken's DurationSeconds
+	// for LongTerm (0 there is DefaultFederationDuration); FederationToken
+	// credentials cannot take one.
+	Duration   time.Duration
+	Federation Federation // the GetFederationToken call for LongTerm; Duration is set from above
+	HTTP       *http.Client
+	Debugf     func(format string, args ...any)
+}
+
+// ErrDurationFixed refuses a duration for federation token credentials:
+// their console session lasts as long as they do, and AWS refuses a
+// SessionDuration for them.
+var ErrDurationFixed = errors.New("the console session of federation token credentials lasts as long as they do: AWS takes no duration for them")
+
+// CheckDuration refuses a duration that AWS would refuse for kind; 0 is
+// always fine.
+func CheckDuration(kind Kind, d time.Duration) error {
+	if d == 0 {
+		return nil
+	}
+	limit := MaxSessionDuration
+	switch kind {
+	case FederationToken:
+		return ErrDurationFixed
+	case LongTerm:
+		limit = MaxFederationDuration
+	}
+	if d%time.Second != 0 || d < MinDuration || d > limit {
+		return fmt.Errorf("a console session of %s credentials lasts from %s to %s in whole seconds, not %s",
+			kind, fmtDuration(MinDuration), fmtDuration(limit), d)
+	}
+	return nil
+}
+
+func fmtDuration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%dm", d/time.Minute)
+}
+
+// SignIn returns the login URL for r: for LongTerm keys it first gets a
+// federation token, then it asks the federation endpoint for a sign-in
+// token. The URL is valid for 15 minutes and is a bearer credential.
+func SignIn(ctx context.Context, r Request) (string, error) {
+	if !ValidRegion(r.Region) {
+		return "", fmt.Errorf("%q is not an AWS region name", r.Region)
+	}
+	if err := CheckDuration(r.Kind, r.Duration); err != nil {
+		return "", err
+	}
+	if r.Endpoint == "" {
+		r.Endpoint = FederationEndpoint(r.Region)
+	}
+	if err := CheckEndpoint(r.Endpoint); err != nil {
+		return "", fmt.Errorf("federation endpoint: %w", err)
+	}
+	if r.Destination == "" {
+		r.Destination = DefaultDestination(r.Region)
+	}
+	if r.HTTP == nil {
+		r.HTTP = HTTPClient()
+	}
+	creds, sessionDuration := r.Credentials, time.Duration(0)
+	switch r.Kind {
+	case SessionToken:
+		return "", ErrSessionToken
+	case AssumedRole:
+		sessionDuration = r.Duration
+	case LongTerm:
+		// The federation endpoint refuses an IAM user's keys; a federation
+		// token of the same user is accepted, and its lifetime is the
+		// console session's.
+		f := r.Federation
+		f.Duration, f.HTTP, f.Debugf = r.Duration, r.HTTP, r.Debugf
+		if f.Duration == 0 {
+			f.Duration = DefaultFederationDuration
+		}
+		if f.Region == "" {
+			f.Region = r.Region
+		}
+		r.debugf("sts:GetFederationToken as federated user %s (duration %s)", f.Name, f.Duration)
+		var exp time.Time
+		var err error
+		if creds, exp, err = Federate(ctx, creds, f); err != nil {
+			return "", err
+		}
+		r.debugf("federation token expires %s", exp.UTC().Format(time.RFC3339))
+	}
+	r.debugf("getSigninToken at %s with %s credentials (SessionDuration %s)", r.Endpoint, r.Kind,
+		durationOrDefault(sessionDuration, "not sent"))
+	token, err := SigninToken(ctx, r.HTTP, r.Endpoint, creds, sessionDuration)
+	if err != nil {
+		return "", err
+	}
+	return LoginURL(r.Endpoint, Issuer, r.Destination, token), nil
+}
+
+func durationOrDefault(d time.Duration, def string) string {
+	if d == 0 {
+		return def
+	}
+	return d.String()
+}
+
+func (r Request) debugf(format string, args ...any) {
+	if r.Debugf != nil {
+		r.Debugf(format, args...)
+	}
+}
