@@ -1,0 +1,182 @@
+// Package browser opens a URL that is a bearer credential in the user's web
+// browser without putting it in any process's argv, where other local
+// users could read it (/proc/PID/cmdline, ps): the URL goes into a redirect
+// page, mode 0600 in a private temporary folder (0700), the browser is
+// given the page's path, and the page is removed once the browser had time
+// to read it.
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/cache"
+)
+
+// Handoff is how long the page stays on disk after the browser command
+// started, by default: launchers such as xdg-open, open and the Windows
+// handler return at once and the browser they hand the page to reads it
+// later, perhaps after a cold start.
+const Handoff = 10 * time.Second
+
+// PageName is the file name of the redirect page in its private folder.
+const PageName = "signin.html"
+
+// Opener opens URLs in the browser.
+type Opener struct {
+	Getenv func(string) string // for BROWSER
+	GOOS   string              // "" for runtime.GOOS
+	// Handoff is how long the page stays at least after the browser
+	// command started (Handoff above when 0); it also stays while the
+	// command runs, up to MaxWait (at least Handoff). A command that exits
+	// with an error ends the wait at once.
+	Handoff time.Duration
+	MaxWait time.Duration
+	Debugf  func(format string, args ...any)
+}
+
+// Open shows url in the browser through a private redirect page; it
+// returns once the page is removed. ctx ending removes it at once.
+func (o Opener) Open(ctx context.Context, url string) (err error) {
+	dir, err := os.MkdirTemp("", "vault-credential-process-login-") // mode 0700
+	if err != nil {
+		return fmt.Errorf("create a private folder for the sign-in page: %w", err)
+	}
+	defer func() {
+		if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
+			err = fmt.Errorf("remove the sign-in page: %w", rmErr)
+		}
+	}()
+	page := filepath.Join(dir, PageName)
+	if err := cache.WriteFile(page, Page(url), 0o600); err != nil {
+		return fmt.Errorf("write the sign-in page: %w", err)
+	}
+	cmd, name, err := o.start(page)
+	if err != nil {
+		return err
+	}
+	o.debugf("sign-in page %s opened with %s; removing it in %s", page, name, o.handoff())
+	return o.wait(ctx, cmd, name)
+}
+
+// Page is an HTML page that sends the browser on to url at once, with a
+// link for browsers that do not follow the refresh.
+func Page(url string) []byte {
+	u := html.EscapeString(url)
+	return []byte(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<meta http-equiv="refresh" content="0;url=` + u + `">
+<title>AWS console sign-in</title></head>
+<body><p><a href="` + u + `">Continue to the AWS console</a></p></body></html>
+`)
+}
+
+// ErrNoBrowser says no browser command could be started.
+var ErrNoBrowser = errors.New("no browser command found")
+
+// start runs the first browser command that starts with page as argument.
+func (o Opener) start(page string) (*exec.Cmd, string, error) {
+	var tried []string
+	for _, argv := range o.commands(page) {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		// Its output is the browser's, not ours; its own process group, so
+		// a Ctrl-C while the page waits does not close a browser it started.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+		detach(cmd)
+		if err := cmd.Start(); err != nil {
+			tried = append(tried, argv[0])
+			o.debugf("browser command %s: %v", argv[0], err)
+			continue
+		}
+		return cmd, argv[0], nil
+	}
+	return nil, "", fmt.Errorf("%w (tried %s)", ErrNoBrowser, strings.Join(tried, ", "))
+}
+
+// commands are the browser commands to try, each with page in it: the
+// entries of BROWSER (separated as PATH is; %s stands for the page, else it
+// goes last), else the platform's opener.
+func (o Opener) commands(page string) [][]string {
+	var out [][]string
+	if b := o.Getenv("BROWSER"); strings.TrimSpace(b) != "" {
+		for _, entry := range filepath.SplitList(b) {
+			words := strings.Fields(entry)
+			if len(words) == 0 {
+				continue
+			}
+			substituted := false
+			for i, w := range words {
+				if strings.Contains(w, "%s") {
+					words[i] = strings.ReplaceAll(strings.ReplaceAll(w, "%s", page), "%%", "%")
+					substituted = true
+				}
+			}
+			if !substituted {
+				words = append(words, page)
+			}
+			out = append(out, words)
+		}
+		return out
+	}
+	goos := o.GOOS
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	switch goos {
+	case "darwin":
+		return [][]string{{"open", page}}
+	case "windows":
+		return [][]string{{"rundll32", "url.dll,FileProtocolHandler", page}}
+	}
+	return [][]string{{"xdg-open", page}}
+}
+
+// wait returns when the page may go: once Handoff has passed since the
+// start and the command has exited, but no later than MaxWait (a browser
+// that runs in the foreground had that long to read the page); at once when
+// the command fails or ctx ends.
+func (o Opener) wait(ctx context.Context, cmd *exec.Cmd, name string) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	handoff := time.NewTimer(o.handoff())
+	defer handoff.Stop()
+	limit := time.NewTimer(max(o.MaxWait, o.handoff()))
+	defer limit.Stop()
+	for handedOff, exited := false, false; !handedOff || !exited; {
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("the browser command %s failed: %w", name, err)
+			}
+			exited, done = true, nil
+		case <-handoff.C:
+			handedOff = true
+		case <-limit.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (o Opener) handoff() time.Duration {
+	if o.Handoff == 0 {
+		return Handoff
+	}
+	return o.Handoff
+}
+
+func (o Opener) debugf(format string, args ...any) {
+	if o.Debugf != nil {
+		o.Debugf(format, args...)
+	}
+}

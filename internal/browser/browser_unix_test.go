@@ -1,0 +1,129 @@
+//go:build unix
+
+package browser
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const secretURL = "https://signin.aws.amazon.com/federation?Action=login&Destination=https%3A%2F%2Fx&SigninToken=TOKEN-a&b<c>\"d"
+
+// recorder writes a browser script that records its arguments, and the
+// page and its folder's modes as it saw them, into dir.
+func recorder(t *testing.T, dir string) string {
+	t.Helper()
+	script := filepath.Join(dir, "browser")
+	body := `#!/bin/sh
+printf '%s\n' "$@" > "` + dir + `/argv"
+for a in "$@"; do
+  if [ -f "$a" ]; then
+    cp "$a" "` + dir + `/page"
+    { ls -ld "$a"; ls -ld "$(dirname "$a")"; } | cut -c1-10 > "` + dir + `/modes"
+  fi
+done
+`
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestOpenHandsThePageNotTheURL(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		browser func(script string) string
+	}{
+		{"appended", func(s string) string { return s }},
+		{"placeholder", func(s string) string { return s + " --new-tab %s" }},
+		{"second of a list", func(s string) string { return "/nonexistent/browser:" + s }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			browser := tt.browser(recorder(t, dir))
+			o := Opener{Getenv: func(k string) string { return map[string]string{"BROWSER": browser}[k] },
+				Handoff: time.Nanosecond, MaxWait: time.Minute}
+			if err := o.Open(context.Background(), secretURL); err != nil {
+				t.Fatal(err)
+			}
+			argv := read(t, filepath.Join(dir, "argv"))
+			if strings.Contains(argv, "TOKEN") || strings.Contains(argv, "https:") {
+				t.Errorf("the browser's argv holds the URL: %q", argv)
+			}
+			args := strings.Split(strings.TrimSpace(argv), "\n")
+			page := args[len(args)-1]
+			if filepath.Base(page) != PageName || (tt.name == "placeholder" && args[0] != "--new-tab") {
+				t.Errorf("argv %q, want [--new-tab] and the page", args)
+			}
+			if got, want := read(t, filepath.Join(dir, "page")), string(Page(secretURL)); got != want {
+				t.Errorf("page:\n%s\nwant:\n%s", got, want)
+			}
+			if modes := read(t, filepath.Join(dir, "modes")); modes != "-rw-------\ndrwx------\n" {
+				t.Errorf("modes of page and folder:\n%s", modes)
+			}
+			if _, err := os.Stat(filepath.Dir(page)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the page's folder is still there: %v", err)
+			}
+		})
+	}
+}
+
+func TestPageEscapesTheURL(t *testing.T) {
+	p := string(Page(secretURL))
+	if strings.Contains(p, `<c>"d`) || !strings.Contains(p, `&lt;c&gt;&#34;d`) || !strings.Contains(p, "&amp;SigninToken=") {
+		t.Errorf("the URL is not escaped for HTML:\n%s", p)
+	}
+}
+
+func TestOpenFailures(t *testing.T) {
+	dir := t.TempDir()
+	failing := filepath.Join(dir, "failing")
+	if err := os.WriteFile(failing, []byte("#!/bin/sh\nexit 3\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, browser, want string }{
+		{"fails", failing, "the browser command " + failing + " failed: exit status 3"},
+		{"none", "/nonexistent/a:/nonexistent/b", "no browser command found (tried /nonexistent/a, /nonexistent/b)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			o := Opener{Getenv: func(k string) string { return map[string]string{"BROWSER": tt.browser}[k] }, MaxWait: time.Minute}
+			err := o.Open(context.Background(), secretURL)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Errorf("left behind in TMPDIR: %v", left)
+			}
+		})
+	}
+}
+
+func TestCommandsPerPlatform(t *testing.T) {
+	for goos, want := range map[string]string{
+		"linux":   "xdg-open /p",
+		"freebsd": "xdg-open /p",
+		"darwin":  "open /p",
+		"windows": "rundll32 url.dll,FileProtocolHandler /p",
+	} {
+		o := Opener{Getenv: func(string) string { return "" }, GOOS: goos}
+		if got := o.commands("/p"); len(got) != 1 || strings.Join(got[0], " ") != want {
+			t.Errorf("%s: %q, want %q", goos, got, want)
+		}
+	}
+}
