@@ -4,10 +4,15 @@ BIN     := vault-credential-process
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The SBOM generator of `make dist`, pinned; `go run` fetches it from the
+# Go module proxy.
+CYCLONEDX := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
+# Every time in the release archives: the commit's.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 # The integration tests may take a while on two cores: builds, Vault, moto, AWS clients.
 TESTFLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: build test unit lint vault cross bench fuzz demo clean
+.PHONY: build test unit lint vault cross dist dist-check bench fuzz demo clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/$(BIN) .
@@ -39,6 +44,19 @@ cross:
 	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o /dev/null . || exit 1; \
 	done
 
+# Release files in dist/ (tools/dist/main.go): per platform an archive
+# with the binary, README.md and LICENSE, and a CycloneDX SBOM of the
+# binary's modules; SHA256SUMS over them. Built from the work tree as it is
+# (a dirty tree says so in the version); the same commit gives the same bytes.
+dist:
+	rm -rf dist
+	$(GO) run ./tools/dist -out dist -version $(VERSION) -epoch $(SOURCE_DATE_EPOCH) -sbom $(CYCLONEDX)
+
+# `make dist` twice from HEAD in fresh clones, the second with an empty
+# build cache, must give byte-identical files. Takes a few minutes.
+dist-check:
+	@tools/dist/check.sh
+
 # Each fuzz target for FUZZTIME; their seed corpora already run in `make test`.
 FUZZTIME ?= 30s
 fuzz:
@@ -52,7 +70,7 @@ demo: build
 	@vault_bin=$$(tools/vault/build.sh) && VAULT_BIN=$$vault_bin $(GO) run ./internal/testbed/demo -bin bin/$(BIN)
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
 
 # Markdown tables of medians over interleaved runs (see internal/bench): a
 # cache hit against a floor program (no Vault needed), then cold miss,

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"io/fs"
+	"testing"
+	"time"
+)
+
+var (
+	testMtime   = time.Unix(1764480000, 0)
+	testEntries = []entry{
+		{name: "vault-credential-process", mode: 0o755, data: []byte("binary")},
+		{name: "README.md", mode: 0o644, data: []byte("readme")},
+		{name: "LICENSE", mode: 0o644, data: []byte("license")},
+	}
+	// wantNames: the folder first, then the entries by name.
+	wantNames = []string{"d/", "d/LICENSE", "d/README.md", "d/vault-credential-process"}
+)
+
+type writeFunc func(io.Writer, string, []entry, time.Time) error
+
+// TestArchivesReproducible: the same files give the same bytes whatever
+// their order and the time zone of the build, and a different time gives
+// different bytes (so the time is really in there).
+func TestArchivesReproducible(t *testing.T) {
+	for name, write := range map[string]writeFunc{"tar.gz": writeTarGz, "zip": writeZip} {
+		t.Run(name, func(t *testing.T) {
+			reversed := []entry{testEntries[2], testEntries[1], testEntries[0]}
+			a := archive(t, write, testEntries, testMtime)
+			local := time.Local
+			time.Local = time.FixedZone("far", 13*3600)
+			b := archive(t, write, reversed, testMtime.In(time.Local))
+			time.Local = local
+			if !bytes.Equal(a, b) {
+				t.Error("the same files in another order or time zone give other bytes")
+			}
+			if bytes.Equal(a, archive(t, write, testEntries, testMtime.Add(time.Hour))) {
+				t.Error("another time gives the same bytes")
+			}
+		})
+	}
+}
+
+func archive(t *testing.T, write writeFunc, entries []entry, mtime time.Time) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := write(&buf, "d", entries, mtime); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestTarGzHeaders: entries sorted after the folder, owned by 0:0 without
+// names, with their modes and the given time; the gzip header has it too.
+func TestTarGzHeaders(t *testing.T) {
+	data := archive(t, writeTarGz, testEntries, testMtime)
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !zr.ModTime.Equal(testMtime) || zr.Name != "" {
+		t.Errorf("gzip header: time %v, name %q", zr.ModTime, zr.Name)
+	}
+	tr := tar.NewReader(zr)
+	for i := 0; ; i++ {
+		h, err := tr.Next()
+		if err == io.EOF {
+			if i != len(wantNames) {
+				t.Errorf("%d entries, want %d", i, len(wantNames))
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(wantNames) || h.Name != wantNames[i] {
+			t.Fatalf("entry %d is %q, want the order %q", i, h.Name, wantNames)
+		}
+		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || !h.ModTime.Equal(testMtime) {
+			t.Errorf("%s: owner %d:%d (%q:%q), time %v", h.Name, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime)
+		}
+		if want := wantMode(h.Name); fs.FileMode(h.Mode) != want.Perm() {
+			t.Errorf("%s: mode %o, want %o", h.Name, h.Mode, want.Perm())
+		}
+	}
+}
+
+// TestZipHeaders: the same for the Windows zip, whose DOS time has no zone.
+func TestZipHeaders(t *testing.T) {
+	data := archive(t, writeZip, testEntries, testMtime)
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != len(wantNames) {
+		t.Fatalf("%d entries, want %d", len(zr.File), len(wantNames))
+	}
+	for i, f := range zr.File {
+		if f.Name != wantNames[i] {
+			t.Fatalf("entry %d is %q, want the order %q", i, f.Name, wantNames)
+		}
+		if !f.Modified.Equal(testMtime) {
+			t.Errorf("%s: modified %v, want %v", f.Name, f.Modified, testMtime)
+		}
+		if want := wantMode(f.Name); f.Mode() != want {
+			t.Errorf("%s: mode %v, want %v", f.Name, f.Mode(), want)
+		}
+	}
+}
+
+func wantMode(name string) fs.FileMode {
+	switch name {
+	case "d/":
+		return fs.ModeDir | 0o755
+	case "d/vault-credential-process":
+		return 0o755
+	}
+	return 0o644
+}
