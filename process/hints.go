@@ -36,6 +36,10 @@ func (l *login) loginError(ctx context.Context, err error, path string) error {
 		return e
 	}
 	e := vaultError(err, what, path, l.s.DisplayAddress(), ctx.Err() != nil)
+	if a.Method == config.AuthOIDC {
+		oidcHint(e, err, a)
+		return e
+	}
 	if !isRE || re.StatusCode >= 500 || re.StatusCode == 429 {
 		return e
 	}

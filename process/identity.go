@@ -36,6 +36,12 @@ import (
 // but the key; the secret is sent to Vault only on a miss, as before. A
 // rotated JWT of the same subject keys the same entry, so it still reuses
 // the login and the credentials.
+//
+// oidc has nothing to read before the login: whoever signs in at the
+// browser is known only from Vault's answer. Its key is the mount and role
+// (one person per OS account and cache folder); the entity Vault names is
+// kept in the token file and shown with --debug, not keyed, since a cache
+// hit must not wait for a browser to find out whose it is.
 
 // maxProofSize bounds the JWT or certificate file read on every run.
 const maxProofSize = 64 << 10

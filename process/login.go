@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 )
 
 // Logging in with an auth method (approle, kubernetes, jwt, userpass, ldap,
-// cert) instead of using a token the user already has.
+// cert, oidc) instead of using a token the user already has.
 //
 // The login token is kept in the cache folder, beside the credentials, so
 // that a login happens about once per token lifetime rather than once per
@@ -60,8 +61,11 @@ type loginEntry struct {
 	Method     string    `json:"method"`
 	Mount      string    `json:"mount"`
 	Identity   []string  `json:"identity,omitempty"`
-	Address    string    `json:"vault_address"`
-	Namespace  string    `json:"vault_namespace,omitempty"`
+	// EntityID is the Vault entity the login proved: for oidc, who signed
+	// in at the browser, known only after the login (so not in the key).
+	EntityID  string `json:"entity_id,omitempty"`
+	Address   string `json:"vault_address"`
+	Namespace string `json:"vault_namespace,omitempty"`
 }
 
 func (e *loginEntry) ttl() time.Duration { return time.Duration(e.TTL) * time.Second }
@@ -73,8 +77,12 @@ type login struct {
 	client *api.Client
 	now    func() time.Time
 	debugf func(string, ...any)
-	// openTTY opens the terminal for a password prompt.
+	// openTTY opens the terminal for a password prompt or to show the
+	// browser login's URL.
 	openTTY func() (*os.File, error)
+	// stderr is where the browser login talks without a terminal; nil:
+	// this process's.
+	stderr io.Writer
 
 	done bool
 	err  error
@@ -176,7 +184,7 @@ func (l *login) lock(ctx context.Context, store *cache.Store, name string) (unlo
 	case errors.Is(err, context.DeadlineExceeded):
 		return nil, &Error{Code: ExitFailure, Err: err,
 			Msg:  fmt.Sprintf("wait for the login lock in %s: another vault-credential-process held it until --timeout", store.Dir()),
-			Hint: "a process may be stuck logging in to Vault (or waiting at a password prompt): check it, or raise --timeout"}
+			Hint: "a process may be stuck logging in to Vault (or waiting at a password prompt or for a browser login): check it, or raise --timeout"}
 	case errors.Is(err, cache.ErrUnsafe):
 		return nil, cacheError(err)
 	case err != nil:

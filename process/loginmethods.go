@@ -25,10 +25,21 @@ func (l *login) login(ctx context.Context) (*loginEntry, error) {
 		return nil, err
 	}
 	l.client.ClearToken()
-	path := "auth/" + l.auth.Mount + "/login"
+	verb, path := "POST", "auth/"+l.auth.Mount+"/login"
+	if l.auth.Method == config.AuthOIDC {
+		verb, path = "GET", "auth/"+l.auth.Mount+"/oidc/callback"
+	}
 	sent := l.now()
 	secret, err := l.client.Auth().Login(ctx, method)
-	l.debugf("POST %s: %s in %s", path, outcome(err), l.now().Sub(sent).Round(time.Millisecond))
+	// A browser login is sent when the person is done, not when it began.
+	if t, ok := method.(interface{ sentAt() time.Time }); ok && !t.sentAt().IsZero() {
+		sent = t.sentAt()
+	}
+	l.debugf("%s %s: %s in %s", verb, path, outcome(err), l.now().Sub(sent).Round(time.Millisecond))
+	var pe *Error
+	if errors.As(err, &pe) {
+		return nil, pe // explained already
+	}
 	if err != nil {
 		return nil, l.loginError(ctx, err, path)
 	}
@@ -38,7 +49,10 @@ func (l *login) login(ctx context.Context) (*loginEntry, error) {
 	}
 	e := &loginEntry{Token: secret.Auth.ClientToken, Accessor: secret.Auth.Accessor, LoginAt: sent.UTC(), TTL: int64(secret.Auth.LeaseDuration),
 		Renewable: secret.Auth.Renewable, Method: l.auth.Method, Mount: l.auth.Mount, Identity: l.auth.Identity(),
-		Address: l.s.DisplayAddress(), Namespace: l.s.Namespace}
+		Address: l.s.DisplayAddress(), Namespace: l.s.Namespace, EntityID: secret.Auth.EntityID}
+	if e.EntityID != "" {
+		l.debugf("auth %s: Vault entity %s", l.auth.Describe(), e.EntityID)
+	}
 	if e.TTL > 0 {
 		e.Expiration = sent.Add(e.ttl()).UTC()
 	}
@@ -108,6 +122,8 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 			data["name"] = a.Name
 		}
 		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: data}
+	case config.AuthOIDC:
+		m = l.oidcMethod()
 	default:
 		return nil, &Error{Code: ExitUsage, Msg: "unknown auth method " + a.Method}
 	}

@@ -1,0 +1,309 @@
+package process
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/tty"
+)
+
+// The browser login of the oidc method, the way `vault login -method=oidc`
+// does it, run by the login lifecycle of login.go like any other method
+// (so the token is kept, reused and renewed, and parallel runs wait on the
+// login lock while one of them has the browser open):
+//
+//  1. write auth/<mount>/oidc/auth_url with the role, the redirect URI and
+//     a client nonce of our own; Vault answers the identity provider's URL,
+//     whose state parameter names this login;
+//  2. listen on loopback for the browser's return to the redirect URI, and
+//     open the browser (or only show the URL: skip_browser, no display);
+//  3. wait, at most login_timeout, for the first valid callback: the
+//     browser's, or the address the browser ended at, pasted at the
+//     terminal prompt (a remote machine, where the browser cannot reach
+//     this listener);
+//  4. read auth/<mount>/oidc/callback with state, code and client nonce:
+//     Vault answers the login token.
+//
+// The auth URL holds no secret (state, Vault's nonce, the PKCE challenge);
+// it goes to the terminal (or stderr without one) and to the browser
+// launcher's argv, as every program that opens a browser must, but never
+// to --debug. The code that comes back is a secret until Vault takes it: it
+// is sent to Vault only, and shown nowhere. The client nonce binds the code
+// to this process: a code seen elsewhere cannot be exchanged without it.
+
+// oidcLogin is the oidc method's api.AuthMethod.
+type oidcLogin struct {
+	auth    config.Auth
+	timeout time.Duration // --timeout, for messages
+	getenv  func(string) string
+	openTTY func() (*os.File, error)
+	stderr  io.Writer
+	debugf  func(string, ...any)
+	now     func() time.Time
+	// browse starts the browser at a URL without waiting for it; it
+	// returns what it ran, for --debug.
+	browse func(url string) (string, error)
+
+	sent time.Time // when the callback went to Vault
+}
+
+func (l *login) oidcMethod() *oidcLogin {
+	stderr := l.stderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	return &oidcLogin{auth: l.auth, timeout: l.s.Timeout, getenv: os.Getenv, openTTY: l.openTTY,
+		stderr: stderr, debugf: l.debugf, now: l.now, browse: func(u string) (string, error) { return openBrowser(u, os.Getenv) }}
+}
+
+func (o *oidcLogin) sentAt() time.Time { return o.sent }
+
+// Login runs the steps above.
+func (o *oidcLogin) Login(ctx context.Context, c *api.Client) (*api.Secret, error) {
+	nonce := randomToken()
+	authURL, state, err := o.authURL(ctx, c, nonce)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := listenCallback(o.auth.ListenAddress, callbackPath(o.auth.RedirectURI), state)
+	if err != nil {
+		return nil, o.listenError(err)
+	}
+	defer srv.close()
+	o.debugf("auth %s: waiting for the browser on %s", o.auth.Describe(), strings.Join(srv.addrs, " and "))
+
+	wctx, cancel, byRun := o.waitContext(ctx)
+	defer cancel()
+	opened := o.openBrowser(authURL)
+	term := o.tell(authURL, opened, wctx)
+	if term != nil {
+		defer term.Close()
+		go o.readPasted(wctx, term, state, srv.got)
+	}
+	cb, err := o.await(wctx, srv.got, byRun)
+	if term != nil {
+		fmt.Fprintln(term)
+	}
+	if err != nil {
+		return nil, err
+	}
+	secret, err := o.callback(ctx, c, cb, state, nonce)
+	cb.answer(err)
+	return secret, err
+}
+
+// authURL asks Vault for the identity provider's URL, and returns it with
+// its state parameter.
+func (o *oidcLogin) authURL(ctx context.Context, c *api.Client, nonce string) (authURL, state string, err error) {
+	a := o.auth
+	path := "auth/" + a.Mount + "/oidc/auth_url"
+	sent := o.now()
+	secret, err := c.Logical().WriteWithContext(ctx, path, map[string]any{
+		"role": a.Role, "redirect_uri": a.RedirectURI, "client_nonce": nonce})
+	o.debugf("POST %s: %s in %s", path, outcome(err), o.now().Sub(sent).Round(time.Millisecond))
+	if err != nil {
+		e := vaultError(err, "log in to Vault with "+a.Describe()+": ask for the browser's URL", path, c.Address(), ctx.Err() != nil)
+		oidcHint(e, err, a)
+		return "", "", e
+	}
+	if secret != nil {
+		authURL, _ = secret.Data["auth_url"].(string)
+	}
+	u, perr := url.Parse(authURL)
+	if authURL == "" || perr != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		// Vault answers an empty URL for a redirect URI the role does not allow.
+		return "", "", &Error{Code: ExitFailure,
+			Msg: fmt.Sprintf("log in to Vault with %s: Vault gave no login URL for redirect_uri %s", a.Describe(), a.RedirectURI),
+			Hint: fmt.Sprintf("the role's allowed_redirect_uris must list %s: vault write auth/%s/role/%s allowed_redirect_uris=%s (or set redirect_uri to one it lists)",
+				a.RedirectURI, a.Mount, a.Role, a.RedirectURI)}
+	}
+	state = u.Query().Get("state")
+	if state == "" {
+		return "", "", &Error{Code: ExitFailure, Msg: "log in to Vault with " + a.Describe() + ": the login URL from Vault has no state parameter",
+			Hint: "check that auth/" + a.Mount + " is an oidc (jwt plugin) auth method: `vault auth list`"}
+	}
+	return authURL, state, nil
+}
+
+// waitContext bounds the wait for the person at the browser: login_timeout,
+// or what is left of the run's --timeout less a reserve for the requests
+// that follow, whichever ends first (byRun: the run's).
+func (o *oidcLogin) waitContext(ctx context.Context) (context.Context, context.CancelFunc, bool) {
+	bound, byRun := o.auth.LoginTimeout, false
+	if dl, ok := ctx.Deadline(); ok {
+		left := dl.Sub(o.now())
+		left -= min(5*time.Second, left/4)
+		if left < bound {
+			bound, byRun = max(left, 0), true
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, bound)
+	return wctx, cancel, byRun
+}
+
+// openBrowser starts the browser at authURL, unless skip_browser; it
+// reports whether a launcher started (not whether a browser showed).
+func (o *oidcLogin) openBrowser(authURL string) bool {
+	if o.auth.SkipBrowser {
+		o.debugf("auth %s: skip_browser: not opening a browser", o.auth.Describe())
+		return false
+	}
+	ran, err := o.browse(authURL)
+	if err != nil {
+		o.debugf("auth %s: no browser opened: %v", o.auth.Describe(), err)
+		return false
+	}
+	o.debugf("auth %s: browser started with %s", o.auth.Describe(), ran)
+	return true
+}
+
+// tell says what is happening and the URL, on the terminal, else on
+// stderr; with a terminal it asks for the pasted address too and returns
+// the terminal, for readPasted.
+func (o *oidcLogin) tell(authURL string, opened bool, wctx context.Context) *os.File {
+	wait := "before " + o.now().Add(o.until(wctx)).Format("15:04:05")
+	var w io.Writer = o.stderr
+	term, err := o.openTTY()
+	if err == nil {
+		w = term
+	} else {
+		term = nil
+	}
+	p := Printable
+	fmt.Fprintf(w, "%slog in to Vault (%s) in your browser %s\n", userLine, p(o.auth.Describe()), wait)
+	if opened {
+		fmt.Fprintf(w, "%sif no browser opened, open %s\n", userLine, p(authURL))
+	} else {
+		fmt.Fprintf(w, "%sopen %s\n", userLine, p(authURL))
+	}
+	if term != nil {
+		fmt.Fprintf(w, "%sor, from another machine, paste the address the browser ends at (%s?...): ", userLine, p(o.auth.RedirectURI))
+	}
+	return term
+}
+
+func (o *oidcLogin) until(ctx context.Context) time.Duration {
+	dl, _ := ctx.Deadline()
+	return dl.Sub(o.now()).Round(time.Second)
+}
+
+// userLine starts every line the helper writes for the user.
+const userLine = "vault-credential-process: "
+
+// readPasted reads addresses pasted at the terminal and hands the first
+// one of this login to got; others are refused with a word. It ends with
+// ctx or the terminal.
+func (o *oidcLogin) readPasted(ctx context.Context, term *os.File, state string, got chan<- oidcCallback) {
+	for {
+		line, err := tty.ReadLine(ctx, term)
+		line = strings.TrimSpace(line)
+		if line != "" {
+			cb, ok := parsePasted(line, state)
+			if ok {
+				select {
+				case got <- cb:
+				case <-ctx.Done():
+				}
+				return
+			}
+			fmt.Fprintf(term, "%sthat is not the address of this login (paste the whole address, from http:// on, of the page the browser ended at): ", userLine)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// parsePasted takes the address the browser ended at; it must carry this
+// login's state and a code, or the identity provider's error.
+func parsePasted(line, state string) (oidcCallback, bool) {
+	u, err := url.Parse(line)
+	if err != nil {
+		return oidcCallback{}, false
+	}
+	q := u.Query()
+	cb := oidcCallback{state: q.Get("state"), code: q.Get("code"), idpError: q.Get("error"), idpDetail: q.Get("error_description")}
+	if !sameState(cb.state, state) || (cb.code == "" && cb.idpError == "") {
+		return oidcCallback{}, false
+	}
+	return cb, true
+}
+
+// await waits for the first valid callback.
+func (o *oidcLogin) await(wctx context.Context, got <-chan oidcCallback, byRun bool) (oidcCallback, error) {
+	a := o.auth
+	select {
+	case cb := <-got:
+		if cb.idpError != "" {
+			cb.answer(errors.New(cb.idpError))
+			return cb, &Error{Code: ExitFailure,
+				Msg:  fmt.Sprintf("log in to Vault with %s: the identity provider refused: %s", a.Describe(), oneLine(strings.TrimSpace(cb.idpError+": "+cb.idpDetail))),
+				Hint: "sign in with an account the identity provider lets use Vault's client, or ask its administrators"}
+		}
+		return cb, nil
+	case <-wctx.Done():
+	}
+	if byRun {
+		return oidcCallback{}, &Error{Code: ExitFailure, Err: wctx.Err(),
+			Msg:  fmt.Sprintf("log in to Vault with %s: no login from the browser within --timeout (%s)", a.Describe(), o.timeout),
+			Hint: "--timeout bounds the whole run, the browser login included: raise it (login_timeout is " + a.LoginTimeout.String() + ")"}
+	}
+	return oidcCallback{}, &Error{Code: ExitFailure, Err: wctx.Err(),
+		Msg:  fmt.Sprintf("log in to Vault with %s: no login from the browser within login_timeout (%s)", a.Describe(), a.LoginTimeout),
+		Hint: "finish the login in the browser sooner, or raise login_timeout; from another machine, paste the address the browser ends at at the terminal prompt"}
+}
+
+// callback exchanges the code for the login token.
+func (o *oidcLogin) callback(ctx context.Context, c *api.Client, cb oidcCallback, state, nonce string) (*api.Secret, error) {
+	// Not retried: the code works once, and a retry would put its URL,
+	// code included, in --debug.
+	defer c.SetMaxRetries(c.MaxRetries())
+	c.SetMaxRetries(0)
+	o.sent = o.now()
+	return c.Logical().ReadWithDataWithContext(ctx, "auth/"+o.auth.Mount+"/oidc/callback", map[string][]string{
+		"state": {state}, "code": {cb.code}, "client_nonce": {nonce}})
+}
+
+func (o *oidcLogin) listenError(err error) error {
+	a := o.auth
+	return &Error{Code: ExitFailure, Err: err,
+		Msg: fmt.Sprintf("log in to Vault with %s: listen on %s for the browser: %s", a.Describe(), a.ListenAddress, rootCause(err)),
+		Hint: "another login may be waiting there (`vault login -method=oidc`?): finish it, or set redirect_uri (and listen_address) to a free port " +
+			"that the role's allowed_redirect_uris lists"}
+}
+
+// oidcHint adds the oidc method's hint to a refused Vault request.
+func oidcHint(e *Error, err error, a config.Auth) {
+	var re *api.ResponseError
+	if !errors.As(err, &re) || re.StatusCode >= 500 || re.StatusCode == 429 {
+		return
+	}
+	msg := strings.ToLower(responseMessage(re))
+	switch {
+	case strings.Contains(msg, "no handler for route") || re.StatusCode == 404 || re.StatusCode == 405 || re.StatusCode == 403:
+		e.Hint = fmt.Sprintf("is an oidc auth method enabled at auth/%s? `vault auth list` shows the mounts; set mount in the auth table", a.Mount)
+	case strings.Contains(msg, "role"):
+		e.Hint = fmt.Sprintf("check role %q: `vault list auth/%s/role` shows the roles", a.Role, a.Mount)
+	default:
+		e.Hint = fmt.Sprintf("check role %q at auth/%s: its allowed_redirect_uris must list %s, and its bound claims must match the account you signed in with",
+			a.Role, a.Mount, a.RedirectURI)
+	}
+}
+
+// randomToken is 32 random bytes, URL-safe.
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

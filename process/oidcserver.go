@@ -1,0 +1,168 @@
+package process
+
+import (
+	"context"
+	"crypto/subtle"
+	"html"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// The loopback listener the browser comes back to at the end of an oidc
+// login (see oidc.go).
+
+// oidcCallback is one return of the browser: this login's state with the
+// code, or the identity provider's error. reply, when set, takes the
+// outcome, which the browser's page shows.
+type oidcCallback struct {
+	state, code         string
+	idpError, idpDetail string
+	reply               chan error
+}
+
+// answer tells the browser's page how the login ended.
+func (cb oidcCallback) answer(err error) {
+	if cb.reply != nil {
+		cb.reply <- err
+	}
+}
+
+// callbackServer listens on loopback for the redirect URI's path.
+type callbackServer struct {
+	addrs []string
+	got   chan oidcCallback
+	srv   *http.Server
+	done  chan struct{}
+}
+
+// listenCallback listens at addr (host:port; host "localhost" is both
+// 127.0.0.1 and ::1, as browsers try either) for path, and hands callbacks
+// carrying state to got. A callback with another state (an old tab, or a
+// page trying to slip its own login in) is refused and never reaches Vault.
+func listenCallback(addr, path, state string) (*callbackServer, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	hosts := []string{host}
+	if host == "localhost" {
+		hosts = []string{"127.0.0.1", "::1"}
+	}
+	s := &callbackServer{got: make(chan oidcCallback), done: make(chan struct{})}
+	s.srv = &http.Server{Handler: &callbackHandler{path: path, state: state, got: s.got, done: s.done},
+		ReadHeaderTimeout: 10 * time.Second}
+	var firstErr error
+	for _, h := range hosts {
+		l, err := net.Listen("tcp", net.JoinHostPort(h, port))
+		if err != nil {
+			// ::1 is missing where IPv6 is off; one loopback is enough.
+			firstErr = cmpOr(firstErr, err)
+			continue
+		}
+		s.addrs = append(s.addrs, l.Addr().String())
+		go func() { _ = s.srv.Serve(l) }()
+	}
+	if len(s.addrs) == 0 {
+		return nil, firstErr
+	}
+	return s, nil
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// close stops the listener, giving the page that is being answered a
+// moment to get its answer.
+func (s *callbackServer) close() {
+	close(s.done)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if s.srv.Shutdown(ctx) != nil {
+		_ = s.srv.Close()
+	}
+}
+
+// callbackPath is the path of the redirect URI (checked by config).
+func callbackPath(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	return u.Path
+}
+
+func sameState(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+type callbackHandler struct {
+	path, state string
+	got         chan<- oidcCallback
+	done        <-chan struct{}
+}
+
+func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	switch {
+	case r.URL.Path != h.path:
+		http.NotFound(w, r)
+		return
+	case r.Method == http.MethodOptions:
+		// The private-network preflight: a page of the identity provider
+		// (public) sends the browser to a loopback address (private);
+		// Chrome asks first whether that is welcome.
+		if o := r.Header.Get("Origin"); o != "" {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+			w.Header().Set("Vary", "Origin")
+		}
+		w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+		w.Header().Set("Access-Control-Allow-Private-Network", "true")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case r.Method != http.MethodGet && r.Method != http.MethodPost:
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	cb := oidcCallback{state: r.FormValue("state"), code: r.FormValue("code"),
+		idpError: r.FormValue("error"), idpDetail: r.FormValue("error_description"), reply: make(chan error, 1)}
+	if !sameState(cb.state, h.state) || (cb.code == "" && cb.idpError == "") {
+		page(w, http.StatusBadRequest, "This address is not for the Vault login that is waiting (its state differs). Close this tab, and use the one the login opened.")
+		return
+	}
+	select {
+	case h.got <- cb:
+	case <-h.done:
+		page(w, http.StatusConflict, "This Vault login has already ended. Close this tab.")
+		return
+	case <-r.Context().Done():
+		return
+	}
+	var err error
+	select {
+	case err = <-cb.reply:
+	case <-r.Context().Done():
+		return
+	}
+	if err != nil {
+		// Not err's text: a refused request's error holds its URL, and
+		// with it the code.
+		page(w, http.StatusForbidden, "The Vault login failed; the terminal (or the AWS tool's output) says why.")
+		return
+	}
+	page(w, http.StatusOK, "Logged in to Vault. You can close this tab.")
+}
+
+// page answers the browser with a short page.
+func page(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte("<!doctype html><meta charset=utf-8><title>vault-credential-process</title><p>" + html.EscapeString(text) + "</p>\n"))
+}
