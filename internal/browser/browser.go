@@ -79,13 +79,22 @@ func Page(url string) []byte {
 `)
 }
 
-// ErrNoBrowser says no browser command could be started.
-var ErrNoBrowser = errors.New("no browser command found")
+// ErrNoBrowser says no browser command could be started; ErrNoDisplay
+// that, on a system with xdg-open, there is no graphical display and no
+// BROWSER.
+var (
+	ErrNoBrowser = errors.New("no browser command found")
+	ErrNoDisplay = errors.New("no graphical display (DISPLAY and WAYLAND_DISPLAY are not set) and no BROWSER")
+)
 
 // start runs the first browser command that starts with page as argument.
 func (o Opener) start(page string) (*exec.Cmd, string, error) {
+	commands := o.commands(page)
+	if len(commands) == 0 {
+		return nil, "", ErrNoDisplay
+	}
 	var tried []string
-	for _, argv := range o.commands(page) {
+	for _, argv := range commands {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		// Its output is the browser's, not ours; its own process group, so
 		// a Ctrl-C while the page waits does not close a browser it started.
@@ -103,7 +112,7 @@ func (o Opener) start(page string) (*exec.Cmd, string, error) {
 
 // commands are the browser commands to try, each with page in it: the
 // entries of BROWSER (separated as PATH is; %s stands for the page, else it
-// goes last), else the platform's opener.
+// goes last), else the platform's opener; none without a display.
 func (o Opener) commands(page string) [][]string {
 	var out [][]string
 	if b := o.Getenv("BROWSER"); strings.TrimSpace(b) != "" {
@@ -135,6 +144,11 @@ func (o Opener) commands(page string) [][]string {
 		return [][]string{{"open", page}}
 	case "windows":
 		return [][]string{{"rundll32", "url.dll,FileProtocolHandler", page}}
+	}
+	// Without a display, xdg-open falls back to a text browser, which
+	// wants the terminal that this program's process group holds.
+	if o.Getenv("DISPLAY") == "" && o.Getenv("WAYLAND_DISPLAY") == "" {
+		return nil
 	}
 	return [][]string{{"xdg-open", page}}
 }

@@ -121,9 +121,13 @@ func TestCommandsPerPlatform(t *testing.T) {
 		"darwin":  "open /p",
 		"windows": "rundll32 url.dll,FileProtocolHandler /p",
 	} {
-		o := Opener{Getenv: func(string) string { return "" }, GOOS: goos}
+		o := Opener{Getenv: func(k string) string { return map[string]string{"DISPLAY": ":0"}[k] }, GOOS: goos}
 		if got := o.commands("/p"); len(got) != 1 || strings.Join(got[0], " ") != want {
 			t.Errorf("%s: %q, want %q", goos, got, want)
 		}
+	}
+	o := Opener{Getenv: func(string) string { return "" }, GOOS: "linux"}
+	if _, _, err := o.start("/p"); !errors.Is(err, ErrNoDisplay) {
+		t.Errorf("linux without a display: %v, want ErrNoDisplay", err)
 	}
 }
