@@ -96,6 +96,7 @@ var commands = []command{
 	{"cache", cacheUsage, (*cli).cache},
 	{"doctor", doctorUsage, (*cli).doctor},
 	{"aws-config", awsConfigUsage, func(c *cli, _ context.Context, args []string) int { return c.awsConfig(args) }},
+	{"login", loginUsage, (*cli).login},
 	{"version", versionUsage, (*cli).printVersion},
 	{"help", usage, (*cli).printUsage},
 }

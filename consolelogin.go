@@ -1,0 +1,311 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/browser"
+	"github.com/vault-credential-process/vault-credential-process/internal/console"
+	"github.com/vault-credential-process/vault-credential-process/process"
+)
+
+const loginUsage = `Usage:
+  vault-credential-process login [--stdout] [--destination URL] [--region R] [--duration D] [flags]
+
+Opens the AWS Management Console, signed in with the credentials of the
+request (from the cache, or from Vault). assumed_role and federation_token
+credentials sign in directly; iam_user and static keys are first traded for
+a federation token (sts:GetFederationToken, which the IAM user must be
+allowed); session_token credentials cannot sign in to the console.
+
+The sign-in URL is a credential for 15 minutes. The browser is not given
+the URL but a page in a private temporary folder (mode 0600) that leads to
+it, removed some seconds later; --stdout prints the URL instead. The
+browser is $BROWSER if set, else xdg-open, open or the Windows handler.
+
+Flags:
+  --stdout                  print the sign-in URL instead of opening a browser
+  --destination URL         console page to open (default: the console home of the region)
+  --region R                region of the console and of STS (default: AWS_REGION,
+                            AWS_DEFAULT_REGION, else us-east-1); it picks the partition
+  --duration D              console session: 15m to 12h for assumed_role, to 36h for
+                            iam_user and static (default 1h there); AWS's default else
+  --policy JSON             iam_user and static: session policy of the federation token
+                            (default: allow all, which leaves the user's own permissions)
+  --policy-arn ARN          iam_user and static: managed session policy; repeatable
+  --federation-endpoint URL the federation endpoint (default: the region's partition's)
+` + requestFlagsUsage + `
+The STS endpoint of GetFederationToken is AWS_ENDPOINT_URL_STS, else
+AWS_ENDPOINT_URL, else the region's.
+
+Examples:
+  vault-credential-process login --profile prod
+  vault-credential-process login --role deploy --type assumed_role --duration 4h
+  vault-credential-process login --profile dev --stdout
+  vault-credential-process login --profile dev --destination https://console.aws.amazon.com/s3/home
+`
+
+// loginOptions are login's own flags, checked.
+type loginOptions struct {
+	stdout      bool
+	destination string
+	region      string
+	endpoint    string // federation endpoint, "" for the partition's
+	stsEndpoint string // "" for the region's
+	duration    time.Duration
+	policy      string
+	policyARNs  []string
+}
+
+// listFlag is a flag that may be given more than once.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func (c *cli) login(ctx context.Context, args []string) int {
+	fs := flagSet("login", true)
+	var o loginOptions
+	var duration string
+	fs.BoolVar(&o.stdout, "stdout", false, "")
+	fs.StringVar(&o.destination, "destination", "", "")
+	fs.StringVar(&o.region, "region", "", "")
+	fs.StringVar(&duration, "duration", "", "")
+	fs.StringVar(&o.policy, "policy", "", "")
+	fs.Var((*listFlag)(&o.policyARNs), "policy-arn", "")
+	fs.StringVar(&o.endpoint, "federation-endpoint", "", "")
+	flags, code, done := c.parseCommand(fs, args, "login", loginUsage, false)
+	if done {
+		return code
+	}
+	if err := o.check(duration, c.getenv); err != nil {
+		return c.report(err)
+	}
+	s, err := c.settings(flags, false)
+	if err != nil {
+		return c.report(err)
+	}
+	// What the type is known to be refuses what does not fit it before
+	// anything is asked of Vault.
+	if kind, known := typeKind(s.Type); known {
+		if err := o.fits(kind, true); err != nil {
+			return c.report(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	url, err := c.signIn(ctx, s, &o, flags)
+	if err != nil {
+		return c.report(err)
+	}
+	cancel()
+	if o.stdout {
+		fmt.Fprintln(c.stdout, url)
+		return exitOK
+	}
+	return c.openConsole(url)
+}
+
+// signIn gets the credentials through the core (cache, lock, renewal,
+// audit) and trades them for the sign-in URL.
+func (c *cli) signIn(ctx context.Context, s *config.Settings, o *loginOptions, flags map[string]string) (string, error) {
+	creds, err := c.credentials(ctx, "login", flags)
+	if err != nil {
+		return "", err
+	}
+	kind, guessed := credentialsKind(s.Type, creds)
+	if guessed {
+		c.debugf("no --type: the credentials look like %s credentials", kind)
+	}
+	if err := o.fits(kind, !guessed); err != nil {
+		return "", err
+	}
+	url, err := console.SignIn(ctx, console.Request{
+		Credentials: console.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+			SessionToken: creds.SessionToken},
+		Kind:        kind,
+		Region:      o.region,
+		Destination: o.destination,
+		Endpoint:    o.endpoint,
+		Duration:    o.duration,
+		Federation: console.Federation{Endpoint: o.stsEndpoint, Name: console.FederatedName(s.Role),
+			Policy: o.policy, PolicyARNs: o.policyARNs},
+		Debugf: c.debugf,
+	})
+	if err != nil {
+		return "", loginError(err, kind, guessed, o)
+	}
+	c.debugf("sign-in URL ready, valid for 15 minutes")
+	return url, nil
+}
+
+// openConsole opens url in the browser. Ctrl-C while the page waits
+// removes it before the program ends.
+func (c *cli) openConsole(url string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := browser.Opener{Getenv: c.getenv, Debugf: c.debugf}.Open(ctx, url)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitFailure
+	}
+	return c.report(&process.Error{Code: exitFailure, Msg: "login: open the browser: " + err.Error(),
+		Hint: "set BROWSER to your browser's command, or run login with --stdout and open the URL yourself", Err: err})
+}
+
+// check checks login's own flags and the variables they fall back to, and
+// fills in the region, the duration and the STS endpoint.
+func (o *loginOptions) check(duration string, getenv func(string) string) error {
+	if duration != "" {
+		d, ok := config.ValidTTL(duration)
+		if !ok {
+			return &config.Error{Source: "--duration", Msg: fmt.Sprintf("invalid duration %q", duration),
+				Hint: "use whole seconds in Vault's syntax: 90m, 4h, 3600s"}
+		}
+		o.duration = d
+	}
+	source := "--region"
+	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if o.region == "" {
+			o.region, source = getenv(v), v
+		}
+	}
+	if o.region == "" {
+		o.region = "us-east-1"
+	}
+	if !console.ValidRegion(o.region) {
+		return &config.Error{Source: source, Msg: fmt.Sprintf("%q is not an AWS region name", o.region),
+			Hint: "name a region such as us-east-1, us-gov-west-1 or cn-north-1"}
+	}
+	if o.destination != "" {
+		if err := console.CheckDestination(o.destination); err != nil {
+			return &config.Error{Source: "--destination", Msg: err.Error(), Hint: "give the full https URL of a console page"}
+		}
+	}
+	if o.endpoint != "" {
+		if err := console.CheckEndpoint(o.endpoint); err != nil {
+			return &config.Error{Source: "--federation-endpoint", Msg: err.Error(),
+				Hint: "the credentials are sent there: use https (plain http only to this machine)"}
+		}
+	}
+	for _, v := range []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"} {
+		if o.stsEndpoint == "" && getenv(v) != "" {
+			if o.stsEndpoint = getenv(v); console.CheckEndpoint(o.stsEndpoint) != nil {
+				return &config.Error{Source: v, Msg: fmt.Sprintf("%q is not an https URL (plain http only to this machine)", o.stsEndpoint),
+					Hint: "fix or unset " + v}
+			}
+		}
+	}
+	return o.checkPolicies()
+}
+
+func (o *loginOptions) checkPolicies() error {
+	if o.policy != "" {
+		if err := console.CheckPolicy(o.policy); err != nil {
+			return &config.Error{Source: "--policy", Msg: err.Error(), Hint: "give an IAM policy document in JSON"}
+		}
+	}
+	if len(o.policyARNs) > console.MaxPolicyARNs {
+		return &config.Error{Source: "--policy-arn", Msg: fmt.Sprintf("%d managed policies, AWS takes at most %d", len(o.policyARNs), console.MaxPolicyARNs)}
+	}
+	for _, arn := range o.policyARNs {
+		if !strings.HasPrefix(arn, "arn:") {
+			return &config.Error{Source: "--policy-arn", Msg: fmt.Sprintf("%q is not an ARN", arn),
+				Hint: "name a managed policy such as arn:aws:iam::aws:policy/ReadOnlyAccess"}
+		}
+	}
+	return nil
+}
+
+// typeKind is the kind of the credentials a type gives; known is false for
+// "" (any dynamic type: the role decides).
+func typeKind(typ string) (kind console.Kind, known bool) {
+	switch typ {
+	case config.TypeIAMUser, config.TypeStatic:
+		return console.LongTerm, true
+	case config.TypeAssumedRole:
+		return console.AssumedRole, true
+	case config.TypeFederationToken:
+		return console.FederationToken, true
+	case config.TypeSessionToken:
+		return console.SessionToken, true
+	}
+	return 0, false
+}
+
+// credentialsKind is the kind of creds: from the type when it is known,
+// else from what Vault returned. No session token means IAM user keys; an
+// ARN (an account id) comes with assumed_role only. The rest is a
+// federation token or a session token, which look alike: guessed says the
+// first was assumed.
+func credentialsKind(typ string, creds *process.Credentials) (kind console.Kind, guessed bool) {
+	if kind, known := typeKind(typ); known {
+		return kind, false
+	}
+	switch {
+	case creds.SessionToken == "":
+		return console.LongTerm, false
+	case creds.AccountID != "":
+		return console.AssumedRole, false
+	}
+	return console.FederationToken, true
+}
+
+// fits refuses the flags that credentials of kind cannot use: before any
+// request, as a usage error; after, once the credentials showed their
+// kind, as a failure. session_token credentials are refused either way.
+func (o *loginOptions) fits(kind console.Kind, before bool) error {
+	if kind == console.SessionToken {
+		return &process.Error{Code: exitFailure, Err: console.ErrSessionToken,
+			Msg:  "login: " + console.ErrSessionToken.Error(),
+			Hint: "sign in with an assumed_role or federation_token role, or iam_user or static keys the IAM user may call sts:GetFederationToken with"}
+	}
+	var msg, source, hint string
+	if err := console.CheckDuration(kind, o.duration); err != nil {
+		msg, source, hint = err.Error(), "--duration", "leave out --duration, or give one in the range"
+	} else if (o.policy != "" || len(o.policyARNs) > 0) && kind != console.LongTerm {
+		msg, source = fmt.Sprintf("a session policy applies only to iam_user and static credentials (GetFederationToken), not %s credentials", kind),
+			"--policy"
+		hint = "leave out --policy and --policy-arn: the role's own policy decides"
+	} else {
+		return nil
+	}
+	if before {
+		return &config.Error{Source: source, Msg: msg, Hint: hint}
+	}
+	return &process.Error{Code: exitFailure, Msg: "login: " + source + ": " + msg, Hint: hint + "; set --type to have this found before Vault is asked"}
+}
+
+// loginError words a failure of the sign-in with a hint for its cause.
+func loginError(err error, kind console.Kind, guessed bool, o *loginOptions) error {
+	hint := "check the network and any proxy (HTTPS_PROXY), or raise --timeout"
+	var refused *console.RefusedError
+	var stsErr *console.STSError
+	switch {
+	case errors.As(err, &refused) && guessed:
+		hint = "AWS refused the credentials: if the role is a session_token role, AWS never takes its credentials " +
+			"for console sign-in; use an assumed_role or federation_token role (set --type to say which it is)"
+	case errors.As(err, &refused) && kind == console.AssumedRole && o.duration > time.Hour:
+		hint = "a role assumed with other role credentials (role chaining, such as Vault running on an instance role) " +
+			"gets at most a 1h console session: try --duration 1h"
+	case errors.As(err, &refused):
+		hint = "AWS refused the credentials: check that they work (`aws sts get-caller-identity` with them) and --federation-endpoint"
+	case errors.As(err, &stsErr) && stsErr.Code == "AccessDenied":
+		hint = "the IAM user may not call sts:GetFederationToken: allow it in the Vault role's policy_document " +
+			"(or the static user's policies), or sign in with an assumed_role or federation_token role"
+	case errors.As(err, &stsErr) && stsErr.Code == "InvalidClientTokenId":
+		hint = "IAM had not made the new access key known to STS yet (this takes a few seconds): run login again"
+	case errors.As(err, &stsErr) && strings.Contains(stsErr.Code, "Policy"):
+		hint = "check --policy and --policy-arn"
+	}
+	return &process.Error{Code: exitFailure, Msg: "login: " + err.Error(), Hint: hint, Err: err}
+}
