@@ -172,7 +172,7 @@ func (o *oidcLogin) openBrowser(authURL string) bool {
 // stderr; with a terminal it asks for the pasted address too and returns
 // the terminal, for readPasted.
 func (o *oidcLogin) tell(authURL string, opened bool, wctx context.Context) *os.File {
-	wait := "before " + o.now().Add(o.until(wctx)).Format("15:04:05")
+	wait := "within " + o.until(wctx).String()
 	var w io.Writer = o.stderr
 	term, err := o.openTTY()
 	if err == nil {

@@ -142,7 +142,7 @@ func TestOIDCLoginThroughTheBrowser(t *testing.T) {
 		t.Error("sentAt is not set")
 	}
 	out := stderr.String()
-	if !strings.Contains(out, "log in to Vault (oidc at auth/oidc, role dev) in your browser before ") ||
+	if !strings.Contains(out, "log in to Vault (oidc at auth/oidc, role dev) in your browser within ") ||
 		!strings.Contains(out, "if no browser opened, open https://idp.example/authorize?") || strings.Contains(out, oidcCode) {
 		t.Errorf("stderr (no terminal):\n%s", out)
 	}
