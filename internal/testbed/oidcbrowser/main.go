@@ -46,7 +46,9 @@ func main() {
 	if mode == "print" {
 		if err := os.WriteFile(os.Getenv("VCP_BROWSER_OUT"), []byte(back.String()), 0o600); err != nil {
 			logf("error: %v", err)
+			return
 		}
+		logf("printed")
 		return
 	}
 	if mode == "wrong-state-first" {
