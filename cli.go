@@ -93,6 +93,7 @@ type command struct {
 var commands = []command{
 	{"env", envUsage, (*cli).env},
 	{"exec", execUsage, (*cli).exec},
+	{"serve", serveUsage, (*cli).serve},
 	{"cache", cacheUsage, (*cli).cache},
 	{"doctor", doctorUsage, (*cli).doctor},
 	{"aws-config", awsConfigUsage, func(c *cli, _ context.Context, args []string) int { return c.awsConfig(args) }},

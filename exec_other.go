@@ -25,3 +25,9 @@ func runCommand(path string, argv, env []string) (int, error) {
 	}
 	return 0, err
 }
+
+// runChild is runCommand: on Windows exec always runs the command as a
+// child, and exec --server's process stays alive while it waits.
+func runChild(path string, argv, env []string) (int, error) {
+	return runCommand(path, argv, env)
+}

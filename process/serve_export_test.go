@@ -1,0 +1,21 @@
+package process
+
+import "testing"
+
+func TestExportVars(t *testing.T) {
+	set := []EnvVar{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds/it's"}}
+	unset := []string{"AWS_ACCESS_KEY_ID"}
+	for format, want := range map[string]string{
+		FormatSh:         "unset AWS_ACCESS_KEY_ID\nexport AWS_CONTAINER_CREDENTIALS_FULL_URI='http://127.0.0.1:1/creds/it'\\''s'\n",
+		FormatFish:       "set -e AWS_ACCESS_KEY_ID;\nset -gx AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://127.0.0.1:1/creds/it\\'s';\n",
+		FormatPowerShell: "Remove-Item Env:AWS_ACCESS_KEY_ID -ErrorAction SilentlyContinue\n$Env:AWS_CONTAINER_CREDENTIALS_FULL_URI = 'http://127.0.0.1:1/creds/it''s'\n",
+	} {
+		got, err := ExportVars(format, set, unset)
+		if err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", format, got, err, want)
+		}
+	}
+	if _, err := ExportVars("csh", set, unset); err == nil {
+		t.Error("csh accepted")
+	}
+}
