@@ -80,6 +80,12 @@ func (f *federationFake) serve(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"SigninToken":%q}`, token)
 }
 
+func (f *federationFake) setRefuse(status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse = status
+}
+
 func (f *federationFake) endpoint() string { return f.URL + "/federation" }
 
 // only returns the one request the fake got, and the token it answered.

@@ -88,7 +88,7 @@ func SignIn(ctx context.Context, r Request) (string, error) {
 	if r.HTTP == nil {
 		r.HTTP = HTTPClient()
 	}
-	creds, sessionDuration := r.Credentials, time.Duration(0)
+	creds, kind, sessionDuration := r.Credentials, r.Kind, time.Duration(0)
 	switch r.Kind {
 	case SessionToken:
 		return "", ErrSessionToken
@@ -106,21 +106,29 @@ func SignIn(ctx context.Context, r Request) (string, error) {
 		if f.Region == "" {
 			f.Region = r.Region
 		}
-		r.debugf("sts:GetFederationToken as federated user %s (duration %s)", f.Name, f.Duration)
+		r.debugf("sts:GetFederationToken at %s as federated user %s (duration %s)", stsEndpoint(f), f.Name, f.Duration)
 		var exp time.Time
 		var err error
 		if creds, exp, err = Federate(ctx, creds, f); err != nil {
 			return "", err
 		}
 		r.debugf("federation token expires %s", exp.UTC().Format(time.RFC3339))
+		kind = FederationToken
 	}
-	r.debugf("getSigninToken at %s with %s credentials (SessionDuration %s)", r.Endpoint, r.Kind,
+	r.debugf("getSigninToken at %s with %s credentials (SessionDuration %s)", r.Endpoint, kind,
 		durationOrDefault(sessionDuration, "not sent"))
 	token, err := SigninToken(ctx, r.HTTP, r.Endpoint, creds, sessionDuration)
 	if err != nil {
 		return "", err
 	}
 	return LoginURL(r.Endpoint, Issuer, r.Destination, token), nil
+}
+
+func stsEndpoint(f Federation) string {
+	if f.Endpoint != "" {
+		return f.Endpoint
+	}
+	return "STS in " + f.Region
 }
 
 func durationOrDefault(d time.Duration, def string) string {
