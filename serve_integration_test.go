@@ -411,3 +411,150 @@ func TestServeIMDS(t *testing.T) {
 		t.Errorf("no IMDS request in the access log:\n%s", stderr)
 	}
 }
+
+// shortMount is a second AWS engine mount whose iam_user leases last shortLease and
+// cannot be renewed past it: each refresh mints new keys, and Vault revokes (deletes)
+// the old IAM user when its lease ends. Vault refuses STS credentials shorter than 15
+// minutes; an iam_user lease has no such floor.
+const (
+	shortMount = "aws-short"
+	shortRole  = "short"
+	shortLease = 40 * time.Second
+)
+
+var shortMountSetup struct {
+	once sync.Once
+	err  error
+}
+
+// mountShort configures shortMount at the bed's Vault, against the same moto, once.
+func mountShort(t *testing.T, b *testbed.Bed) {
+	t.Helper()
+	shortMountSetup.once.Do(func() {
+		ctx, cancel := context.WithTimeout(runCtx, time.Minute)
+		defer cancel()
+		var root struct {
+			Data struct {
+				AccessKey string `json:"access_key"`
+			} `json:"data"`
+		}
+		if shortMountSetup.err = b.VaultRequest(ctx, "GET", testbed.Mount+"/config/root", nil, &root); shortMountSetup.err != nil {
+			return
+		}
+		lease := fmt.Sprintf("%ds", int(shortLease/time.Second))
+		steps := []struct {
+			path string
+			body map[string]any
+		}{
+			{"sys/mounts/" + shortMount, map[string]any{"type": "aws"}},
+			// moto accepts any signature: the root access key is what it knows.
+			{shortMount + "/config/root", map[string]any{"access_key": root.Data.AccessKey, "secret_key": "any-secret-moto-ignores",
+				"region": testbed.Region, "iam_endpoint": b.MotoURL, "sts_endpoint": b.MotoURL}},
+			{shortMount + "/config/lease", map[string]any{"lease": lease, "lease_max": lease}},
+			{shortMount + "/roles/" + shortRole, map[string]any{"credential_type": "iam_user",
+				"policy_document": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetCallerIdentity","Resource":"*"}]}`}},
+		}
+		for _, s := range steps {
+			if shortMountSetup.err = b.VaultRequest(ctx, "POST", s.path, s.body, nil); shortMountSetup.err != nil {
+				return
+			}
+		}
+	})
+	if shortMountSetup.err != nil {
+		t.Fatalf("configure %s: %v", shortMount, shortMountSetup.err)
+	}
+}
+
+// servedRecord is one credential set the helper's audit log says a run handed out.
+type servedRecord struct {
+	AccessKeyID string    `json:"access_key_id"`
+	LeaseID     string    `json:"lease_id"`
+	Expiration  time.Time `json:"expiration"`
+	Source      string    `json:"source"`
+	Command     string    `json:"command"`
+}
+
+func (s serveSetup) served(t *testing.T, command string) []servedRecord {
+	t.Helper()
+	data, err := os.ReadFile(s.auditLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []servedRecord
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var r servedRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("audit log line %q: %v", line, err)
+		}
+		if r.Command == command {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestServeExecRefresh: a long-running SDK client under exec --server (aws-sdk-go-v2,
+// one STS client calling GetCallerIdentity in a loop) keeps working across two expiries
+// of 40-second iam_user credentials, with no failed call: the server refreshed them
+// ahead of expiry, each refresh is a credential request in Vault's audit log, each key
+// the client signed with was still valid then, and Vault ended the first key's lease.
+func TestServeExecRefresh(t *testing.T) {
+	b := requireBed(t)
+	mountShort(t, b)
+	s := newServeSetup(t, b)
+	addSecret(b.RootToken)
+	env := setEnv(s.clientEnv, "VAULT_TOKEN", b.RootToken)
+	mints := auditCount(t, b, "update", shortMount+"/creds/"+shortRole)
+	c := startClient(t, "exec --server awsgo", env, binaryUnderTest(t), "exec", "--server", "--mount", shortMount,
+		"--role", shortRole, "--type", "iam_user", "--", awsgoChecker(t), "-profile", clientProfile, "-serve")
+	start := time.Now()
+	type signed struct {
+		at  time.Time
+		key string
+	}
+	var calls []signed
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		id := c.call(t) // fails the test on any failed call
+		calls = append(calls, signed{time.Now(), id.AccessKeyID})
+		expired := 0
+		for _, r := range s.served(t, "exec") {
+			if r.Expiration.After(start) && r.Expiration.Before(time.Now()) {
+				expired++
+			}
+		}
+		if expired >= 2 {
+			break
+		}
+		if time.Since(start) > 4*shortLease {
+			t.Fatalf("after %s and %d calls, %d served credential sets have expired, want 2", time.Since(start).Round(time.Second), len(calls), expired)
+		}
+		<-tick.C
+	}
+	c.stop(t, s.clientSetup)
+
+	records := s.served(t, "exec")
+	expires := map[string]time.Time{}
+	for _, r := range records {
+		expires[r.AccessKeyID] = r.Expiration
+	}
+	keys := map[string]bool{}
+	for _, call := range calls {
+		keys[call.key] = true
+		if exp, ok := expires[call.key]; !ok || !call.at.Before(exp) {
+			t.Errorf("a call at %s signed with %s, served expiring %s", call.at.Format(time.RFC3339), call.key, exp.Format(time.RFC3339))
+		}
+	}
+	if len(keys) < 3 {
+		t.Errorf("the client signed with %d keys, want at least 3 (two refreshes)", len(keys))
+	}
+	if got := auditCount(t, b, "update", shortMount+"/creds/"+shortRole) - mints; got < 3 {
+		t.Errorf("Vault's audit log shows %d credential requests for %s/creds/%s, want at least 3", got, shortMount, shortRole)
+	}
+	err := b.VaultRequest(runCtx, "PUT", "sys/leases/lookup", map[string]any{"lease_id": records[0].LeaseID}, nil)
+	if err == nil || !strings.Contains(err.Error(), "invalid lease") {
+		t.Errorf("the first lease %s is still known to Vault (%v), want it revoked at its expiry", records[0].LeaseID, err)
+	}
+	t.Logf("%d calls in %s, %d keys, %d credential sets served", len(calls), time.Since(start).Round(time.Second), len(keys), len(records))
+}
