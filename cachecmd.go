@@ -186,7 +186,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 			Hint: "pass --profile NAME (or --role and the other request flags) for one entry, or --all"})
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.RunTimeout())
 	defer cancel()
 	cl := &clearing{cli: c, st: s, store: st, revoke: *revoke, here: vaultOf(s.Address, s.Namespace)}
 	for _, key := range keys {

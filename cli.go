@@ -255,7 +255,7 @@ func (c *cli) credentials(ctx context.Context, command string, flags map[string]
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.RunTimeout())
 	defer cancel()
 	r := c.runner(s)
 	creds, source, err := r.Credentials(ctx)

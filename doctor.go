@@ -42,7 +42,7 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 	d.ResolveErr = err
 	timeout := config.DefaultTimeout
 	if d.Settings != nil {
-		timeout = d.Settings.Timeout
+		timeout = d.Settings.RunTimeout()
 		d.HasRequest = d.Settings.Role != ""
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)

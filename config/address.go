@@ -1,6 +1,9 @@
 package config
 
-import "net/url"
+import (
+	"net/url"
+	"time"
+)
 
 // RedactAddress hides the password of a Vault address given with user
 // information (https://user:PASSWORD@host): addresses are printed in
@@ -23,3 +26,13 @@ func RedactAddress(addr string) string {
 
 // DisplayAddress is the Vault address as it may be printed.
 func (s *Settings) DisplayAddress() string { return RedactAddress(s.Address) }
+
+// RunTimeout bounds a whole run: --timeout, plus login_timeout when the
+// login may wait for a person in a browser (oidc), so that the wait for
+// the browser is not cut short by the budget meant for Vault.
+func (s *Settings) RunTimeout() time.Duration {
+	if s.Auth.Interactive() {
+		return s.Timeout + s.Auth.LoginTimeout
+	}
+	return s.Timeout
+}
