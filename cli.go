@@ -98,6 +98,7 @@ var commands = []command{
 	{"doctor", doctorUsage, (*cli).doctor},
 	{"aws-config", awsConfigUsage, func(c *cli, _ context.Context, args []string) int { return c.awsConfig(args) }},
 	{"login", loginUsage, (*cli).login},
+	{"completion", completionUsage, (*cli).completion},
 	{"version", versionUsage, (*cli).printVersion},
 	{"help", usage, (*cli).printUsage},
 }
