@@ -26,14 +26,15 @@ the configuration file (the scripts ask "completion profiles", which prints
 them one a line). The script is made from this version's own commands and
 flags, so it matches the binary that printed it.
 
-Install:
-  bash        echo 'source <(vault-credential-process completion bash)' >> ~/.bashrc
-  zsh         vault-credential-process completion zsh > "${fpath[1]}/_vault-credential-process"
+Install (the bash, zsh and PowerShell lines go in ~/.bashrc, ~/.zshrc after
+compinit, and $PROFILE; they load this version's script at each start):
+  bash        source <(vault-credential-process completion bash)
+  zsh         source <(vault-credential-process completion zsh)
   fish        vault-credential-process completion fish > ~/.config/fish/completions/vault-credential-process.fish
-  powershell  vault-credential-process completion powershell >> $PROFILE
+  powershell  vault-credential-process completion powershell | Out-String | Invoke-Expression
 
 Examples:
-  source <(vault-credential-process completion bash)
+  vault-credential-process completion bash > /etc/bash_completion.d/vault-credential-process
   vault-credential-process completion profiles --config ./config.toml
 `
 
