@@ -2,17 +2,22 @@ package console
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/aws/smithy-go"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // AllowAll is the default session policy of GetFederationToken. A session's
@@ -81,18 +86,22 @@ func FederatedName(role string) string {
 // credentials, which the federation endpoint accepts. A key that STS does
 // not know yet (InvalidClientTokenId) is retried for up to Propagation,
 // within ctx.
+//
+// The request is STS's query API, signed with aws-sdk-go-v2's SigV4
+// signer. The SDK's STS client would do the same, but linking it costs every
+// credential_process run, cache hits included, about half a millisecond of
+// package initialisation (its endpoint rules and schemas); the signer alone
+// costs nothing measurable.
 func Federate(ctx context.Context, creds Credentials, f Federation) (Credentials, time.Time, error) {
-	client := f.client(creds)
-	in := f.input()
 	propagation := f.Propagation
 	if propagation == 0 {
 		propagation = Propagation
 	}
 	deadline := time.Now().Add(propagation)
 	for n := 0; ; n++ {
-		out, err := client.GetFederationToken(ctx, in)
+		c, exp, err := f.call(ctx, creds)
 		if err == nil {
-			return fromSTS(out)
+			return c, exp, nil
 		}
 		wait := f.backoff(n)
 		if !unknownKey(err) || time.Now().Add(wait).After(deadline) {
@@ -107,40 +116,108 @@ func Federate(ctx context.Context, creds Credentials, f Federation) (Credentials
 	}
 }
 
-func (f Federation) client(creds Credentials) *sts.Client {
+// STSEndpoint is the regional STS endpoint of region.
+func STSEndpoint(region string) string {
+	if PartitionOf(region).ID == "aws-cn" {
+		return "https://sts." + region + ".amazonaws.com.cn"
+	}
+	return "https://sts." + region + ".amazonaws.com"
+}
+
+// call sends one signed GetFederationToken request and reads its answer.
+func (f Federation) call(ctx context.Context, creds Credentials) (Credentials, time.Time, error) {
+	endpoint := f.Endpoint
+	if endpoint == "" {
+		endpoint = STSEndpoint(f.Region)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return Credentials{}, time.Time{}, fmt.Errorf("STS endpoint %q: %w", endpoint, err)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	body := f.form().Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body))
+	if err != nil {
+		return Credentials{}, time.Time{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	sum := sha256.Sum256([]byte(body))
+	key := aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}
+	if err := v4.NewSigner().SignHTTP(ctx, key, req, hex.EncodeToString(sum[:]), "sts", f.Region, time.Now()); err != nil {
+		return Credentials{}, time.Time{}, fmt.Errorf("sign the request: %w", err)
+	}
 	httpClient := f.HTTP
 	if httpClient == nil {
 		httpClient = HTTPClient()
 	}
-	o := sts.Options{
-		Region:     f.Region,
-		HTTPClient: httpClient,
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
-				Source: "vault-credential-process"}, nil
-		}),
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return Credentials{}, time.Time{}, err
 	}
-	if f.Endpoint != "" {
-		o.BaseEndpoint = aws.String(f.Endpoint)
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return Credentials{}, time.Time{}, err
 	}
-	return sts.New(o)
+	if len(answer) > maxAnswer {
+		return Credentials{}, time.Time{}, fmt.Errorf("the answer is larger than %d KiB", maxAnswer>>10)
+	}
+	return parseAnswer(resp.StatusCode, answer)
 }
 
-func (f Federation) input() *sts.GetFederationTokenInput {
-	in := &sts.GetFederationTokenInput{Name: aws.String(f.Name)}
+// form is the query API's request: the action, its version and parameters.
+func (f Federation) form() url.Values {
+	q := url.Values{"Action": {"GetFederationToken"}, "Version": {"2011-06-15"}, "Name": {f.Name}}
 	if f.Duration != 0 {
-		in.DurationSeconds = aws.Int32(int32(f.Duration / time.Second))
+		q.Set("DurationSeconds", strconv.Itoa(int(f.Duration/time.Second)))
 	}
-	for _, arn := range f.PolicyARNs {
-		in.PolicyArns = append(in.PolicyArns, types.PolicyDescriptorType{Arn: aws.String(arn)})
+	for i, arn := range f.PolicyARNs {
+		q.Set("PolicyArns.member."+strconv.Itoa(i+1)+".arn", arn)
 	}
 	switch {
 	case f.Policy != "":
-		in.Policy = aws.String(f.Policy)
+		q.Set("Policy", f.Policy)
 	case len(f.PolicyARNs) == 0:
-		in.Policy = aws.String(AllowAll)
+		q.Set("Policy", AllowAll)
 	}
-	return in
+	return q
+}
+
+// stsAnswer is GetFederationToken's answer, or STS's error document.
+type stsAnswer struct {
+	Credentials struct {
+		AccessKeyID     string `xml:"AccessKeyId"`
+		SecretAccessKey string `xml:"SecretAccessKey"`
+		SessionToken    string `xml:"SessionToken"`
+		Expiration      string `xml:"Expiration"`
+	} `xml:"GetFederationTokenResult>Credentials"`
+	Error struct {
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	} `xml:"Error"`
+}
+
+// parseAnswer checks and returns the credentials of an answer, or STS's
+// error as an *STSError.
+func parseAnswer(status int, body []byte) (Credentials, time.Time, error) {
+	var a stsAnswer
+	if err := xml.Unmarshal(body, &a); err != nil {
+		return Credentials{}, time.Time{}, fmt.Errorf("STS answered %d with no document it could read", status)
+	}
+	if status != http.StatusOK {
+		if a.Error.Code == "" {
+			return Credentials{}, time.Time{}, fmt.Errorf("STS answered %d without an error code", status)
+		}
+		return Credentials{}, time.Time{}, &STSError{Code: a.Error.Code, Message: a.Error.Message}
+	}
+	c := a.Credentials
+	exp, err := time.Parse(time.RFC3339, c.Expiration)
+	if c.AccessKeyID == "" || c.SecretAccessKey == "" || c.SessionToken == "" || err != nil {
+		return Credentials{}, time.Time{}, errors.New("the answer lacks credentials")
+	}
+	return Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}, exp, nil
 }
 
 func (f Federation) backoff(n int) time.Duration {
@@ -159,8 +236,8 @@ func (f Federation) debugf(format string, args ...any) {
 // unknownKey reports whether STS refused the key as unknown, which for a
 // key IAM just created means "not yet".
 func unknownKey(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidClientTokenId"
+	var se *STSError
+	return errors.As(err, &se) && se.Code == "InvalidClientTokenId"
 }
 
 // STSError is STS refusing GetFederationToken, with AWS's error code.
@@ -173,28 +250,14 @@ func (e *STSError) Error() string {
 }
 
 // stsError words err for users: AWS's code and message, or what failed on
-// the way; the SDK's own wording repeats the operation and request ids.
+// the way, without the request's URL.
 func stsError(ctx context.Context, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return errors.New("sts:GetFederationToken: STS did not answer in time")
 	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return &STSError{Code: ae.ErrorCode(), Message: ae.ErrorMessage()}
+	var se *STSError
+	if errors.As(err, &se) {
+		return se
 	}
-	var oe *smithy.OperationError
-	if errors.As(err, &oe) {
-		err = stripURL(oe.Err)
-	}
-	return fmt.Errorf("sts:GetFederationToken: %w", err)
-}
-
-// fromSTS checks and returns the credentials of GetFederationToken's answer.
-func fromSTS(out *sts.GetFederationTokenOutput) (Credentials, time.Time, error) {
-	c := out.Credentials
-	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
-		return Credentials{}, time.Time{}, errors.New("sts:GetFederationToken: the answer lacks credentials")
-	}
-	return Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
-		SessionToken: *c.SessionToken}, *c.Expiration, nil
+	return fmt.Errorf("sts:GetFederationToken: %w", stripURL(err))
 }
