@@ -33,10 +33,13 @@ const (
 const usage = `Usage:
   vault-credential-process [flags]
   vault-credential-process env [--format sh|fish|powershell] [flags]
-  vault-credential-process exec [flags] -- COMMAND [ARGS...]
+  vault-credential-process exec [--server [--imds]] [flags] -- COMMAND [ARGS...]
+  vault-credential-process serve [--listen ADDR] [--imds] [--print-env] [flags] [PROFILE...]
   vault-credential-process cache list [--json] | cache clear [--all | flags] [--revoke]
   vault-credential-process doctor [flags]
   vault-credential-process aws-config --profile NAME [--aws-profile NAME] [--write [--force]]
+  vault-credential-process login [--stdout] [--destination URL] [--region R] [flags]
+  vault-credential-process completion bash|zsh|fish|powershell
   vault-credential-process version
 
 Prints AWS credentials from HashiCorp Vault's AWS secrets engine as the
