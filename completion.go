@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 	"unicode"
 
@@ -45,12 +47,14 @@ var completionCommands []command
 
 func init() { completionCommands = commands }
 
-// completionScripts are the scripts by shell, made from a completionModel.
-var completionScripts = map[string]*template.Template{
-	"bash":       newScript("bash", bashCompletion),
-	"zsh":        newScript("zsh", zshCompletion),
-	"fish":       newScript("fish", fishCompletion),
-	"powershell": newScript("powershell", powershellCompletion),
+// completionScripts are the templates of the scripts by shell, made from a
+// completionModel. They are parsed only when `completion` runs: parsed at
+// init, they would cost every run, cache hits included.
+var completionScripts = map[string]string{
+	"bash":       bashCompletion,
+	"zsh":        zshCompletion,
+	"fish":       fishCompletion,
+	"powershell": powershellCompletion,
 }
 
 func (c *cli) completion(_ context.Context, args []string) int {
@@ -60,16 +64,19 @@ func (c *cli) completion(_ context.Context, args []string) int {
 	if args[0] == "profiles" {
 		return c.completionProfiles(args[1:])
 	}
-	script, ok := completionScripts[args[0]]
+	text, ok := completionScripts[args[0]]
 	switch {
 	case !ok:
 		return c.report(usageError(fmt.Sprintf("completion: unknown shell %q (bash, zsh, fish or powershell)", args[0])))
 	case len(args) > 1:
 		return c.report(usageError(fmt.Sprintf("completion %s: unexpected argument %q", args[0], args[1])))
 	}
-	if err := script.Execute(c.stdout, newCompletionModel()); err != nil {
+	// Rendered whole before it is written: on failure stdout stays empty.
+	var out bytes.Buffer
+	if err := newScript(args[0], text).Execute(&out, newCompletionModel()); err != nil {
 		return c.report(fmt.Errorf("completion %s: %w", args[0], err))
 	}
+	c.stdout.Write(out.Bytes())
 	return exitOK
 }
 
@@ -188,7 +195,8 @@ func newCompletionModel() *completionModel {
 }
 
 // flagWord is a flag as usage texts write it.
-var flagWord = regexp.MustCompile(`--([a-z][a-z0-9-]*)`)
+// Compiled on first use, not at init: see completionScripts.
+var flagWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`--([a-z][a-z0-9-]*)`) })
 
 // flagCandidates are the names that may be flags of some command: every
 // setting of config.Table, then every --name in a usage text of the
@@ -200,7 +208,7 @@ func flagCandidates() []string {
 		names = append(names, config.Table[id].Name)
 	}
 	for _, cmd := range completionCommands {
-		for _, m := range flagWord.FindAllStringSubmatch(cmd.usage, -1) {
+		for _, m := range flagWord().FindAllStringSubmatch(cmd.usage, -1) {
 			names = append(names, m[1])
 		}
 	}
@@ -228,13 +236,13 @@ func synopsis(cmd command) []string {
 
 // subwordsRE is a word the synopsis puts right after a command's name:
 // "cache list [...]" gives list; "completion bash|zsh" bash and zsh.
-var subwordsRE = regexp.MustCompile(`^ ([a-z][a-z|-]*)`)
+var subwordsRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ ([a-z][a-z|-]*)`) })
 
 // subwords are the words that may follow cmd, from its synopsis.
 func subwords(cmd command) []string {
 	var words []string
 	for _, l := range synopsis(cmd) {
-		if m := subwordsRE.FindStringSubmatch(l); m != nil {
+		if m := subwordsRE().FindStringSubmatch(l); m != nil {
 			for _, w := range strings.Split(m[1], "|") {
 				if !slices.Contains(words, w) {
 					words = append(words, w)
