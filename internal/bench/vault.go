@@ -16,7 +16,8 @@ import (
 
 // withVault runs the benchmarks that need Vault: a cold miss against one
 // raw HTTP request, the 64-process stampede, 1,000 hits at 16-way
-// parallelism, and the naive `vault` CLI + jq pipeline users write by hand.
+// parallelism, the naive `vault` CLI + jq pipeline users write by hand, and
+// 1,000 requests to `serve` (serve.go).
 // They run against the test bed: a Vault dev server whose AWS engine talks
 // to moto, all on 127.0.0.1.
 func withVault(dir, bin, floorHTTP string, cold, hits int) error {
@@ -36,12 +37,13 @@ func withVault(dir, bin, floorHTTP string, cold, hits int) error {
 		base:      []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "VAULT_ADDR=" + bed.VaultAddr, "VAULT_TOKEN=" + bed.RootToken},
 		args:      []string{"--role", testbed.RoleAssume, "--type", "assumed_role"},
 		credsPath: testbed.Mount + "/creds/" + testbed.RoleAssume}
-	for _, step := range []func() error{vb.coldVsRaw, vb.stampede, vb.warmBatches, vb.parallelHits, vb.naivePipeline} {
+	for _, step := range []func() error{vb.coldVsRaw, vb.stampede, vb.warmBatches, vb.parallelHits, vb.naivePipeline, vb.serveRequests} {
 		if err := step(); err != nil {
 			return err
 		}
 	}
 	vb.print()
+	vb.printServe()
 	return nil
 }
 
@@ -63,6 +65,7 @@ type vaultBench struct {
 	hitRequests                        int
 	lat                                []int64
 	naive                              string
+	serve                              serveResult
 }
 
 // requests counts the credential requests Vault's audit log holds.
