@@ -558,3 +558,43 @@ func TestServeExecRefresh(t *testing.T) {
 	}
 	t.Logf("%d calls in %s, %d keys, %d credential sets served", len(calls), time.Since(start).Round(time.Second), len(keys), len(records))
 }
+
+// TestServeExecSignals: exec --server passes a SIGTERM sent to it (not by a terminal)
+// on to the command and exits with the command's status; a command that exits by
+// itself gives its status too.
+func TestServeExecSignals(t *testing.T) {
+	b := requireBed(t)
+	s := newServeSetup(t, b)
+	if r := runCmd(t, s.helperEnv, "exec", "--server", "--profile", "assume", "--", "sh", "-c", "exit 3"); r.code != 3 || r.stderr != "" {
+		t.Errorf("exit %d, want the command's 3; stderr:\n%s", r.code, r.stderr)
+	}
+	ctx, cancel := context.WithTimeout(runCtx, time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binaryUnderTest(t), "exec", "--server", "--profile", "assume", "--",
+		"sh", "-c", `trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 1; done`)
+	cmd.Env = s.helperEnv
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || lines.Text() != "ready" {
+		t.Fatalf("the command did not start: %q; stderr:\n%s", lines.Text(), stderr.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !lines.Scan() || lines.Text() != "got TERM" {
+		t.Errorf("the command did not get the SIGTERM: %q", lines.Text())
+	}
+	err = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 42 {
+		t.Errorf("exit %d (%v), want the command's 42; stderr:\n%s", code, err, stderr.String())
+	}
+	assertNoSecret(t, "stderr of exec --server", stderr.String())
+}
