@@ -164,7 +164,8 @@ func (p *profile) refresh(ctx context.Context, interactive bool) error {
 	defer p.mu.Unlock()
 	if err != nil {
 		p.failures++
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !interactive {
+			// (The foreground fetch's error is its caller's to report.)
 			p.logRefreshError(err)
 		}
 		return err
