@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/browser"
 	"github.com/vault-credential-process/vault-credential-process/internal/tty"
 )
 
@@ -64,7 +65,7 @@ func (l *login) oidcMethod() *oidcLogin {
 		stderr = os.Stderr
 	}
 	return &oidcLogin{auth: l.auth, timeout: l.s.Timeout, getenv: os.Getenv, openTTY: l.openTTY,
-		stderr: stderr, debugf: l.debugf, now: l.now, browse: func(u string) (string, error) { return openBrowser(u, os.Getenv) }}
+		stderr: stderr, debugf: l.debugf, now: l.now, browse: func(u string) (string, error) { return browser.Start(u, os.Getenv) }}
 }
 
 func (o *oidcLogin) sentAt() time.Time { return o.sent }

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -240,31 +239,5 @@ func TestParsePasted(t *testing.T) {
 		if _, ok := parsePasted(tt.line, "st"); ok != tt.ok {
 			t.Errorf("parsePasted(%q) = %v, want %v", tt.line, ok, tt.ok)
 		}
-	}
-}
-
-func TestBrowserCommands(t *testing.T) {
-	env := func(kv ...string) func(string) string {
-		return func(k string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
-	got := browserCommands("https://u", env("BROWSER", "firefox --new-tab"+string(os.PathListSeparator)+"w3m %s -dump"))
-	want := [][]string{{"firefox", "--new-tab", "https://u"}, {"w3m", "https://u", "-dump"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("$BROWSER: %q, want %q", got, want)
-	}
-	if runtime.GOOS == "linux" {
-		if got := browserCommands("https://u", env()); got != nil {
-			t.Errorf("no display and no $BROWSER: %q, want nothing (xdg-open would start a text browser)", got)
-		}
-	}
-	if got := browserCommands("https://u", env("DISPLAY", ":0")); len(got) != 1 || got[0][len(got[0])-1] != "https://u" {
-		t.Errorf("with a display: %q", got)
 	}
 }

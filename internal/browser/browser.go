@@ -110,6 +110,31 @@ func (o Opener) start(page string) (*exec.Cmd, string, error) {
 	return nil, "", fmt.Errorf("%w (tried %s)", ErrNoBrowser, strings.Join(tried, ", "))
 }
 
+// Start starts the first browser command that starts, with target (a URL
+// that is no credential: the page of a login, say) as argument, and returns
+// at once with the command's name: the browser is never waited for. It runs
+// in a session of its own with none of this process's standard streams, so
+// a browser that outlives the run neither takes the terminal nor holds the
+// AWS client's pipes open.
+func Start(target string, getenv func(string) string) (string, error) {
+	commands := Opener{Getenv: getenv}.commands(target)
+	if len(commands) == 0 {
+		return "", ErrNoDisplay
+	}
+	var errs []error
+	for _, argv := range commands {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		newSession(cmd)
+		if err := cmd.Start(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		go func() { _ = cmd.Wait() }() // reaped when it ends; never waited for
+		return argv[0], nil
+	}
+	return "", errors.Join(errs...)
+}
+
 // commands are the browser commands to try, each with page in it: the
 // entries of BROWSER (separated as PATH is; %s stands for the page, else it
 // goes last), else the platform's opener; none without a display.

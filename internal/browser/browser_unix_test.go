@@ -7,9 +7,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 const secretURL = "https://signin.aws.amazon.com/federation?Action=login&Destination=https%3A%2F%2Fx&SigninToken=TOKEN-a&b<c>\"d"
@@ -129,5 +133,36 @@ func TestCommandsPerPlatform(t *testing.T) {
 	o := Opener{Getenv: func(string) string { return "" }, GOOS: "linux"}
 	if _, _, err := o.start("/p"); !errors.Is(err, ErrNoDisplay) {
 		t.Errorf("linux without a display: %v, want ErrNoDisplay", err)
+	}
+}
+
+// TestStart: the first command of BROWSER that starts gets the URL itself
+// (a login page's, no credential), with %s substituted or appended, and
+// Start returns without waiting for it.
+func TestStart(t *testing.T) {
+	dir := t.TempDir()
+	// The browser writes its arguments into a FIFO: reading it waits for
+	// the browser, which Start does not.
+	got := filepath.Join(dir, "args")
+	if err := syscall.Mkfifo(got, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "browser")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+got+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	list := filepath.Join(dir, "missing-browser") + string(os.PathListSeparator) + script + " --new-tab %s"
+	name, err := Start("https://vault.example/ui/authorize?state=s", env(map[string]string{"BROWSER": list}))
+	if err != nil || name != script {
+		t.Fatalf("Start = %q, %v; want the second command of BROWSER", name, err)
+	}
+	read := make(chan []byte, 1)
+	go func() { b, _ := os.ReadFile(got); read <- b }()
+	if args := testenv.WaitFor(t, read, "the browser's arguments"); string(args) != "--new-tab\nhttps://vault.example/ui/authorize?state=s\n" {
+		t.Errorf("the browser got %q", args)
+	}
+	if _, err := Start("https://u", env(nil)); runtime.GOOS == "linux" && !errors.Is(err, ErrNoDisplay) {
+		t.Errorf("no display and no BROWSER: %v, want ErrNoDisplay", err)
 	}
 }
