@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // serving is a running `serve --print-env`.
@@ -32,25 +33,8 @@ type serving struct {
 	cancel context.CancelFunc
 	vars   map[string]string // what --print-env set
 	token  string            // from the token file
-	stderr lockedBuffer
+	stderr testenv.Buffer
 	waited chan error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // exportLine is one `export NAME='value'` line of --print-env.
@@ -573,7 +557,7 @@ func TestServeExecSignals(t *testing.T) {
 	cmd := exec.CommandContext(ctx, binaryUnderTest(t), "exec", "--server", "--profile", "assume", "--",
 		"sh", "-c", `trap 'echo got TERM; exit 42' TERM; echo ready; while :; do sleep 1; done`)
 	cmd.Env = s.helperEnv
-	var stderr lockedBuffer
+	var stderr testenv.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

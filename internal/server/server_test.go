@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -99,29 +99,12 @@ type fixture struct {
 	host  string // host:port
 	clock *clock
 	fetch *fakeFetch
-	log   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log   *testenv.Buffer
 }
 
 func newFixture(t *testing.T, imds bool, fetch *fakeFetch) *fixture {
 	t.Helper()
-	f := &fixture{clock: fetch.clock, fetch: fetch, log: &syncBuffer{}}
+	f := &fixture{clock: fetch.clock, fetch: fetch, log: &testenv.Buffer{}}
 	var err error
 	f.srv, err = New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch.fetch, RefreshWindow: 15 * time.Minute,
 		MinRemaining: 5 * time.Minute}}, IMDS: imds, Now: f.clock.now, Log: f.log})

@@ -3,10 +3,12 @@
 package testenv
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -67,4 +69,24 @@ func WaitFor[T any](t testing.TB, ch <-chan T, what string) T {
 		t.Fatalf("gave up waiting for %s", what)
 		panic("unreachable")
 	}
+}
+
+// Buffer is a bytes.Buffer that goroutines may write and read at once: a
+// server's log, a child's stderr.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String is what was written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
