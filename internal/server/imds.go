@@ -71,14 +71,7 @@ func (m *imds) handle(w http.ResponseWriter, r *http.Request, s *Server) outcome
 	if p == nil {
 		return refuse(w, http.StatusNotFound, "not_found", "no such role")
 	}
-	h, ok := p.get()
-	if !ok {
-		o := unavailable(w)
-		o.profile = name
-		return o
-	}
-	writeJSON(w, http.StatusOK, imdsCreds(h.creds))
-	return outcome{status: http.StatusOK, profile: name, from: "memory (" + h.source + ")"}
+	return serveCreds(w, p, name, func(c *process.Credentials) any { return imdsCreds(c) })
 }
 
 // issue answers PUT /latest/api/token with a token for the TTL asked.

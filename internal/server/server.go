@@ -245,13 +245,19 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string
 		w.Header().Set("Allow", http.MethodGet)
 		return outcome{status: refuse(w, http.StatusMethodNotAllowed, "method", "only GET").status, profile: name}
 	}
+	return serveCreds(w, p, name, func(c *process.Credentials) any { return containerCreds(c) })
+}
+
+// serveCreds answers with the profile's credentials in memory, as doc
+// renders them for the protocol, or 503 when none are valid.
+func serveCreds(w http.ResponseWriter, p *profile, name string, doc func(*process.Credentials) any) outcome {
 	h, ok := p.get()
 	if !ok {
 		o := unavailable(w)
 		o.profile = name
 		return o
 	}
-	writeJSON(w, http.StatusOK, containerCreds(h.creds))
+	writeJSON(w, http.StatusOK, doc(h.creds))
 	return outcome{status: http.StatusOK, profile: name, from: "memory (" + h.source + ")"}
 }
 
