@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
-	"text/template"
 	"io"
 	"maps"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"text/template"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/process"
