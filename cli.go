@@ -259,6 +259,12 @@ func (c *cli) credentials(ctx context.Context, command string, flags map[string]
 	if err != nil {
 		return nil, err
 	}
+	return c.credentialsFor(ctx, command, s)
+}
+
+// credentialsFor gets credentials for resolved settings, within the run's
+// deadline, and records the run in the audit log when one is configured.
+func (c *cli) credentialsFor(ctx context.Context, command string, s *config.Settings) (*process.Credentials, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.RunTimeout())
 	defer cancel()
 	r := c.runner(s)

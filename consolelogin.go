@@ -99,9 +99,9 @@ func (c *cli) login(ctx context.Context, args []string) int {
 			return c.report(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.RunTimeout())
 	defer cancel()
-	url, err := c.signIn(ctx, s, &o, flags)
+	url, err := c.signIn(ctx, s, &o)
 	if err != nil {
 		return c.report(err)
 	}
@@ -115,8 +115,8 @@ func (c *cli) login(ctx context.Context, args []string) int {
 
 // signIn gets the credentials through the core (cache, lock, renewal,
 // audit) and trades them for the sign-in URL.
-func (c *cli) signIn(ctx context.Context, s *config.Settings, o *loginOptions, flags map[string]string) (string, error) {
-	creds, err := c.credentials(ctx, "login", flags)
+func (c *cli) signIn(ctx context.Context, s *config.Settings, o *loginOptions) (string, error) {
+	creds, err := c.credentialsFor(ctx, "login", s)
 	if err != nil {
 		return "", err
 	}
