@@ -353,17 +353,7 @@ type httpResult struct {
 // httpDo makes one request on loopback; a "Host" header sets the Host.
 func httpDo(t *testing.T, method, url string, headers map[string]string) httpResult {
 	t.Helper()
-	req, err := http.NewRequestWithContext(runCtx, method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range headers {
-		if k == "Host" {
-			req.Host = v
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
+	req := testenv.Request(t, runCtx, method, url, headers)
 	client := &http.Client{Timeout: 30 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -136,17 +136,7 @@ func newFetch(life time.Duration) *fakeFetch {
 // get asks path with the headers given (Host overrides the Host header).
 func (f *fixture) get(t *testing.T, method, path string, headers map[string]string) (int, map[string]any, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest(method, f.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range headers {
-		if k == "Host" {
-			req.Host = v
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
+	req := testenv.Request(t, context.Background(), method, f.url+path, headers)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
