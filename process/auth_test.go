@@ -571,6 +571,9 @@ func TestKeyIdentityOfTheSecret(t *testing.T) {
 	jobARotated := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:a:ref:main", "aud": []string{"vault"}, "iat": 2, "jti": "2"})
 	jobB := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:b:ref:main", "aud": "vault", "iat": 1, "jti": "3"})
 	otherAud := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:a:ref:main", "aud": "other", "iat": 1})
+	// Same iss, sub and aud, another workflow: a role may bind that claim.
+	otherWorkflow := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:a:ref:main", "aud": "vault", "iat": 1,
+		"jti": "4", "job_workflow_ref": "a/.github/workflows/deploy.yml@refs/heads/main"})
 	jwtEnv := config.Auth{Method: config.AuthJWT, Mount: "jwt", Role: "ci", JWTEnv: "CI_JOB_JWT"}
 	jwtFile := filepath.Join(dir, "token")
 	k8s := config.Auth{Method: config.AuthKubernetes, Mount: "kubernetes", Role: "app", JWTFile: jwtFile}
@@ -594,6 +597,9 @@ func TestKeyIdentityOfTheSecret(t *testing.T) {
 			}
 			if a1.key == aud.key || a1.login == aud.login {
 				t.Errorf("another audience shares a cache entry or login token")
+			}
+			if wf := with(a, otherWorkflow); a1.key == wf.key || a1.login == wf.login {
+				t.Errorf("another workflow of the same subject shares a cache entry or login token")
 			}
 			opaque1, opaque2 := with(a, "opaque-token-1"), with(a, "opaque-token-2")
 			if opaque1 == opaque2 {

@@ -3,6 +3,7 @@ package process
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -95,22 +96,43 @@ func proofIdentity(a *config.Auth) ([]string, error) {
 	return nil, nil
 }
 
-// jwtIdentity is iss, sub and the sorted aud of a JWT, decoded without
-// verification. A token that is not a JWT keys by its own hash: it can then
-// be told apart, only not reused across rotation.
+// perIssueClaims change with every token of the same identity: a rotated
+// token keeps its key without them.
+var perIssueClaims = []string{"exp", "iat", "nbf", "jti", "auth_time"}
+
+// jwtIdentity is who a JWT names: every claim but those of perIssueClaims
+// (so also the claims a Vault role may bind besides sub, such as GitHub's
+// job_workflow_ref or environment), aud as a sorted list, decoded without
+// verification and hashed. A token that is not a JWT keys by its own hash:
+// it can then be told apart, only not reused across rotation.
 func jwtIdentity(raw string) []string {
 	tok, err := jwt.ParseSigned(raw, jwtAlgorithms)
-	var c jwt.Claims
+	var claims map[string]any
 	if err == nil {
-		err = tok.UnsafeClaimsWithoutVerification(&c)
+		err = tok.UnsafeClaimsWithoutVerification(&claims)
 	}
-	if err != nil || (c.Issuer == "" && c.Subject == "") {
+	iss, _ := claims["iss"].(string)
+	sub, _ := claims["sub"].(string)
+	if err != nil || (iss == "" && sub == "") {
 		sum := sha256.Sum256([]byte(raw))
 		return []string{"token_sha256", hex.EncodeToString(sum[:])}
 	}
-	aud := slices.Clone([]string(c.Audience))
-	slices.Sort(aud)
-	return []string{"iss", c.Issuer, "sub", c.Subject, "aud", strings.Join(aud, "\n")}
+	for _, c := range perIssueClaims {
+		delete(claims, c)
+	}
+	var aud jwt.Audience // a string or a list, the same audience either way
+	if b, err := json.Marshal(claims["aud"]); err == nil && aud.UnmarshalJSON(b) == nil && len(aud) > 0 {
+		aud = slices.Clone(aud)
+		slices.Sort(aud)
+		claims["aud"] = aud
+	}
+	b, err := json.Marshal(claims) // map keys come out sorted
+	if err != nil {
+		sum := sha256.Sum256([]byte(raw))
+		return []string{"token_sha256", hex.EncodeToString(sum[:])}
+	}
+	sum := sha256.Sum256(b)
+	return []string{"iss", iss, "sub", sub, "claims_sha256", hex.EncodeToString(sum[:])}
 }
 
 // certFingerprint is the SHA-256 of the first certificate in a PEM file.

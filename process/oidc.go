@@ -114,7 +114,7 @@ func (o *oidcLogin) authURL(ctx context.Context, c *api.Client, nonce string) (a
 		"role": a.Role, "redirect_uri": a.RedirectURI, "client_nonce": nonce})
 	o.debugf("POST %s: %s in %s", path, outcome(err), o.now().Sub(sent).Round(time.Millisecond))
 	if err != nil {
-		e := vaultError(err, "log in to Vault with "+a.Describe()+": ask for the browser's URL", path, c.Address(), ctx.Err() != nil)
+		e := vaultError(err, "log in to Vault with "+a.Describe()+": ask for the browser's URL", path, config.RedactAddress(c.Address()), ctx.Err() != nil)
 		oidcHint(e, err, a)
 		return "", "", e
 	}

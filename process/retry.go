@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -57,7 +59,10 @@ func jitterBackoff(min, max time.Duration, attempt int, resp *http.Response) tim
 }
 
 // retryLogger shows vault/api's retry decisions in --debug output. What it
-// is given holds URLs and errors, never tokens or response bodies.
+// is given holds URLs and errors, never tokens or response bodies; a URL's
+// query is cut off (kvs), since one may carry a secret (the oidc callback's
+// code), and go-retryablehttp logs a failed request even when it will not
+// retry it.
 type retryLogger struct{ debugf func(string, ...any) }
 
 func (l retryLogger) Error(msg string, kv ...any) { l.debugf("%s%s", msg, kvs(kv)) }
@@ -82,5 +87,9 @@ func kvs(kv []any) string {
 	if b.Len() == 0 {
 		return ""
 	}
-	return " " + oneLine(b.String())
+	return " " + urlQuery().ReplaceAllString(oneLine(b.String()), "$1?...")
 }
+
+// urlQuery matches a URL's query, to cut it off; compiled on first use, on
+// the miss path only.
+var urlQuery = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\w+://[^\s"?]*)\?[^\s"]*`) })

@@ -2,7 +2,9 @@ package process
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +66,21 @@ func httpResponse(status int, retryAfter string) *http.Response {
 		r.Header.Set("Retry-After", retryAfter)
 	}
 	return r
+}
+
+// TestRetryLoggerCutsQueries: go-retryablehttp logs a failed request's URL
+// even when it does not retry; a query may hold a secret (the oidc code).
+func TestRetryLoggerCutsQueries(t *testing.T) {
+	var got string
+	l := retryLogger{debugf: func(f string, a ...any) { got = fmt.Sprintf(f, a...) }}
+	l.Error("request failed", "error", `Get "http://127.0.0.1:1/v1/auth/oidc/oidc/callback?client_nonce=N0NCE&code=SECRETCODE&state=S": dial tcp: refused`,
+		"url", "http://127.0.0.1:1/v1/auth/oidc/oidc/callback?client_nonce=N0NCE&code=SECRETCODE&state=S")
+	for _, secret := range []string{"SECRETCODE", "N0NCE"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("the debug line holds %s: %s", secret, got)
+		}
+	}
+	if !strings.Contains(got, "/v1/auth/oidc/oidc/callback?...") {
+		t.Errorf("the debug line lost the path: %s", got)
+	}
 }
