@@ -262,23 +262,52 @@ func (c *cli) credentials(ctx context.Context, command string, flags map[string]
 	return c.credentialsFor(ctx, command, s)
 }
 
-// credentialsFor gets credentials for resolved settings, within the run's
-// deadline, and records the run in the audit log when one is configured.
+// credentialsFor gets credentials for resolved settings, as a person at
+// the terminal asked for them.
 func (c *cli) credentialsFor(ctx context.Context, command string, s *config.Settings) (*process.Credentials, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.RunTimeout())
-	defer cancel()
-	r := c.runner(s)
-	creds, source, err := r.Credentials(ctx)
+	creds, source, err := c.fetch(ctx, command, s, true)
 	if err != nil {
 		return nil, err
 	}
-	c.debugf("credentials from %s, expiring %s", source, creds.Expiration.UTC().Format(time.RFC3339))
+	if c.debug {
+		c.debugf("credentials from %s, expiring %s", source, creds.Expiration.UTC().Format(time.RFC3339))
+	}
+	return creds, nil
+}
+
+// fetch is one run of the core for command: within the run's deadline,
+// recorded in the audit log when one is configured. Unless interactive (a
+// server's background refresh) nobody is at the terminal: no MFA or
+// password prompt, no browser login, and the deadline is --timeout alone.
+func (c *cli) fetch(ctx context.Context, command string, s *config.Settings, interactive bool) (*process.Credentials, string, error) {
+	timeout := s.Timeout
+	if interactive {
+		timeout = s.RunTimeout()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r := c.runner(s)
+	if !interactive {
+		r.OpenTTY = nil
+		r.NewSource = func(ctx context.Context) (process.Source, error) {
+			v, err := process.NewVault(ctx, s, time.Now, c.debugf)
+			if err != nil {
+				return nil, err
+			}
+			v.OpenTTY = nil
+			return v, nil
+		}
+	}
+	creds, source, err := r.Credentials(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	if s.AuditLog != "" {
 		if err := process.AppendAudit(s.AuditLog, r.NewAuditRecord(command, creds, source)); err != nil {
 			c.warnf("audit log %s: %v", s.AuditLog, err)
 		}
 	}
-	return creds, nil
+	return creds, source, nil
 }
 
 // credentialProcess is the default command: the credential_process document.

@@ -207,22 +207,7 @@ func (c *cli) newServer(ctx context.Context, flags map[string]string, names []st
 // foreground, may prompt at the terminal.
 func (c *cli) serverProfile(s *config.Settings, name, command string) server.Profile {
 	fetch := func(ctx context.Context, interactive bool) (*process.Credentials, string, error) {
-		ctx, cancel := context.WithTimeout(ctx, s.Timeout)
-		defer cancel()
-		r := c.runner(s)
-		if !interactive {
-			r.OpenTTY = nil
-		}
-		creds, source, err := r.Credentials(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		if s.AuditLog != "" {
-			if err := process.AppendAudit(s.AuditLog, r.NewAuditRecord(command, creds, source)); err != nil {
-				c.warnf("audit log %s: %v", s.AuditLog, err)
-			}
-		}
-		return creds, source, nil
+		return c.fetch(ctx, command, s, interactive)
 	}
 	return server.Profile{Name: name, Fetch: fetch, RefreshWindow: s.RefreshWindow, MinRemaining: s.MinRemaining}
 }

@@ -135,6 +135,8 @@ type loginFixture struct {
 	log   strings.Builder
 	// openTTY, when set, stands in for the terminal of password prompts.
 	openTTY func() (*os.File, error)
+	// unattended runs as a server's background refresh: nobody there.
+	unattended bool
 }
 
 func newLoginFixture(t *testing.T) *loginFixture {
@@ -182,6 +184,9 @@ func (fx *loginFixture) run(t *testing.T, flags map[string]string) (*Credentials
 			v, err := NewVault(ctx, s, fx.now, debugf)
 			if err == nil && fx.openTTY != nil {
 				v.OpenTTY = fx.openTTY
+			}
+			if err == nil && fx.unattended {
+				v.OpenTTY = nil
 			}
 			return v, err
 		}}
@@ -633,6 +638,39 @@ func TestKeyIdentityOfTheSecret(t *testing.T) {
 			if !errors.As(err, &pe) || pe.Code != ExitUsage || pe.Hint == "" {
 				t.Errorf("%s: Key error %v, want a usage error with a hint", name, err)
 			}
+		}
+	})
+}
+
+// TestUnattendedLoginDoesNotPrompt: a server's background refresh (nobody
+// at the terminal) never asks for a password or starts a browser login; it
+// fails at once, without logging in.
+func TestUnattendedLoginDoesNotPrompt(t *testing.T) {
+	fx := newLoginFixture(t)
+	fx.unattended = true
+	delete(fx.env, "VAULT_CREDENTIAL_PROCESS_AUTH_PASSWORD_FILE")
+	_, _, err := fx.run(t, nil)
+	var pe *Error
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "there is no terminal to ask on") {
+		t.Fatalf("err = %v, want the no-terminal refusal", err)
+	}
+	if got := fx.lv.count("auth/ldap/login/bob"); got != 0 {
+		t.Errorf("%d logins without a password", got)
+	}
+
+	t.Run("oidc", func(t *testing.T) {
+		fx := newLoginFixture(t)
+		fx.unattended = true
+		fx.env = map[string]string{"VAULT_ADDR": fx.lv.URL, "VAULT_CREDENTIAL_PROCESS_AUTH_METHOD": "oidc",
+			"VAULT_CREDENTIAL_PROCESS_AUTH_ROLE": "dev", "VAULT_CREDENTIAL_PROCESS_RETRIES": "0",
+			"VAULT_CREDENTIAL_PROCESS_CACHE_DIR": filepath.Join(fx.dir, "cache")}
+		_, _, err := fx.run(t, nil)
+		var pe *Error
+		if !errors.As(err, &pe) || !errors.Is(err, errUnattended) || !strings.Contains(pe.Hint, "doctor") {
+			t.Fatalf("err = %v, want the unattended refusal with a hint", err)
+		}
+		if n := len(fx.lv.counts); n != 0 {
+			t.Errorf("Vault was asked %d times: %v", n, fx.lv.counts)
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -80,9 +79,9 @@ type login struct {
 	// openTTY opens the terminal for a password prompt or to show the
 	// browser login's URL.
 	openTTY func() (*os.File, error)
-	// stderr is where the browser login talks without a terminal; nil:
-	// this process's.
-	stderr io.Writer
+	// unattended says nobody is at the terminal or the browser (a
+	// server's background refresh): a browser login is refused.
+	unattended func() bool
 
 	done bool
 	err  error
@@ -90,8 +89,7 @@ type login struct {
 	// was revoked since.
 	reused   bool
 	token    string
-	accessor string // "" for a token stored by an older version
-	loginAt  time.Time
+	accessor string    // "" for a token stored by an older version
 	expires  time.Time // zero: the token never expires
 }
 
@@ -226,7 +224,7 @@ func (l *login) comfortable(e *loginEntry, now time.Time) bool {
 
 func (l *login) use(e *loginEntry, reused bool, how string) {
 	l.client.SetToken(e.Token)
-	l.token, l.accessor, l.loginAt, l.expires, l.reused = e.Token, e.Accessor, e.LoginAt, e.Expiration, reused
+	l.token, l.accessor, l.expires, l.reused = e.Token, e.Accessor, e.Expiration, reused
 	life := "the token does not expire"
 	if !e.Expiration.IsZero() {
 		life = "the token expires " + untilText(e.Expiration, l.now())

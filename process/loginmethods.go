@@ -123,6 +123,11 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 		}
 		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: data}
 	case config.AuthOIDC:
+		if l.unattended != nil && l.unattended() {
+			return nil, &Error{Code: ExitFailure, Err: errUnattended,
+				Msg:  "log in to Vault with " + a.Describe() + ": the stored login token is used up, and a browser login needs a person",
+				Hint: "log in again from a terminal (vault-credential-process doctor with the same profile); the server picks the new token up at its next refresh"}
+		}
 		m = l.oidcMethod()
 	default:
 		return nil, &Error{Code: ExitUsage, Msg: "unknown auth method " + a.Method}

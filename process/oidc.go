@@ -60,12 +60,10 @@ type oidcLogin struct {
 }
 
 func (l *login) oidcMethod() *oidcLogin {
-	stderr := l.stderr
-	if stderr == nil {
-		stderr = os.Stderr
-	}
-	return &oidcLogin{auth: l.auth, timeout: l.s.Timeout, getenv: os.Getenv, openTTY: l.openTTY,
-		stderr: stderr, debugf: l.debugf, now: l.now, browse: func(u string) (string, error) { return browser.Start(u, os.Getenv) }}
+	o := &oidcLogin{auth: l.auth, timeout: l.s.Timeout, getenv: os.Getenv, openTTY: l.openTTY,
+		stderr: os.Stderr, debugf: l.debugf, now: l.now}
+	o.browse = func(u string) (string, error) { return browser.Start(u, o.getenv) }
+	return o
 }
 
 func (o *oidcLogin) sentAt() time.Time { return o.sent }

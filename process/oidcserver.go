@@ -3,10 +3,15 @@ package process
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
+	"fmt"
 	"html"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
+	"syscall"
 	"time"
 )
 
@@ -52,29 +57,41 @@ func listenCallback(addr, path, state string) (*callbackServer, error) {
 	}
 	s := &callbackServer{got: make(chan oidcCallback), done: make(chan struct{})}
 	s.srv = &http.Server{Handler: &callbackHandler{path: path, state: state, got: s.got, done: s.done},
-		ReadHeaderTimeout: 10 * time.Second}
-	var firstErr error
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		// net/http's own complaints are not the user's business.
+		ErrorLog: log.New(io.Discard, "", 0)}
+	var listeners []net.Listener
 	for _, h := range hosts {
 		l, err := net.Listen("tcp", net.JoinHostPort(h, port))
-		if err != nil {
-			// ::1 is missing where IPv6 is off; one loopback is enough.
-			firstErr = cmpOr(firstErr, err)
+		switch {
+		case err != nil && len(hosts) > 1 && ipv6Off(err):
+			// ::1 (or 127.0.0.1) is missing where that family is off.
 			continue
+		case err != nil:
+			// Any other failure, the port taken above all, ends the login:
+			// listening on the other address alone would let the browser's
+			// localhost reach whoever holds this one.
+			for _, l := range listeners {
+				l.Close()
+			}
+			return nil, err
 		}
+		listeners = append(listeners, l)
+	}
+	if len(listeners) == 0 {
+		return nil, fmt.Errorf("listen on %s: no loopback address is available", addr)
+	}
+	for _, l := range listeners {
 		s.addrs = append(s.addrs, l.Addr().String())
 		go func() { _ = s.srv.Serve(l) }()
-	}
-	if len(s.addrs) == 0 {
-		return nil, firstErr
 	}
 	return s, nil
 }
 
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
+// ipv6Off reports a listen error that means the address family is not
+// there, rather than that the address is taken.
+func ipv6Off(err error) bool {
+	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT)
 }
 
 // close stops the listener, giving the page that is being answered a
@@ -91,7 +108,7 @@ func (s *callbackServer) close() {
 // callbackPath is the path of the redirect URI (checked by config).
 func callbackPath(redirectURI string) string {
 	u, err := url.Parse(redirectURI)
-	if err != nil || u.Path == "" {
+	if err != nil {
 		return "/"
 	}
 	return u.Path
@@ -131,8 +148,15 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	cb := oidcCallback{state: r.FormValue("state"), code: r.FormValue("code"),
-		idpError: r.FormValue("error"), idpDetail: r.FormValue("error_description"), reply: make(chan error, 1)}
+	// The answer comes in the query (or a small form): no multipart, and
+	// the body bounded, whoever sends it.
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	cb := oidcCallback{state: r.Form.Get("state"), code: r.Form.Get("code"),
+		idpError: r.Form.Get("error"), idpDetail: r.Form.Get("error_description"), reply: make(chan error, 1)}
 	if !sameState(cb.state, h.state) || (cb.code == "" && cb.idpError == "") {
 		page(w, http.StatusBadRequest, "This address is not for the Vault login that is waiting (its state differs). Close this tab, and use the one the login opened.")
 		return

@@ -23,8 +23,10 @@ type Vault struct {
 	// TokenSource says where the token came from: "VAULT_TOKEN" or the
 	// token helper's path (~/.vault-token for the built-in one).
 	TokenSource string
-	// OpenTTY opens the terminal for a userpass or ldap password prompt;
-	// NewVault sets tty.Open, tests a terminal that is not there.
+	// OpenTTY opens the terminal for a userpass or ldap password prompt
+	// and the browser login's messages; NewVault sets tty.Open. nil means
+	// nobody is there (a server's background refresh): no prompt, no
+	// browser login.
 	OpenTTY func() (*os.File, error)
 	// login is set when the settings name an auth method (see login.go).
 	login *login
@@ -180,6 +182,10 @@ func outcome(err error) string {
 	return "failed"
 }
 
+// errUnattended marks a prompt or browser login refused because nobody is
+// at the terminal: a server's background refresh.
+var errUnattended = errors.New("nobody at the terminal: a background refresh does not prompt")
+
 // errNoToken marks "no Vault token found" of token auth.
 var errNoToken = errors.New("no Vault token")
 
@@ -203,7 +209,13 @@ func (v *Vault) setupAuth(ctx context.Context, s *config.Settings) error {
 	}
 	v.client.ClearToken()
 	v.login = &login{s: s, auth: s.Auth, client: v.client, now: v.now, debugf: v.debugf,
-		openTTY: func() (*os.File, error) { return v.OpenTTY() }}
+		openTTY: func() (*os.File, error) {
+			if v.OpenTTY == nil {
+				return nil, errUnattended
+			}
+			return v.OpenTTY()
+		},
+		unattended: func() bool { return v.OpenTTY == nil }}
 	v.TokenSource = s.Auth.Describe() + " login"
 	return nil
 }
