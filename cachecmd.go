@@ -69,8 +69,7 @@ func (c *cli) openCache(flags map[string]string) (*cache.Store, *config.Settings
 	}
 	st, err := cache.Open(s.CacheDir)
 	if err != nil {
-		return nil, nil, &process.Error{Code: exitFailure, Msg: oneLine(err.Error()),
-			Hint: "check the folder (it must be yours, mode 0700), or pass --cache-dir", Err: err}
+		return nil, nil, process.CacheError(err)
 	}
 	return st, s, nil
 }
@@ -160,16 +159,17 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	}
 	delete(flags, "all")
 	delete(flags, "revoke")
+	if *all && (flags[config.IDRole.Setting().Name] != "" || flags[config.IDProfile.Setting().Name] != "") {
+		// Flags only: a profile or role from the environment must not make
+		// --all a usage error.
+		return c.report(usageError("cache clear: --all and a request (--profile, --role) exclude each other"))
+	}
 	st, s, err := c.openCache(flags)
 	if err != nil {
 		return c.report(err)
 	}
 	var keys []string
 	switch {
-	case *all && (flags[config.IDRole.Setting().Name] != "" || flags[config.IDProfile.Setting().Name] != ""):
-		// Flags only: a profile or role from the environment must not make
-		// --all a usage error.
-		return c.report(usageError("cache clear: --all and a request (--profile, --role) exclude each other"))
 	case *all:
 		// Keys with only an unfinished write too: it may hold secrets.
 		if keys, err = st.Keys(); err != nil {
@@ -193,7 +193,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 		cl.entry(ctx, key)
 	}
 	if *all {
-		cl.loginTokens()
+		cl.loginTokens(ctx)
 	}
 	if err := cl.err(); err != nil {
 		return c.report(err)
@@ -246,10 +246,22 @@ func vaultOf(addr, namespace string) string {
 	return v
 }
 
+// lock takes the lock key within ctx. Once ctx is over (another process
+// held some lock until --timeout), each remaining lock is only tried for a
+// moment: one held lock must not keep every other entry.
+func (cl *clearing) lock(ctx context.Context, key string) (func(), error) {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+	}
+	return cl.store.Lock(ctx, key)
+}
+
 // entry revokes (with --revoke) and removes one entry, holding its lock so
 // that a run renewing it cannot write the revoked keys back.
 func (cl *clearing) entry(ctx context.Context, key string) {
-	unlock, err := cl.store.Lock(ctx, key)
+	unlock, err := cl.lock(ctx, key)
 	if errors.Is(err, context.DeadlineExceeded) {
 		cl.failures = append(cl.failures, &process.Error{Code: exitFailure, Err: err,
 			Msg:  "wait for the lock of cache entry " + key[:12] + ": another vault-credential-process held it until --timeout",
@@ -317,14 +329,21 @@ func (cl *clearing) revokeLease(ctx context.Context, e *cache.Entry) error {
 
 // loginTokens removes the stored login tokens (--all) and the unfinished
 // writes no entry or token claims (an older version's).
-func (cl *clearing) loginTokens() {
+func (cl *clearing) loginTokens(ctx context.Context) {
 	names, err := cl.store.Blobs(process.LoginTokenPrefix)
 	if err != nil {
 		cl.failures = append(cl.failures, err)
 		return
 	}
 	for _, n := range names {
-		if err := cl.store.RemoveBlob(n); err != nil {
+		// Under the token's lock, as a login replaces it: a login running
+		// now cannot write it back, nor lose its unfinished write.
+		unlock, err := cl.lock(ctx, process.LoginLockKey(n))
+		if err == nil {
+			err = cl.store.RemoveBlob(n)
+			unlock()
+		}
+		if err != nil {
 			cl.failures = append(cl.failures, err)
 			continue
 		}

@@ -163,3 +163,37 @@ func TestClearHoldsTheEntryLock(t *testing.T) {
 		t.Errorf("clear once the lock is free: %+v, revoked %v", r, v.revokedLeases())
 	}
 }
+
+// TestClearAllGoesOnPastAHeldLock: one entry whose lock another process
+// holds until --timeout is kept; the others are still removed.
+func TestClearAllGoesOnPastAHeldLock(t *testing.T) {
+	unitEnv(t)
+	v := newRecordingVault(t, "a")
+	dir := filepath.Join(t.TempDir(), "cache")
+	t.Setenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR", dir)
+	t.Setenv("VAULT_ADDR", v.URL)
+	t.Setenv("VAULT_TOKEN", unitToken)
+	for _, role := range []string{"one", "two", "three"} {
+		if r := runInProcess(t, os.Getenv, "--role", role); r.code != 0 {
+			t.Fatalf("mint %s: %+v", role, r)
+		}
+	}
+	store, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := store.Keys()
+	if err != nil || len(keys) != 3 {
+		t.Fatalf("Keys = %v, %v", keys, err)
+	}
+	unlock, err := store.Lock(context.Background(), keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	r := runInProcess(t, os.Getenv, "cache", "clear", "--all", "--timeout", "1s")
+	assertFailure(t, r, 1, "1 entry failed; removed 2 entries", "raise --timeout")
+	if left, _ := store.Keys(); len(left) != 1 || left[0] != keys[0] {
+		t.Errorf("entries left %v, want only the locked one %s", left, keys[0][:12])
+	}
+}

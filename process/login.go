@@ -177,7 +177,7 @@ func (l *login) loginUnkept(ctx context.Context) error {
 // file (a read-only folder) the run logs in all the same, as the
 // credentials are fetched all the same, and the token is not kept.
 func (l *login) lock(ctx context.Context, store *cache.Store, name string) (unlock func(), err error) {
-	unlock, err = store.Lock(ctx, strings.TrimSuffix(name, ".token"))
+	unlock, err = store.Lock(ctx, LoginLockKey(name))
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return nil, &Error{Code: ExitFailure, Err: err,
@@ -244,6 +244,10 @@ func (l *login) fileName() (string, error) {
 		l.s.Namespace, l.auth.Method, l.auth.Mount}, l.auth.Identity()...)
 	return LoginTokenPrefix + cache.Key(append(parts, proof...)...) + ".token", nil
 }
+
+// LoginLockKey is the cache lock that guards the login token file name:
+// whoever replaces or removes the file holds it.
+func LoginLockKey(name string) string { return strings.TrimSuffix(name, ".token") }
 
 // LoginTokenPrefix starts the name of every login token file in the cache
 // folder (`cache clear --all` removes them).
