@@ -35,7 +35,7 @@ Examples:
 `
 
 func (c *cli) cache(ctx context.Context, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		return c.helpText(cacheUsage)
 	}
 	switch args[0] {

@@ -113,7 +113,7 @@ Prints the version, the commit it was built from and the Go version.
 `
 
 func (c *cli) printVersion(_ context.Context, args []string) int {
-	if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+	if len(args) == 1 && isHelp(args[0]) {
 		return c.helpText(versionUsage)
 	}
 	if len(args) > 0 {
@@ -121,6 +121,12 @@ func (c *cli) printVersion(_ context.Context, args []string) int {
 	}
 	fmt.Fprintln(c.stdout, versionString())
 	return exitOK
+}
+
+// isHelp reports an argument that asks a command with subcommands (or
+// none) for its usage, as -h asks one with flags.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
 }
 
 // printUsage is `help`: `help COMMAND` prints that command's usage, as

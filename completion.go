@@ -42,7 +42,7 @@ Examples:
 `
 
 func (c *cli) completion(_ context.Context, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		return c.helpText(completionUsage)
 	}
 	if args[0] == "profiles" {

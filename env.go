@@ -32,11 +32,8 @@ func (c *cli) env(ctx context.Context, args []string) int {
 	if done {
 		return code
 	}
-	switch *format {
-	case process.FormatSh, process.FormatFish, process.FormatPowerShell:
-	default:
-		return c.report(&config.Error{Source: "--format", Msg: fmt.Sprintf("unknown shell format %q", *format),
-			Hint: "use sh, fish or powershell"})
+	if err := checkFormat(*format); err != nil {
+		return c.report(err)
 	}
 	creds, err := c.credentials(ctx, "env", flags)
 	if err != nil {
@@ -48,4 +45,14 @@ func (c *cli) env(ctx context.Context, args []string) int {
 	}
 	fmt.Fprint(c.stdout, out)
 	return exitOK
+}
+
+// checkFormat refuses a --format that Export does not know.
+func checkFormat(format string) error {
+	switch format {
+	case process.FormatSh, process.FormatFish, process.FormatPowerShell:
+		return nil
+	}
+	return &config.Error{Source: "--format", Msg: fmt.Sprintf("unknown shell format %q", format),
+		Hint: "use sh, fish or powershell"}
 }

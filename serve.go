@@ -136,10 +136,10 @@ func (o serveOptions) check(flags map[string]string, profiles []string) error {
 	if *o.format != "" {
 		*o.printEnv = true
 	}
-	switch *o.format {
-	case "", process.FormatSh, process.FormatFish, process.FormatPowerShell:
-	default:
-		return &config.Error{Source: "--format", Msg: fmt.Sprintf("unknown shell format %q", *o.format), Hint: "use sh, fish or powershell"}
+	if *o.format != "" {
+		if err := checkFormat(*o.format); err != nil {
+			return err
+		}
 	}
 	if _, ok := flags[config.IDProfile.Setting().Name]; ok && len(profiles) > 0 {
 		return usageError("serve: give profiles either with --profile or as arguments, not both")
