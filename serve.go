@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"syscall"
 	"time"
@@ -96,7 +98,7 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 		return c.report(err)
 	}
 	c.stderr = &lockedWriter{w: c.stderr}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, stopSignals()...)
 	defer stop()
 	srv, first, err := c.newServer(ctx, flags, fs.Args(), *o.imds, "serve")
 	var warm *warmError
@@ -120,7 +122,7 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.report(err)
 	}
-	defer os.Remove(tokenFile)
+	defer removeTokenFile(tokenFile, srv.Token())
 	if err := c.announce(srv, ln.Addr(), tokenFile, o); err != nil {
 		return c.report(err)
 	}
@@ -191,7 +193,7 @@ func (c *cli) newServer(ctx context.Context, flags map[string]string, names []st
 	if command == "exec" && !c.debug {
 		log = io.Discard
 	}
-	srv, err := server.New(server.Options{Profiles: profiles, IMDS: imds, Log: log})
+	srv, err := server.New(server.Options{Profiles: profiles, IMDS: imds, Log: log, Errors: c.stderr})
 	if err != nil {
 		return nil, nil, usageError(command + ": " + err.Error())
 	}
@@ -226,6 +228,9 @@ func writeTokenFile(path, cacheDir string, addr net.Addr, token string) (string,
 		path = filepath.Join(store.Dir(), "serve-"+port+".token")
 	}
 	abs, err := filepath.Abs(path)
+	if err == nil {
+		err = checkTokenFile(abs)
+	}
 	if err == nil {
 		err = cache.WriteFile(abs, []byte(token), 0o600)
 	}
@@ -291,4 +296,56 @@ func serveShutdown(done <-chan error) error {
 	case <-time.After(2 * server.ShutdownTimeout):
 		return errors.New("the credentials server did not shut down in time")
 	}
+}
+
+// tokenShape is what writeTokenFile writes: a server's token, 32 random
+// bytes in base64url.
+var tokenShape = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// checkTokenFile refuses to replace a file that is not a server's token
+// file (a --token-file mistyped onto something of the user's): a missing
+// file, or one holding an earlier server's token, may be replaced.
+func checkTokenFile(path string) error {
+	b, err := readSmall(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !tokenShape.Match(b):
+		return fmt.Errorf("%s exists and holds no server token: refusing to replace it", path)
+	}
+	return nil
+}
+
+// removeTokenFile removes the token file at shutdown, unless it no longer
+// holds this server's token (another server took the path since).
+func removeTokenFile(path, token string) {
+	if b, err := readSmall(path); err == nil && string(b) == token {
+		_ = os.Remove(path)
+	}
+}
+
+// readSmall reads a file of at most a few bytes, without following a
+// FIFO's open: what is there may be anything.
+func readSmall(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	return io.ReadAll(io.LimitReader(f, 1<<10))
+}
+
+// stopSignals are the signals that shut serve down cleanly: also SIGHUP
+// (the terminal of a background serve closed), unless nohup ignores it.
+func stopSignals() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
 }

@@ -54,6 +54,8 @@ type profile struct {
 	Profile
 	now  func() time.Time
 	logf func(format string, args ...any)
+	// errorf says a refresh failed, where even a quiet log says it.
+	errorf func(format string, args ...any)
 	cur  atomic.Pointer[held]
 	kick chan struct{} // buffered: wakes the refresher to look again
 
@@ -62,8 +64,8 @@ type profile struct {
 	lastAttempt time.Time
 }
 
-func newProfile(p Profile, now func() time.Time, logf func(string, ...any)) *profile {
-	return &profile{Profile: p, now: now, logf: logf, kick: make(chan struct{}, 1)}
+func newProfile(p Profile, now func() time.Time, logf, errorf func(string, ...any)) *profile {
+	return &profile{Profile: p, now: now, logf: logf, errorf: errorf, kick: make(chan struct{}, 1)}
 }
 
 // window is the refresh window of c, as the cache computes it.
@@ -185,11 +187,11 @@ func (p *profile) refresh(ctx context.Context, interactive bool) error {
 func (p *profile) logRefreshError(err error) {
 	now := p.now()
 	if h := p.cur.Load(); p.servable(h, now) {
-		p.logf("%s: refresh failed, serving the credentials in memory until they have %s left: %v",
+		p.errorf("%s: refresh failed, serving the credentials in memory until they have %s left: %v",
 			p.Name, servableFloor(p, h), err)
 		return
 	}
-	p.logf("%s: refresh failed, nothing valid to serve: %v", p.Name, err)
+	p.errorf("%s: refresh failed, nothing valid to serve: %v", p.Name, err)
 }
 
 // servableFloor is the least time left with which h is still served.

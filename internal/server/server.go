@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -40,6 +41,10 @@ type Options struct {
 	Now func() time.Time
 	// Log receives one line per request and per refresh; never a secret.
 	Log io.Writer
+	// Errors receives the lines of failed refreshes and of net/http's own
+	// trouble; nil means Log. (exec --server keeps Log quiet, as stderr is
+	// the command's, but a failed refresh is still said.)
+	Errors io.Writer
 }
 
 // Server serves the profiles' credentials. Make one with New, get the
@@ -53,6 +58,7 @@ type Server struct {
 	now      func() time.Time
 	logMu    sync.Mutex
 	log      io.Writer
+	errs     io.Writer
 }
 
 // Bounds of the HTTP side: every wait of a connection is limited.
@@ -80,7 +86,10 @@ func New(o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	s := &Server{byName: map[string]*profile{}, now: o.Now, log: o.Log}
+	if o.Errors == nil {
+		o.Errors = o.Log
+	}
+	s := &Server{byName: map[string]*profile{}, now: o.Now, log: o.Log, errs: o.Errors}
 	for _, p := range o.Profiles {
 		if p.Name == "" || strings.ContainsAny(p.Name, "/\x00") {
 			return nil, fmt.Errorf("profile name %q cannot be a path segment", p.Name)
@@ -88,7 +97,7 @@ func New(o Options) (*Server, error) {
 		if _, dup := s.byName[p.Name]; dup {
 			return nil, fmt.Errorf("profile %q given twice", p.Name)
 		}
-		pr := newProfile(p, o.Now, s.logf)
+		pr := newProfile(p, o.Now, s.logf, s.errorf)
 		s.profiles = append(s.profiles, pr)
 		s.byName[p.Name] = pr
 	}
@@ -163,7 +172,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          nil,
+		ErrorLog:          log.New(writerFunc(func(b []byte) { s.errorf("http: %s", b) }), "", 0),
 	}
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -332,9 +341,19 @@ func (s *Server) access(r *http.Request, o outcome, d time.Duration) {
 }
 
 // logf writes one line to the log, control characters escaped.
-func (s *Server) logf(format string, args ...any) {
+func (s *Server) logf(format string, args ...any) { s.write(s.log, format, args...) }
+
+// errorf is logf for what goes wrong, which Options.Errors receives.
+func (s *Server) errorf(format string, args ...any) { s.write(s.errs, format, args...) }
+
+func (s *Server) write(w io.Writer, format string, args ...any) {
 	line := process.Printable(fmt.Sprintf(format, args...))
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
-	fmt.Fprintf(s.log, "vault-credential-process: serve: %s\n", line)
+	fmt.Fprintf(w, "vault-credential-process: serve: %s\n", line)
 }
+
+// writerFunc is an io.Writer that hands each write to a function.
+type writerFunc func([]byte)
+
+func (f writerFunc) Write(b []byte) (int, error) { f(b); return len(b), nil }
