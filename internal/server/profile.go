@@ -56,8 +56,8 @@ type profile struct {
 	logf func(format string, args ...any)
 	// errorf says a refresh failed, where even a quiet log says it.
 	errorf func(format string, args ...any)
-	cur  atomic.Pointer[held]
-	kick chan struct{} // buffered: wakes the refresher to look again
+	cur    atomic.Pointer[held]
+	kick   chan struct{} // buffered: wakes the refresher to look again
 
 	mu          sync.Mutex
 	failures    int
