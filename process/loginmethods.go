@@ -70,9 +70,15 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 	)
 	switch a.Method {
 	case config.AuthAppRole:
-		sid := &approle.SecretID{FromFile: a.SecretIDFile, FromEnv: a.SecretIDEnv}
+		sid := &approle.SecretID{FromEnv: a.SecretIDEnv}
 		if err := envSet("secret_id_env", a.SecretIDEnv); err != nil {
 			return nil, err
+		}
+		if a.SecretIDFile != "" {
+			// Read here, not by the library: bounded, and a FIFO refused.
+			if sid.FromString, err = readSecretFile("secret_id_file", a.SecretIDFile); err != nil {
+				return nil, err
+			}
 		}
 		opts := []approle.LoginOption{approle.WithMountPath(a.Mount)}
 		if a.SecretIDWrapped {
@@ -80,14 +86,17 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 		}
 		m, err = approle.NewAppRoleAuth(a.RoleID, sid, opts...)
 	case config.AuthKubernetes:
-		m, err = kubernetes.NewKubernetesAuth(a.Role, kubernetes.WithMountPath(a.Mount),
-			kubernetes.WithServiceAccountTokenPath(a.JWTFile))
-		if errors.Is(err, fs.ErrNotExist) && a.JWTFile == config.DefaultKubernetesJWTFile {
-			return nil, &Error{Code: ExitUsage, Err: err,
+		token, rerr := readSecretFile("jwt_file", a.JWTFile)
+		if errors.Is(rerr, fs.ErrNotExist) && a.JWTFile == config.DefaultKubernetesJWTFile {
+			return nil, &Error{Code: ExitUsage, Err: rerr,
 				Msg:  "read the service account token " + a.JWTFile + ": no such file (not in a Kubernetes pod?)",
 				Hint: "run in a pod with a service account token, or set jwt_file in the auth table"}
 		}
-		err = fileError(err, "jwt_file", a.JWTFile)
+		if rerr != nil {
+			return nil, rerr
+		}
+		m, err = kubernetes.NewKubernetesAuth(a.Role, kubernetes.WithMountPath(a.Mount),
+			kubernetes.WithServiceAccountToken(token))
 	case config.AuthJWT:
 		jwt, err := readSecret("jwt_file", a.JWTFile, "jwt_env", a.JWTEnv)
 		if err != nil {
@@ -95,10 +104,12 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 		}
 		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: map[string]any{"role": a.Role, "jwt": jwt}}
 	case config.AuthUserpass, config.AuthLDAP:
-		var from struct{ file, env, value string }
+		var from struct{ env, value string }
 		switch {
 		case a.PasswordFile != "":
-			from.file = a.PasswordFile
+			if from.value, err = readSecretFile("password_file", a.PasswordFile); err != nil {
+				return nil, err
+			}
 		case a.PasswordEnv != "":
 			if err := envSet("password_env", a.PasswordEnv); err != nil {
 				return nil, err
@@ -111,10 +122,10 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 		}
 		if a.Method == config.AuthUserpass {
 			m, err = userpass.NewUserpassAuth(a.Username,
-				&userpass.Password{FromFile: from.file, FromEnv: from.env, FromString: from.value}, userpass.WithMountPath(a.Mount))
+				&userpass.Password{FromEnv: from.env, FromString: from.value}, userpass.WithMountPath(a.Mount))
 		} else {
 			m, err = ldap.NewLDAPAuth(a.Username,
-				&ldap.Password{FromFile: from.file, FromEnv: from.env, FromString: from.value}, ldap.WithMountPath(a.Mount))
+				&ldap.Password{FromEnv: from.env, FromString: from.value}, ldap.WithMountPath(a.Mount))
 		}
 	case config.AuthCert:
 		data := map[string]any{}
@@ -158,20 +169,37 @@ func (p *plainLogin) Login(ctx context.Context, client *api.Client) (*api.Secret
 // name; it is trimmed of surrounding white space.
 func readSecret(fileKey, file, envKey, env string) (string, error) {
 	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fileError(err, fileKey, file)
-		}
-		if s := strings.TrimSpace(string(b)); s != "" {
-			return s, nil
-		}
-		return "", &Error{Code: ExitUsage, Msg: fmt.Sprintf("%s %s is empty", fileKey, file),
-			Hint: "put the secret in that file, or name another one"}
+		return readSecretFile(fileKey, file)
 	}
 	if err := envSet(envKey, env); err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(os.Getenv(env)), nil
+}
+
+// readSecretFile reads the secret in file (the settings' key names it in
+// errors) as identity.go reads a JWT: at most 64 KiB, a FIFO or other
+// special file refused rather than blocked on, trimmed of white space.
+func readSecretFile(key, file string) (string, error) {
+	b, err := readProof(file)
+	if err != nil {
+		return "", &Error{Code: ExitUsage, Err: err, Msg: fmt.Sprintf("read %s %s: %s", key, file, pathReason(err)),
+			Hint: "check " + key + " in the auth table: the file must exist, be a regular file and be readable by you"}
+	}
+	if s := strings.TrimSpace(string(b)); s != "" {
+		return s, nil
+	}
+	return "", &Error{Code: ExitUsage, Msg: fmt.Sprintf("%s %s is empty", key, file),
+		Hint: "put the secret in that file, or name another one"}
+}
+
+// pathReason is the reason of a file error without the path again.
+func pathReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 // envSet checks that the variable a *_env key names holds something.
