@@ -55,6 +55,8 @@ type oidcLogin struct {
 	// browse starts the browser at a URL without waiting for it; it
 	// returns what it ran, for --debug.
 	browse func(url string) (string, error)
+	// pageCtx bounds the private page browse hands the browser: the login.
+	pageCtx context.Context
 
 	sent time.Time // when the callback went to Vault
 }
@@ -62,7 +64,13 @@ type oidcLogin struct {
 func (l *login) oidcMethod() *oidcLogin {
 	o := &oidcLogin{auth: l.auth, timeout: l.s.Timeout, getenv: os.Getenv, openTTY: l.openTTY,
 		stderr: os.Stderr, debugf: l.debugf, now: l.now}
-	o.browse = func(u string) (string, error) { return browser.Start(u, o.getenv) }
+	// The auth URL carries the state, which is what the callback listener
+	// trusts: it goes to the browser in a private page, not in the
+	// launcher's argv, which other local users can read. The page stays
+	// until the browser had time to read it or the login ends.
+	o.browse = func(u string) (string, error) {
+		return browser.Opener{Getenv: o.getenv, Debugf: o.debugf, Title: "the Vault login"}.StartPage(o.pageCtx, u)
+	}
 	return o
 }
 
@@ -84,6 +92,7 @@ func (o *oidcLogin) Login(ctx context.Context, c *api.Client) (*api.Secret, erro
 
 	wctx, cancel, byRun := o.waitContext(ctx)
 	defer cancel()
+	o.pageCtx = wctx
 	opened := o.openBrowser(authURL)
 	term := o.tell(authURL, opened, wctx)
 	if term != nil {

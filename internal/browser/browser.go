@@ -41,41 +41,72 @@ type Opener struct {
 	Handoff time.Duration
 	MaxWait time.Duration
 	Debugf  func(format string, args ...any)
+	// Title names the page and its link ("" for the AWS console's).
+	Title string
 }
 
 // Open shows url in the browser through a private redirect page; it
 // returns once the page is removed. ctx ending removes it at once.
-func (o Opener) Open(ctx context.Context, url string) (err error) {
-	dir, err := os.MkdirTemp("", "vault-credential-process-login-") // mode 0700
-	if err != nil {
-		return fmt.Errorf("create a private folder for the sign-in page: %w", err)
-	}
-	defer func() {
-		if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
-			err = fmt.Errorf("remove the sign-in page: %w", rmErr)
-		}
-	}()
-	page := filepath.Join(dir, PageName)
-	if err := cache.WriteFile(page, Page(url), 0o600); err != nil {
-		return fmt.Errorf("write the sign-in page: %w", err)
-	}
-	cmd, name, err := o.start(page)
+func (o Opener) Open(ctx context.Context, url string) error {
+	dir, cmd, name, err := o.launch(url)
 	if err != nil {
 		return err
 	}
+	err = o.wait(ctx, cmd, name)
+	if rmErr := os.RemoveAll(dir); rmErr != nil && err == nil {
+		err = fmt.Errorf("remove the sign-in page: %w", rmErr)
+	}
+	return err
+}
+
+// StartPage is Open without the wait: it returns the launcher's name once
+// it started, and the page is removed in the background, as Open would.
+func (o Opener) StartPage(ctx context.Context, url string) (string, error) {
+	dir, cmd, name, err := o.launch(url)
+	if err != nil {
+		return "", err
+	}
+	go func() {
+		_ = o.wait(ctx, cmd, name)
+		_ = os.RemoveAll(dir)
+	}()
+	return name, nil
+}
+
+// launch writes the page for url into a private folder (0700) and starts
+// the first browser command that starts with it.
+func (o Opener) launch(url string) (dir string, cmd *exec.Cmd, name string, err error) {
+	dir, err = os.MkdirTemp("", "vault-credential-process-login-") // mode 0700
+	if err != nil {
+		return "", nil, "", fmt.Errorf("create a private folder for the sign-in page: %w", err)
+	}
+	page := filepath.Join(dir, PageName)
+	if err = cache.WriteFile(page, o.page(url), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, "", fmt.Errorf("write the sign-in page: %w", err)
+	}
+	if cmd, name, err = o.start(page); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, "", err
+	}
 	o.debugf("sign-in page %s opened with %s; removing it in %s", page, name, o.handoff())
-	return o.wait(ctx, cmd, name)
+	return dir, cmd, name, nil
 }
 
 // Page is an HTML page that sends the browser on to url at once, with a
 // link for browsers that do not follow the refresh.
-func Page(url string) []byte {
-	u := html.EscapeString(url)
+func Page(url string) []byte { return Opener{}.page(url) }
+
+func (o Opener) page(url string) []byte {
+	u, title := html.EscapeString(url), html.EscapeString(o.Title)
+	if title == "" {
+		title = "the AWS console"
+	}
 	return []byte(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
 <meta http-equiv="refresh" content="0;url=` + u + `">
-<title>AWS console sign-in</title></head>
-<body><p><a href="` + u + `">Continue to the AWS console</a></p></body></html>
+<title>Sign-in: ` + title + `</title></head>
+<body><p><a href="` + u + `">Continue to ` + title + `</a></p></body></html>
 `)
 }
 
@@ -108,31 +139,6 @@ func (o Opener) start(page string) (*exec.Cmd, string, error) {
 		return cmd, argv[0], nil
 	}
 	return nil, "", fmt.Errorf("%w (tried %s)", ErrNoBrowser, strings.Join(tried, ", "))
-}
-
-// Start starts the first browser command that starts, with target (a URL
-// that is no credential: the page of a login, say) as argument, and returns
-// at once with the command's name: the browser is never waited for. It runs
-// in a session of its own with none of this process's standard streams, so
-// a browser that outlives the run neither takes the terminal nor holds the
-// AWS client's pipes open.
-func Start(target string, getenv func(string) string) (string, error) {
-	commands := Opener{Getenv: getenv}.commands(target)
-	if len(commands) == 0 {
-		return "", ErrNoDisplay
-	}
-	var errs []error
-	for _, argv := range commands {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		newSession(cmd)
-		if err := cmd.Start(); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		go func() { _ = cmd.Wait() }() // reaped when it ends; never waited for
-		return argv[0], nil
-	}
-	return "", errors.Join(errs...)
 }
 
 // commands are the browser commands to try, each with page in it: the

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -136,33 +135,43 @@ func TestCommandsPerPlatform(t *testing.T) {
 	}
 }
 
-// TestStart: the first command of BROWSER that starts gets the URL itself
-// (a login page's, no credential), with %s substituted or appended, and
-// Start returns without waiting for it.
-func TestStart(t *testing.T) {
+// TestStartPage: the first command of BROWSER that starts gets a private
+// page leading to the URL (never the URL itself, which may carry a login's
+// state), with %s substituted or appended; StartPage returns without
+// waiting for the browser, and the page goes when ctx ends.
+func TestStartPage(t *testing.T) {
 	dir := t.TempDir()
-	// The browser writes its arguments into a FIFO: reading it waits for
-	// the browser, which Start does not.
-	got := filepath.Join(dir, "args")
+	// The browser copies the page it was given into a FIFO: reading it
+	// waits for the browser, which StartPage does not.
+	got := filepath.Join(dir, "page")
 	if err := syscall.Mkfifo(got, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	args := filepath.Join(dir, "args")
 	script := filepath.Join(dir, "browser")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+got+"\n"), 0o700); err != nil {
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" > "+args+"\ncat \"$2\" > "+got+"\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 	list := filepath.Join(dir, "missing-browser") + string(os.PathListSeparator) + script + " --new-tab %s"
-	name, err := Start("https://vault.example/ui/authorize?state=s", env(map[string]string{"BROWSER": list}))
+	const target = "https://vault.example/ui/authorize?state=s"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := Opener{Getenv: env(map[string]string{"BROWSER": list}), Title: "the Vault login"}
+	name, err := o.StartPage(ctx, target)
 	if err != nil || name != script {
-		t.Fatalf("Start = %q, %v; want the second command of BROWSER", name, err)
+		t.Fatalf("StartPage = %q, %v; want the second command of BROWSER", name, err)
 	}
 	read := make(chan []byte, 1)
 	go func() { b, _ := os.ReadFile(got); read <- b }()
-	if args := testenv.WaitFor(t, read, "the browser's arguments"); string(args) != "--new-tab\nhttps://vault.example/ui/authorize?state=s\n" {
-		t.Errorf("the browser got %q", args)
+	page := testenv.WaitFor(t, read, "the page the browser was given")
+	if string(page) != string(o.page(target)) {
+		t.Errorf("the browser got the page %q", page)
 	}
-	if _, err := Start("https://u", env(nil)); runtime.GOOS == "linux" && !errors.Is(err, ErrNoDisplay) {
+	if a, _ := os.ReadFile(args); strings.Contains(string(a), "state=") || !strings.HasPrefix(string(a), "--new-tab\n/") {
+		t.Errorf("the browser's arguments are %q: want --new-tab and the page's path, not the URL", a)
+	}
+	if _, err := (Opener{Getenv: env(nil), GOOS: "linux"}).StartPage(ctx, target); !errors.Is(err, ErrNoDisplay) {
 		t.Errorf("no display and no BROWSER: %v, want ErrNoDisplay", err)
 	}
 }

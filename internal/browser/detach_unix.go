@@ -13,9 +13,3 @@ import (
 func detach(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
-
-// newSession puts the command in a session of its own: the terminal's
-// Ctrl-C does not reach it, and it cannot take the terminal.
-func newSession(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-}

@@ -17,10 +17,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -38,7 +40,12 @@ func main() {
 	if mode == "none" {
 		return
 	}
-	back, err := authorize(os.Args[1])
+	target, err := pageTarget(os.Args[1])
+	if err != nil {
+		logf("error: %v", err)
+		os.Exit(1)
+	}
+	back, err := authorize(target)
 	if err != nil {
 		logf("error: %v", err)
 		os.Exit(1)
@@ -126,4 +133,22 @@ func logf(format string, args ...any) {
 	if err == nil {
 		resp.Body.Close()
 	}
+}
+
+// pageTarget is where a browser given arg goes: arg itself if it is a URL,
+// else the page file's refresh target (the helper hands the browser a
+// private redirect page, not the URL).
+func pageTarget(arg string) (string, error) {
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		return arg, nil
+	}
+	b, err := os.ReadFile(arg)
+	if err != nil {
+		return "", err
+	}
+	m := regexp.MustCompile(`content="0;url=([^"]+)"`).FindSubmatch(b)
+	if m == nil {
+		return "", fmt.Errorf("%s is no redirect page", arg)
+	}
+	return html.UnescapeString(string(m[1])), nil
 }
