@@ -39,7 +39,7 @@ vault:
 	@tools/vault/build.sh
 
 cross:
-	@for p in linux/amd64 linux/arm64 darwin/arm64 windows/amd64; do \
+	@for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64; do \
 	  echo "build $$p"; \
 	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o /dev/null . || exit 1; \
 	done

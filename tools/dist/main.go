@@ -139,7 +139,9 @@ func (o *options) build(goos, goarch, out string) error {
 	cmd := exec.Command(o.goCmd, "build", "-trimpath", "-buildvcs=auto",
 		"-ldflags", "-s -w -buildid= -X main.version="+o.version, "-o", out, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch,
-		"GOAMD64=v1", "GOARM64=v8.0", "GOFLAGS=-mod=readonly", "GOEXPERIMENT=")
+		"GOAMD64=v1", "GOARM64=v8.0", "GOFLAGS=-mod=readonly", "GOEXPERIMENT=",
+		// The builder's go env file and FIPS setting would change the bytes.
+		"GOENV=off", "GOFIPS140=off")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build: %w", err)
@@ -155,7 +157,10 @@ func (o *options) sbomFor(bin, out string) error {
 		"-version", o.version, "-output", out, bin)
 	// The SBOM names the generator by the hashes of its own executable:
 	// -trimpath keeps the builder's module cache path out of them.
-	cmd.Env = append(os.Environ(), "GOFLAGS=-trimpath")
+	// The SBOM records the generator's own hashes: build it the same way
+	// on every machine too.
+	cmd.Env = append(os.Environ(), "GOFLAGS=-trimpath", "CGO_ENABLED=0", "GOAMD64=v1", "GOARM64=v8.0",
+		"GOEXPERIMENT=", "GOENV=off", "GOFIPS140=off")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("SBOM of %s: %w", filepath.Base(bin), err)
