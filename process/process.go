@@ -55,10 +55,9 @@ type Runner struct {
 // from (one of the Source constants).
 func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) {
 	s := r.Settings
-	req := requestOf(s)
 	if s.CacheDisabled {
 		r.Debugf("cache disabled")
-		c, err := r.fetch(ctx, req)
+		c, err := r.fetch(ctx, requestOf(s))
 		return c, SourceVault, err
 	}
 
@@ -69,7 +68,7 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 	if err != nil {
 		// The folder cannot be created (a read-only file system, say):
 		// nothing can be cached, but the credentials can still be had.
-		c, ferr := r.fetch(ctx, req)
+		c, ferr := r.fetch(ctx, requestOf(s))
 		if ferr != nil {
 			return nil, "", ferr
 		}
@@ -84,8 +83,11 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 	if err != nil {
 		return nil, "", cacheError(err)
 	}
-	if cache.Fresh(entry, r.Now(), s.RefreshWindow) {
-		r.Debugf("cache hit %s: expires %s", key[:12], untilText(entry.Expiration, r.Now()))
+	now := r.Now()
+	if cache.Fresh(entry, now, s.RefreshWindow) {
+		if s.Debug { // the hit path: no formatting for nobody
+			r.Debugf("cache hit %s: expires %s", key[:12], untilText(entry.Expiration, now))
+		}
 		return fromEntry(entry), SourceCache, nil
 	}
 	r.Debugf("cache miss %s", key[:12])
