@@ -141,7 +141,7 @@ func describe(l cache.Listed, now time.Time, refresh time.Duration) listed {
 	switch {
 	case !exp.After(now):
 		r.State, r.ExpiresIn = "expired", 0
-	case cache.Fresh(e, now, refresh):
+	case (cache.Policy{RefreshWindow: refresh}).Fresh(e, now):
 		r.State = "fresh"
 	default:
 		r.State = "stale"

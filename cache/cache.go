@@ -48,6 +48,10 @@ type Entry struct {
 	// that minted credentials with a lease: the lease may be renewed only
 	// under that token, since Vault revokes it when that token goes.
 	TokenAccessor string `json:"token_accessor,omitempty"`
+	// MinterDigest is a one-way digest (never the token) of that same
+	// token: a later run that holds it and hears from Vault that it is no
+	// longer valid knows the lease went with it.
+	MinterDigest string `json:"minter_digest,omitempty"`
 	// Source says how the credentials were obtained ("vault", "renewal").
 	Source string `json:"source"`
 	// Request holds the non-secret fields of the request, for listing.
@@ -56,24 +60,6 @@ type Entry struct {
 
 // Lifetime is how long the credentials were valid for when issued.
 func (e *Entry) Lifetime() time.Duration { return e.Expiration.Sub(e.IssuedAt) }
-
-// Fresh reports whether e can be handed out without asking upstream: more
-// than the refresh window remains, where the window is the smaller of
-// refresh and half the credentials' lifetime (so short-lived credentials are
-// still served from the cache for the first half of their life).
-func Fresh(e *Entry, now time.Time, refresh time.Duration) bool {
-	if e == nil {
-		return false
-	}
-	window := refresh
-	if half := e.Lifetime() / 2; half < window {
-		window = half
-	}
-	if window < 0 {
-		window = 0
-	}
-	return e.Expiration.Sub(now) > window
-}
 
 func (e *Entry) valid() bool {
 	return e.Version == Version && e.AccessKeyID != "" && e.SecretAccessKey != "" &&

@@ -66,10 +66,60 @@ func TestFresh(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Fresh(tt.e, tt.now, tt.refresh); got != tt.want {
+			if got := (Policy{RefreshWindow: tt.refresh}).Fresh(tt.e, tt.now); got != tt.want {
 				t.Errorf("Fresh(now=%s, refresh=%s) = %v, want %v", tt.now.Format(time.RFC3339), tt.refresh, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestPolicyUsable(t *testing.T) {
+	hour := entryFor(base, time.Hour)
+	eight := entryFor(base, 8*time.Minute)
+	p := Policy{RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute}
+	tests := []struct {
+		name string
+		e    *Entry
+		now  time.Time
+		want bool
+	}{
+		{"nil entry", nil, base, false},
+		{"1h with 5m left", hour, hour.Expiration.Add(-5 * time.Minute), true},
+		{"1h with 4m59s left", hour, hour.Expiration.Add(-5*time.Minute + time.Second), false},
+		// Short credentials stand in while a quarter of their lifetime is left.
+		{"8m with 2m left", eight, eight.Expiration.Add(-2 * time.Minute), true},
+		{"8m with 1m59s left", eight, eight.Expiration.Add(-2*time.Minute + time.Second), false},
+		{"at expiry", hour, hour.Expiration, false},
+		{"expired", hour, hour.Expiration.Add(time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := p.Usable(tt.e, tt.now); got != tt.want {
+				t.Errorf("Usable(now=%s) = %v, want %v", tt.now.Format(time.RFC3339), got, tt.want)
+			}
+		})
+	}
+	if at := p.RefreshAt(hour); !at.Equal(hour.Expiration.Add(-15 * time.Minute)) {
+		t.Errorf("RefreshAt = %s, want 15m before expiry", at)
+	}
+}
+
+// After a suspend, Go's monotonic clock lags the wall clock; the policy
+// judges by the wall clock even when the times it gets both carry a
+// monotonic reading (as times computed in one process do).
+func TestPolicyAfterSuspend(t *testing.T) {
+	issued := time.Now()
+	e := &Entry{IssuedAt: issued, Expiration: issued.Add(time.Hour)}
+	woke := testenv.Suspended(issued, 2*time.Hour)
+	p := Policy{RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute}
+	if p.Fresh(e, woke) {
+		t.Error("Fresh after a 2h suspend of 1h credentials = true, want false")
+	}
+	if p.Usable(e, woke) {
+		t.Error("Usable after a 2h suspend of 1h credentials = true, want false")
+	}
+	if now := Now(); now != now.Round(0) {
+		t.Errorf("Now() = %v carries a monotonic reading", now)
 	}
 }
 
