@@ -247,15 +247,31 @@ func (c *cli) settings(flags map[string]string, requestOptional bool) (*config.S
 func (c *cli) runner(s *config.Settings) *process.Runner {
 	return &process.Runner{
 		Settings: s,
-		Now:      time.Now,
+		Now:      cache.Now, // wall clock: times are stored and compared across processes
 		Debugf:   c.debugf,
 		Warnf:    c.warnf,
 		OpenTTY:  process.OpenTerminal,
 		Stderr:   c.stderr,
 		NewSource: func(ctx context.Context) (process.Source, error) {
-			return process.NewVault(ctx, s, time.Now, c.debugf)
+			return process.NewVault(ctx, s, cache.Now, c.debugf)
 		},
 	}
+}
+
+// unattendedRunner is a Runner for a server's background work: nobody is
+// at the terminal, so it never prompts and never starts a browser login.
+func (c *cli) unattendedRunner(s *config.Settings) *process.Runner {
+	r := c.runner(s)
+	r.OpenTTY = nil
+	r.NewSource = func(ctx context.Context) (process.Source, error) {
+		v, err := process.NewVault(ctx, s, cache.Now, c.debugf)
+		if err != nil {
+			return nil, err
+		}
+		v.OpenTTY = nil
+		return v, nil
+	}
+	return r
 }
 
 // credentials resolves flags and gets credentials, recording the run in
@@ -294,15 +310,7 @@ func (c *cli) fetch(ctx context.Context, command string, s *config.Settings, int
 	defer cancel()
 	r := c.runner(s)
 	if !interactive {
-		r.OpenTTY = nil
-		r.NewSource = func(ctx context.Context) (process.Source, error) {
-			v, err := process.NewVault(ctx, s, time.Now, c.debugf)
-			if err != nil {
-				return nil, err
-			}
-			v.OpenTTY = nil
-			return v, nil
-		}
+		r = c.unattendedRunner(s)
 	}
 	creds, source, err := r.Credentials(ctx)
 	if err != nil {

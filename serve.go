@@ -211,7 +211,14 @@ func (c *cli) serverProfile(s *config.Settings, name, command string) server.Pro
 	fetch := func(ctx context.Context, interactive bool) (*process.Credentials, string, error) {
 		return c.fetch(ctx, command, s, interactive)
 	}
-	return server.Profile{Name: name, Fetch: fetch, RefreshWindow: s.RefreshWindow, MinRemaining: s.MinRemaining}
+	// The lease look-up between refreshes, so that keys Vault revoked stop
+	// being served within server.LeaseCheckInterval; bounded by --timeout.
+	check := func(ctx context.Context, creds *process.Credentials) error {
+		ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+		defer cancel()
+		return c.unattendedRunner(s).Check(ctx, creds)
+	}
+	return server.Profile{Name: name, Fetch: fetch, Check: check, Policy: process.PolicyOf(s)}
 }
 
 // writeTokenFile writes the authorization token to path, or to

@@ -49,6 +49,8 @@ type Credentials struct {
 	Renewable       bool
 	// TokenAccessor names the Vault token that minted a revocable lease.
 	TokenAccessor string
+	// MinterDigest recognises that token (see minterDigest).
+	MinterDigest string
 }
 
 func (r Request) params() map[string]any {

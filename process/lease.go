@@ -37,7 +37,7 @@ func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Durati
 		v.debugf("the renewed lease ends with the Vault token, at %s", end.UTC().Format(time.RFC3339))
 		exp = end
 	}
-	return exp, nil
+	return exp.Round(0), nil
 }
 
 // capToToken records the minting token's accessor with revocable
@@ -50,7 +50,7 @@ func (v *Vault) capToToken(ctx context.Context, c *Credentials) {
 		return
 	}
 	end, accessor := v.tokenInfo(ctx)
-	c.TokenAccessor = accessor
+	c.TokenAccessor, c.MinterDigest = accessor, minterDigest(v.client.Token())
 	if end.IsZero() || !c.Expiration.After(end) {
 		return
 	}
@@ -92,7 +92,7 @@ func (v *Vault) lookupSelf(ctx context.Context) {
 		return
 	}
 	if ttl, err := secret.TokenTTL(); err == nil && ttl > 0 {
-		v.tokenExp = sent.Add(ttl)
+		v.tokenExp = sent.Add(ttl).Round(0)
 	}
 	if a, err := secret.TokenAccessor(); err == nil && len(a) <= maxLeaseID {
 		v.tokenAccessor = a

@@ -32,6 +32,8 @@ type Source interface {
 	// Renew extends a lease minted under the token with accessor minter;
 	// under another token it fails with ErrNotMinter.
 	Renew(ctx context.Context, leaseID string, increment time.Duration, minter string) (time.Time, error)
+	// Revoked reports whether Vault no longer holds the lease of c.
+	Revoked(ctx context.Context, c *Credentials) (bool, error)
 }
 
 // Runner gets credentials for one set of settings.
@@ -84,7 +86,7 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 		return nil, "", cacheError(err)
 	}
 	now := r.Now()
-	if cache.Fresh(entry, now, s.RefreshWindow) {
+	if r.policy().Fresh(entry, now) {
 		if s.Debug { // the hit path: no formatting for nobody
 			r.Debugf("cache hit %s: expires %s", key[:12], untilText(entry.Expiration, now))
 		}
@@ -128,7 +130,7 @@ func (r *Runner) miss(ctx context.Context, store *cache.Store, key string, entry
 	defer unlock()
 	if again, lerr := store.Load(key); lerr == nil && again != nil {
 		entry = again
-		if cache.Fresh(entry, r.Now(), r.Settings.RefreshWindow) {
+		if r.policy().Fresh(entry, r.Now()) {
 			r.Debugf("cache hit %s after waiting for the lock", key[:12])
 			return fromEntry(entry), SourceCache, nil
 		}
@@ -140,7 +142,7 @@ func (r *Runner) miss(ctx context.Context, store *cache.Store, key string, entry
 			r.Debugf("Vault unavailable (%v); serving the cached entry, valid until %s", err, entry.Expiration.Format(time.RFC3339))
 			return fromEntry(entry), SourceOutage, nil
 		}
-		return nil, "", err
+		return nil, "", r.dropIfRevoked(ctx, store, key, entry, err)
 	}
 	if lockErr != nil {
 		r.Warnf("could not cache the credentials: %v", lockErr)
@@ -153,9 +155,19 @@ func (r *Runner) miss(ctx context.Context, store *cache.Store, key string, entry
 }
 
 // usable reports whether a cached entry may stand in when Vault cannot be
-// asked: it must stay valid for at least min_remaining.
+// asked (the cache's policy: min_remaining, or a quarter of the lifetime,
+// is left).
 func (r *Runner) usable(e *cache.Entry) bool {
-	return e != nil && e.Expiration.Sub(r.Now()) >= r.Settings.MinRemaining
+	return r.policy().Usable(e, r.Now())
+}
+
+func (r *Runner) policy() cache.Policy { return PolicyOf(r.Settings) }
+
+// PolicyOf is the cache policy the settings' refresh_window and
+// min_remaining make: the one rule of freshness and outage grace, for the
+// Runner and the credentials server alike.
+func PolicyOf(s *config.Settings) cache.Policy {
+	return cache.Policy{RefreshWindow: s.RefreshWindow, MinRemaining: s.MinRemaining}
 }
 
 // refresh renews a renewable lease (iam_user) when that keeps the same keys
@@ -172,18 +184,18 @@ func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Cre
 		if err != nil {
 			return nil, "", err
 		}
-		renewedAt := r.Now()
+		renewedAt := r.Now().Round(0)
 		exp, err := src.Renew(ctx, e.LeaseID, time.Duration(e.LeaseDuration)*time.Second, e.TokenAccessor)
 		if errors.Is(err, ErrNotMinter) {
 			r.Debugf("the cached lease was minted under another Vault token, which takes it along when it goes; minting new credentials")
 		} else if err == nil {
 			c := fromEntry(e)
-			c.IssuedAt, c.Expiration = renewedAt, exp
+			c.IssuedAt, c.Expiration = renewedAt, exp.Round(0)
 			// Judge the new expiry against a whole lease: counted from the
 			// renewal, any expiry ahead looks fresh, and a lease capped by
 			// its max TTL would be renewed into ever shorter credentials.
 			lease := &cache.Entry{IssuedAt: exp.Add(-c.LeaseDuration), Expiration: exp}
-			if cache.Fresh(lease, r.Now(), r.Settings.RefreshWindow) {
+			if r.policy().Fresh(lease, r.Now()) {
 				r.Debugf("lease renewed until %s", exp.Format(time.RFC3339))
 				return c, SourceRenewal, nil
 			}
@@ -268,7 +280,7 @@ func (r *Runner) toEntry(c *Credentials, src string) *cache.Entry {
 		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
 		AccountID: c.AccountID, Expiration: c.Expiration.UTC(), IssuedAt: c.IssuedAt.UTC(),
 		LeaseID: c.LeaseID, LeaseDuration: int64(c.LeaseDuration / time.Second), Renewable: c.Renewable,
-		TokenAccessor: c.TokenAccessor, Source: src, Request: req,
+		TokenAccessor: c.TokenAccessor, MinterDigest: c.MinterDigest, Source: src, Request: req,
 	}
 }
 
@@ -277,7 +289,7 @@ func fromEntry(e *cache.Entry) *Credentials {
 		AccessKeyID: e.AccessKeyID, SecretAccessKey: e.SecretAccessKey, SessionToken: e.SessionToken,
 		AccountID: e.AccountID, Expiration: e.Expiration, IssuedAt: e.IssuedAt, LeaseID: e.LeaseID,
 		LeaseDuration: time.Duration(e.LeaseDuration) * time.Second, Renewable: e.Renewable,
-		TokenAccessor: e.TokenAccessor,
+		TokenAccessor: e.TokenAccessor, MinterDigest: e.MinterDigest,
 	}
 }
 

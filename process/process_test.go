@@ -29,6 +29,9 @@ type fakeSpec struct {
 	// accessor is the accessor of the fake's token; a renewal of a lease
 	// minted under another fails with ErrNotMinter.
 	accessor string
+	// revoked is what Revoked answers, and revokedErr its error.
+	revoked    bool
+	revokedErr error
 }
 
 // fakeSource stands in for Vault in Runner tests.

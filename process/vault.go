@@ -143,7 +143,8 @@ func (v *Vault) renew(ctx context.Context, leaseID string, increment time.Durati
 	if err := checkLeaseDuration(secret.LeaseDuration); err != nil {
 		return time.Time{}, &Error{Code: ExitFailure, Msg: "renew the lease: " + err.Error(), Err: err}
 	}
-	return sent.Add(time.Duration(secret.LeaseDuration) * time.Second), nil
+	// Stored and compared with other processes' clocks: no monotonic reading.
+	return sent.Add(time.Duration(secret.LeaseDuration) * time.Second).Round(0), nil
 }
 
 // Revoke revokes a lease (sys/leases/revoke).

@@ -11,6 +11,11 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
+// The refresher of one profile: it keeps the profile's credentials in
+// memory, renews or replaces them ahead of expiry, and drops them as soon as
+// Vault says they were revoked. When credentials are fresh, due, or may stand
+// in during an outage is the cache's policy (cache.Policy), not this file's.
+
 // Fetch gets credentials for one profile: one run of the core
 // (process.Runner.Credentials: cache, renewal, Vault, outage grace), bounded
 // by its own timeout, and where they came from (a process.Source*
@@ -18,16 +23,23 @@ import (
 // never prompt at the terminal.
 type Fetch func(ctx context.Context, interactive bool) (*process.Credentials, string, error)
 
+// Check asks Vault, bounded by its own timeout, whether the lease of
+// credentials still exists. It returns an error wrapping
+// process.ErrRevoked when Vault no longer holds it (revoked with its token,
+// or alone), any other error when it could not tell.
+type Check func(ctx context.Context, c *process.Credentials) error
+
 // Profile is one set of credentials the server hands out, at its own path.
 type Profile struct {
 	Name  string // the path is /creds/Name
 	Fetch Fetch
-	// RefreshWindow and MinRemaining mean what they mean for the cache: the
-	// credentials are refreshed once less than the window (or half their
-	// lifetime) remains; while that fails they are served as long as
-	// MinRemaining (or a quarter of their lifetime) remains.
-	RefreshWindow time.Duration
-	MinRemaining  time.Duration
+	// Check, if set, is asked every LeaseCheckInterval whether the lease of
+	// the credentials in memory still exists, so that keys Vault revoked stop
+	// being served within that time rather than at the next refresh.
+	Check Check
+	// Policy says when the credentials are refreshed and how long they may
+	// stand in while a refresh fails: the same rule as the cache's.
+	Policy cache.Policy
 }
 
 // Bounds of the background refresh.
@@ -39,12 +51,23 @@ const (
 	// firstBackoff and maxBackoff space the retries after a failed refresh.
 	firstBackoff = 2 * time.Second
 	maxBackoff   = 30 * time.Second
+	// LeaseCheckInterval is how often the lease of credentials in memory is
+	// looked up in Vault (sys/leases/lookup), when the profile has a Check.
+	LeaseCheckInterval = 30 * time.Second
 )
 
 // held is what a profile serves from memory.
 type held struct {
 	creds  *process.Credentials
 	source string // how the refresh that got them obtained them
+	// checked is when Vault last said the lease exists (or when the
+	// credentials arrived).
+	checked time.Time
+}
+
+// entry is h as the cache's policy sees it.
+func (h *held) entry() *cache.Entry {
+	return &cache.Entry{IssuedAt: h.creds.IssuedAt, Expiration: h.creds.Expiration}
 }
 
 // profile is a Profile's credentials in memory and the state of its
@@ -62,38 +85,26 @@ type profile struct {
 	mu          sync.Mutex
 	failures    int
 	lastAttempt time.Time
+	// lastErr is the last refresh's error (nil after a success): what a
+	// 503 says.
+	lastErr error
 }
 
+// newProfile makes a profile whose clock is now without Go's monotonic
+// reading: every time it compares comes from the wall clock (see cache.Now).
 func newProfile(p Profile, now func() time.Time, logf, errorf func(string, ...any)) *profile {
-	return &profile{Profile: p, now: now, logf: logf, errorf: errorf, kick: make(chan struct{}, 1)}
-}
-
-// window is the refresh window of c, as the cache computes it.
-func (p *profile) window(c *process.Credentials) time.Duration {
-	w := p.RefreshWindow
-	if half := c.Expiration.Sub(c.IssuedAt) / 2; half < w {
-		w = half
-	}
-	return max(w, 0)
+	wall := func() time.Time { return now().Round(0) }
+	return &profile{Profile: p, now: wall, logf: logf, errorf: errorf, kick: make(chan struct{}, 1)}
 }
 
 func (p *profile) fresh(h *held, now time.Time) bool {
-	return h != nil && cache.Fresh(&cache.Entry{IssuedAt: h.creds.IssuedAt, Expiration: h.creds.Expiration}, now, p.RefreshWindow)
+	return h != nil && p.Policy.Fresh(h.entry(), now)
 }
 
 // servable reports whether h may be handed out at now: fresh, or while a
-// refresh fails, with at least MinRemaining (or a quarter of the lifetime,
-// if shorter) left. Expired credentials never are.
+// refresh fails, as the cache's policy allows. Expired credentials never are.
 func (p *profile) servable(h *held, now time.Time) bool {
-	if h == nil {
-		return false
-	}
-	left := h.creds.Expiration.Sub(now)
-	if left <= 0 {
-		return false
-	}
-	floor := min(p.MinRemaining, h.creds.Expiration.Sub(h.creds.IssuedAt)/4)
-	return p.fresh(h, now) || left >= floor
+	return h != nil && (p.fresh(h, now) || p.Policy.Usable(h.entry(), now)) && h.creds.Expiration.After(now)
 }
 
 // get returns what to serve now, if anything. It never waits: when the
@@ -117,13 +128,19 @@ func (p *profile) poke() {
 	}
 }
 
-// dueIn is how long until the next refresh: at the start of the refresh
-// window, or after a failure when the backoff has passed.
+// dueIn is how long until the refresher has work: a refresh at the start
+// of the refresh window, after a failure when the backoff has passed, or a
+// look at the lease.
 func (p *profile) dueIn(now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if h := p.cur.Load(); p.fresh(h, now) {
-		return h.creds.Expiration.Add(-p.window(h.creds)).Sub(now)
+	h := p.cur.Load()
+	if p.fresh(h, now) {
+		due := p.Policy.RefreshAt(h.entry()).Sub(now)
+		if p.checks(h) {
+			due = min(due, h.checked.Add(LeaseCheckInterval).Sub(now))
+		}
+		return due
 	}
 	if p.failures == 0 {
 		return 0
@@ -132,11 +149,19 @@ func (p *profile) dueIn(now time.Time) time.Duration {
 	return p.lastAttempt.Add(backoff).Sub(now)
 }
 
-// run refreshes the credentials ahead of expiry until ctx ends. Each wait
-// is bounded by maxSleep; each refresh by the Fetch's own timeout.
+// checks reports whether h's lease is looked up in Vault: revocable
+// credentials (a lease) of a profile with a Check.
+func (p *profile) checks(h *held) bool {
+	return p.Check != nil && h != nil && h.creds.LeaseID != ""
+}
+
+// run refreshes the credentials ahead of expiry, and looks up their lease,
+// until ctx ends. Each wait is bounded by maxSleep; each refresh and look-up
+// by the Fetch's and Check's own timeout.
 func (p *profile) run(ctx context.Context) {
 	for ctx.Err() == nil {
-		if wait := p.dueIn(p.now()); wait > 0 {
+		now := p.now()
+		if wait := p.dueIn(now); wait > 0 {
 			t := time.NewTimer(min(wait, maxSleep))
 			select {
 			case <-ctx.Done():
@@ -146,14 +171,49 @@ func (p *profile) run(ctx context.Context) {
 			t.Stop()
 			continue // look at the clock again
 		}
+		if h := p.cur.Load(); p.fresh(h, now) && p.checks(h) && !now.Before(h.checked.Add(LeaseCheckInterval)) {
+			p.check(ctx, h)
+			continue
+		}
 		_ = p.refresh(ctx, false)
 	}
+}
+
+// check looks up the lease of h. Revoked credentials are dropped at once,
+// so requests get 503 (or, once the refresh that follows succeeds, new
+// credentials) instead of dead keys. When Vault cannot tell, h is served
+// as before and looked at again after the next interval.
+func (p *profile) check(ctx context.Context, h *held) {
+	err := p.Check(ctx, h.creds)
+	now := p.now()
+	switch {
+	case errors.Is(err, process.ErrRevoked):
+		p.drop(h, err)
+		return
+	case err != nil && ctx.Err() == nil:
+		p.logf("%s: could not look up the lease of %s: %v", p.Name, h.creds.AccessKeyID, err)
+	}
+	next := *h
+	next.checked = now
+	p.cur.CompareAndSwap(h, &next)
+}
+
+// drop forgets h, which Vault revoked, and has the refresher get new
+// credentials now.
+func (p *profile) drop(h *held, err error) {
+	if p.cur.CompareAndSwap(h, nil) {
+		p.errorf("%s: credentials %s dropped: %v", p.Name, h.creds.AccessKeyID, err)
+	}
+	p.mu.Lock()
+	p.lastErr = err
+	p.mu.Unlock()
 }
 
 // refresh runs one Fetch and keeps what it got. Credentials served from a
 // stale cache entry while Vault is down (outage) count as a failure, so
 // that the refresher keeps trying, and replace what memory holds only if
-// they last longer.
+// they last longer. A refresh that learns the credentials in memory were
+// revoked drops them.
 func (p *profile) refresh(ctx context.Context, interactive bool) error {
 	p.mu.Lock()
 	p.lastAttempt = p.now()
@@ -162,39 +222,57 @@ func (p *profile) refresh(ctx context.Context, interactive bool) error {
 	if err == nil && c == nil {
 		err = errors.New("no credentials")
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if err != nil {
+		if errors.Is(err, process.ErrRevoked) {
+			if h := p.cur.Load(); h != nil {
+				p.drop(h, err)
+			}
+		}
+		p.mu.Lock()
 		p.failures++
+		p.lastErr = err
+		p.mu.Unlock()
 		if ctx.Err() == nil && !interactive {
 			// (The foreground fetch's error is its caller's to report.)
 			p.logRefreshError(err)
 		}
 		return err
 	}
+	p.keep(c, src)
+	return nil
+}
+
+// keep stores what a successful Fetch got, its times stripped of Go's
+// monotonic reading (a renewal's could carry one: see cache.Now).
+func (p *profile) keep(c *process.Credentials, src string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if src == process.SourceOutage {
 		p.failures++
 	} else {
-		p.failures = 0
+		p.failures, p.lastErr = 0, nil
 	}
-	if old := p.cur.Load(); src != process.SourceOutage || old == nil || c.Expiration.After(old.creds.Expiration) {
-		p.cur.Store(&held{creds: c, source: src})
+	cc := *c
+	cc.IssuedAt, cc.Expiration = c.IssuedAt.Round(0), c.Expiration.Round(0)
+	if old := p.cur.Load(); src != process.SourceOutage || old == nil || cc.Expiration.After(old.creds.Expiration) {
+		p.cur.Store(&held{creds: &cc, source: src, checked: p.now()})
 	}
-	p.logf("%s: credentials %s from %s, expire %s", p.Name, c.AccessKeyID, src, c.Expiration.UTC().Format(time.RFC3339))
-	return nil
+	p.logf("%s: credentials %s from %s, expire %s", p.Name, cc.AccessKeyID, src, cc.Expiration.UTC().Format(time.RFC3339))
 }
 
 func (p *profile) logRefreshError(err error) {
 	now := p.now()
 	if h := p.cur.Load(); p.servable(h, now) {
 		p.errorf("%s: refresh failed, serving the credentials in memory until they have %s left: %v",
-			p.Name, servableFloor(p, h), err)
+			p.Name, p.Policy.Floor(h.entry()).Round(time.Second), err)
 		return
 	}
 	p.errorf("%s: refresh failed, nothing valid to serve: %v", p.Name, err)
 }
 
-// servableFloor is the least time left with which h is still served.
-func servableFloor(p *profile, h *held) time.Duration {
-	return min(p.MinRemaining, h.creds.Expiration.Sub(h.creds.IssuedAt)/4)
+// failure is the last refresh's error, nil after a success.
+func (p *profile) failure() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastErr
 }

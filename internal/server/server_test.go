@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 	"github.com/vault-credential-process/vault-credential-process/process"
@@ -106,8 +107,8 @@ func newFixture(t *testing.T, imds bool, fetch *fakeFetch) *fixture {
 	t.Helper()
 	f := &fixture{clock: fetch.clock, fetch: fetch, log: &testenv.Buffer{}}
 	var err error
-	f.srv, err = New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch.fetch, RefreshWindow: 15 * time.Minute,
-		MinRemaining: 5 * time.Minute}}, IMDS: imds, Now: f.clock.now, Log: f.log})
+	f.srv, err = New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch.fetch,
+		Policy: cache.Policy{RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute}}}, IMDS: imds, Now: f.clock.now, Log: f.log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +336,7 @@ func TestRunner(t *testing.T) {
 	}
 	var origins []string
 	for range 2 {
-		s, err := New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch, RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute}}})
+		s, err := New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch, Policy: cache.Policy{RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute}}}})
 		if err != nil {
 			t.Fatal(err)
 		}

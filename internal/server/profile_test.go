@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
+	"github.com/vault-credential-process/vault-credential-process/process"
+)
+
+func (c *countingSource) Revoked(context.Context, *process.Credentials) (bool, error) {
+	return false, nil
+}
+
+var policy = cache.Policy{RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute}
+
+// A laptop slept for two hours with the server's hour-long credentials in
+// memory. On waking the wall clock has moved on and Go's monotonic clock
+// has not: times the server compares must be judged by the wall clock, so
+// it serves nothing rather than the keys that expired during the sleep.
+// Credentials from a renewal carried a monotonic reading (process/vault.go
+// counted them from the request's send time) and were served.
+func TestNothingExpiredAfterSuspend(t *testing.T) {
+	issued := time.Now() // with a monotonic reading, as a renewal's
+	var mu sync.Mutex
+	clock := issued
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	fetch := func(context.Context, bool) (*process.Credentials, string, error) {
+		return &process.Credentials{AccessKeyID: "AKIASUSPEND", SecretAccessKey: secretKey,
+			IssuedAt: issued, Expiration: issued.Add(time.Hour), LeaseID: "aws/creds/dev/x"}, process.SourceRenewal, nil
+	}
+	s, err := New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch, Policy: policy}}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := s.profiles[0]
+	if _, ok := p.get(); !ok {
+		t.Fatal("nothing served right after the fetch")
+	}
+	mu.Lock()
+	clock = testenv.Suspended(issued, 2*time.Hour)
+	mu.Unlock()
+	if h, ok := p.get(); ok {
+		t.Errorf("served %s, which expired an hour ago, after waking", h.creds.AccessKeyID)
+	}
+	if d := p.dueIn(now()); d > 0 {
+		t.Errorf("refresh due in %s after waking, want now", d)
+	}
+}
+
+// The lease look-up between refreshes: credentials whose lease Vault no
+// longer holds are dropped at once (the request gets 503, not dead keys),
+// and the refresher is due right away; while Vault cannot tell, they are
+// served and looked at again after the interval.
+func TestLeaseCheckDropsRevoked(t *testing.T) {
+	fetch := newFetch(time.Hour)
+	f := newFixture(t, false, fetch)
+	p := f.srv.profiles[0]
+	h := p.cur.Load()
+	h.creds.LeaseID = "aws/creds/dev/1"
+	var answer error
+	p.Check = func(context.Context, *process.Credentials) error { return answer }
+
+	if d := p.dueIn(t0); d != LeaseCheckInterval {
+		t.Errorf("a leased credential is next looked at in %s, want %s", d, LeaseCheckInterval)
+	}
+	answer = errors.New("Vault answered 503")
+	p.check(context.Background(), h)
+	if status, doc, _ := f.get(t, "GET", "/creds/dev", f.auth()); status != 200 || doc["AccessKeyId"] != keyID(1) {
+		t.Errorf("Vault could not tell: %d %v, want the credentials in memory", status, doc)
+	}
+	answer = fmt.Errorf("credentials AKIA...: %w", process.ErrRevoked)
+	p.check(context.Background(), p.cur.Load())
+	if status, doc, _ := f.get(t, "GET", "/creds/dev", f.auth()); status != 503 {
+		t.Errorf("revoked: %d %v, want 503", status, doc)
+	}
+	if d := p.dueIn(t0); d > 0 {
+		t.Errorf("after a revocation the refresh is due in %s, want now", d)
+	}
+	if !errors.Is(p.failure(), process.ErrRevoked) {
+		t.Errorf("the profile's last error is %v, want ErrRevoked", p.failure())
+	}
+}
+
+// A refresh that fails because the credentials in memory were revoked
+// (their token is gone) drops them, however much time they have left;
+// any other failure keeps serving them in the outage grace.
+func TestRefreshRevokedDrops(t *testing.T) {
+	for _, revoked := range []bool{false, true} {
+		f := newFixture(t, false, newFetch(time.Hour))
+		f.clock.set(t0.Add(50 * time.Minute)) // due, 10 minutes left
+		err := errors.New("Vault answered 403: permission denied")
+		if revoked {
+			err = errors.Join(process.ErrRevoked, err)
+		}
+		f.fetch.fail(err)
+		_ = f.srv.profiles[0].refresh(context.Background(), false)
+		status, _, _ := f.get(t, "GET", "/creds/dev", f.auth())
+		if want := map[bool]int{false: 200, true: 503}[revoked]; status != want {
+			t.Errorf("revoked %v: status %d, want %d", revoked, status, want)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package process
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/vault-credential-process/vault-credential-process/cache"
+)
+
+// Revoked credentials. Vault revokes the leases a token created when that
+// token is revoked or expires, and for iam_user credentials that deletes the
+// IAM user: the keys are dead at once, whatever their expiry says. A run
+// that learns so removes the cache entry (the next run mints instead of
+// handing the dead keys out), and the credentials server drops its copy in
+// memory. A cache hit never asks Vault (that is what makes it cheap), so it
+// learns nothing: see the README's cache section for what that leaves.
+
+// ErrRevoked marks credentials whose lease Vault no longer holds.
+var ErrRevoked = errors.New("Vault no longer holds the credentials' lease: they were revoked")
+
+// minterDigest is a one-way digest of a Vault token, recorded with the
+// revocable credentials it mints so that a later run holding the same token
+// knows it is their minter, even when Vault no longer tells it the token's
+// accessor. Tokens carry well over 128 random bits: the digest reveals
+// nothing of them.
+func minterDigest(token string) string {
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("vault-credential-process minter\x00" + token))
+	return hex.EncodeToString(sum[:16])
+}
+
+// Revoked reports whether Vault no longer holds the lease of c: Vault says
+// the lease does not exist (sys/leases/lookup, which Vault's default policy
+// allows), or the token of this run is the one that minted c and Vault
+// refuses it as invalid (revoked, or expired). An error means it could not
+// tell. Credentials without a lease (STS, static) cannot be revoked.
+func (v *Vault) Revoked(ctx context.Context, c *Credentials) (bool, error) {
+	if c.LeaseID == "" {
+		return false, nil
+	}
+	if err := v.Login(ctx); err != nil {
+		return false, err
+	}
+	sent := v.now()
+	_, err := v.client.Sys().LookupWithContext(ctx, c.LeaseID)
+	v.debugf("PUT sys/leases/lookup: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))
+	var re *api.ResponseError
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.As(err, &re) && re.StatusCode == 400 && strings.Contains(responseMessage(re), "invalid lease"):
+		return true, nil
+	case errors.As(err, &re) && re.StatusCode == 403:
+		// A policy without sys/leases/lookup, or a dead token: only the
+		// latter, and only for the minting token, says the lease is gone.
+		return c.MinterDigest != "" && c.MinterDigest == minterDigest(v.client.Token()) && v.tokenRefused(ctx), nil
+	}
+	return false, vaultError(err, "look up the lease", "sys/leases/lookup", v.addr, ctx.Err() != nil)
+}
+
+// tokenRefused reports whether Vault refuses the token of this run as
+// invalid: auth/token/lookup-self, which every valid token with Vault's
+// default policy may call, answers 403.
+func (v *Vault) tokenRefused(ctx context.Context) bool {
+	_, err := v.client.Auth().Token().LookupSelfWithContext(ctx)
+	v.debugf("GET auth/token/lookup-self: %s", outcome(err))
+	var re *api.ResponseError
+	return errors.As(err, &re) && re.StatusCode == 403
+}
+
+// forbidden reports whether err is Vault's 403.
+func forbidden(err error) bool {
+	var re *api.ResponseError
+	return errors.As(err, &re) && re.StatusCode == 403
+}
+
+// dropIfRevoked is the Runner's answer to a refresh that Vault refused
+// (err, a 403) while the cache held entry under key: when Vault no longer
+// holds the entry's lease, the entry is removed and the error says so;
+// otherwise err is returned as it is.
+func (r *Runner) dropIfRevoked(ctx context.Context, store *cache.Store, key string, entry *cache.Entry, err error) error {
+	if entry == nil || entry.LeaseID == "" || !forbidden(err) {
+		return err
+	}
+	src, serr := r.vault(ctx)
+	if serr != nil {
+		return err
+	}
+	if revoked, rerr := src.Revoked(ctx, fromEntry(entry)); rerr != nil || !revoked {
+		return err
+	}
+	if _, rmErr := store.Remove(key); rmErr != nil {
+		r.Warnf("could not remove the revoked cache entry: %v", rmErr)
+	}
+	return revokedError(err)
+}
+
+// revokedError says that the credentials of a cache entry (or in a
+// server's memory) were revoked along with their token.
+func revokedError(err error) error {
+	msg := "Vault revoked the cached credentials with the token that minted them"
+	var pe *Error
+	if errors.As(err, &pe) {
+		msg = pe.Msg + "; " + msg
+	}
+	return &Error{Code: ExitFailure, Msg: msg, Err: errors.Join(ErrRevoked, err),
+		Hint: "the Vault token is no longer valid and its iam_user keys are gone; the cache entry was removed: log in to Vault again (`vault login`) and rerun"}
+}
+
+// Check asks Vault whether the lease of c, credentials this Runner's
+// settings got, still exists: the credentials server's look-up between
+// refreshes. When Vault no longer holds it, the cache entry holding the
+// same keys is removed too, and the error wraps ErrRevoked.
+func (r *Runner) Check(ctx context.Context, c *Credentials) error {
+	src, err := r.vault(ctx)
+	if err != nil {
+		return err
+	}
+	revoked, err := src.Revoked(ctx, c)
+	if err != nil || !revoked {
+		return err
+	}
+	if !r.Settings.CacheDisabled {
+		if store, oerr := cache.Open(r.Settings.CacheDir); oerr == nil {
+			key, kerr := r.Key()
+			if e, lerr := store.Load(key); kerr == nil && lerr == nil && e != nil && e.AccessKeyID == c.AccessKeyID {
+				_, _ = store.Remove(key)
+			}
+		}
+	}
+	return &Error{Code: ExitFailure, Msg: fmt.Sprintf("credentials %s: %v", c.AccessKeyID, ErrRevoked), Err: ErrRevoked}
+}

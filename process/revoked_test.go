@@ -1,0 +1,155 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
+)
+
+func (f *fakeSource) Revoked(context.Context, *Credentials) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.revoked, f.revokedErr
+}
+
+// A refresh that Vault refuses (403) because the token that minted the
+// cached lease is gone removes the entry, so no later run hands out the dead
+// keys, and says why; a 403 for a lease Vault still holds (a policy that
+// does not allow the path) keeps it.
+func TestRunnerDropsRevokedEntry(t *testing.T) {
+	tests := []struct {
+		name        string
+		revoked     bool
+		wantRevoked bool
+		wantKept    bool
+	}{
+		{"lease gone", true, true, false},
+		{"lease still held", false, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := &fakeSource{fakeSpec: fakeSpec{fetchErr: errForbidden, renewErr: errForbidden, revoked: tt.revoked}}
+			fx := newRunner(t, nil, src)
+			fx.seed(t, renewable(entry(-50*time.Minute, 10*time.Minute))) // due
+			_, _, err := fx.r.Credentials(context.Background())
+			if err == nil {
+				t.Fatal("Credentials succeeded, want the 403")
+			}
+			if got := errors.Is(err, ErrRevoked); got != tt.wantRevoked {
+				t.Errorf("errors.Is(err, ErrRevoked) = %v, want %v (%v)", got, tt.wantRevoked, err)
+			}
+			if kept := fx.saved(t) != nil; kept != tt.wantKept {
+				t.Errorf("entry kept = %v, want %v", kept, tt.wantKept)
+			}
+			var pe *Error
+			if tt.wantRevoked && (!errors.As(err, &pe) || !strings.Contains(pe.Hint, "cache entry was removed")) {
+				t.Errorf("error %v lacks the hint that says what happened", err)
+			}
+		})
+	}
+}
+
+// Runner.Check, the server's look-up between refreshes, removes the cache
+// entry holding the revoked keys, but not one that holds other keys (a
+// newer mint by another process).
+func TestRunnerCheck(t *testing.T) {
+	for _, sameKeys := range []bool{true, false} {
+		src := &fakeSource{fakeSpec: fakeSpec{revoked: true}}
+		fx := newRunner(t, nil, src)
+		fx.seed(t, renewable(entry(-10*time.Minute, 50*time.Minute)))
+		c := fromEntry(fx.saved(t))
+		if !sameKeys {
+			c.AccessKeyID = "AKIAOTHEREXAMPLE"
+		}
+		if err := fx.r.Check(context.Background(), c); !errors.Is(err, ErrRevoked) {
+			t.Errorf("Check = %v, want ErrRevoked", err)
+		}
+		if kept := fx.saved(t) != nil; kept == sameKeys {
+			t.Errorf("same keys %v: entry kept = %v", sameKeys, kept)
+		}
+	}
+}
+
+// A renewal's times carry no monotonic reading: the server compares them
+// with the wall clock after a laptop slept (see cache.Now).
+func TestRunnerRenewalTimesAreWallClock(t *testing.T) {
+	src := &fakeSource{fakeSpec: fakeSpec{renewExp: time.Now().Add(time.Hour)}}
+	fx := newRunner(t, nil, src)
+	fx.r.Now = time.Now // with a monotonic reading, as the clock of a careless caller
+	start := time.Now().Round(0)
+	e := renewable(entry(0, 0))
+	e.IssuedAt, e.Expiration = start.Add(-55*time.Minute), start.Add(5*time.Minute)
+	fx.seed(t, e)
+	c, got, err := fx.r.Credentials(context.Background())
+	if err != nil || got != SourceRenewal {
+		t.Fatalf("Credentials: %q, %v; want a renewal", got, err)
+	}
+	for what, tm := range map[string]time.Time{"IssuedAt": c.IssuedAt, "Expiration": c.Expiration} {
+		if tm != tm.Round(0) {
+			t.Errorf("%s %v carries a monotonic reading", what, tm)
+		}
+	}
+}
+
+// Vault.Revoked: a lease Vault does not know is revoked; a 403 means revoked
+// only for the minting token when Vault refuses that token itself.
+func TestVaultRevoked(t *testing.T) {
+	const token = "hvs.minting-token-for-the-unit-test"
+	tests := []struct {
+		name       string
+		lookup     int // status of sys/leases/lookup
+		lookupBody string
+		self       int // status of auth/token/lookup-self
+		digest     string
+		want       bool
+		wantErr    bool
+	}{
+		{"lease exists", 200, `{"data":{"id":"aws/creds/dev/x"}}`, 200, minterDigest(token), false, false},
+		{"lease unknown", 400, `{"errors":["invalid lease"]}`, 200, minterDigest(token), true, false},
+		{"minting token refused", 403, `{"errors":["permission denied"]}`, 403, minterDigest(token), true, false},
+		{"another token refused", 403, `{"errors":["permission denied"]}`, 403, minterDigest("hvs.another"), false, false},
+		{"no lookup capability", 403, `{"errors":["permission denied"]}`, 200, minterDigest(token), false, false},
+		{"Vault failing", 500, `{"errors":["internal error"]}`, 200, minterDigest(token), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("X-Vault-Token") != token {
+					t.Errorf("request with another token")
+				}
+				switch r.URL.Path {
+				case "/v1/sys/leases/lookup":
+					w.WriteHeader(tt.lookup)
+					_, _ = w.Write([]byte(tt.lookupBody))
+				case "/v1/auth/token/lookup-self":
+					w.WriteHeader(tt.self)
+					_, _ = w.Write([]byte(`{"data":{}}`))
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			defer ts.Close()
+			testenv.ClearVaultAWS(t)
+			t.Setenv("VAULT_TOKEN", token)
+			s := &config.Settings{Address: ts.URL, Timeout: 5 * time.Second, Auth: config.Auth{Method: config.AuthToken}}
+			v, err := NewVault(context.Background(), s, time.Now, func(string, ...any) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := v.Revoked(context.Background(), &Credentials{LeaseID: "aws/creds/dev/x", MinterDigest: tt.digest})
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("Revoked = %v, %v; want %v, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+	if got, err := (&Vault{}).Revoked(context.Background(), &Credentials{}); got || err != nil {
+		t.Errorf("Revoked without a lease = %v, %v; want false, nil", got, err)
+	}
+}
