@@ -24,9 +24,13 @@ credentials came from, when they expire and whether they are fresh. It never
 shows a secret; --json prints the same as a JSON array.
 
 clear removes the entry of the request the flags describe (such as
---profile dev), or every entry and stored Vault login token with --all. With --revoke it first revokes
-their leases in Vault: for iam_user credentials Vault then deletes the IAM
-user; STS credentials stay valid until they expire whatever Vault does.
+--profile dev), or every entry and stored Vault login token with --all.
+With --revoke it first revokes their leases in Vault: for iam_user
+credentials Vault then deletes the IAM user; STS credentials stay valid
+until they expire whatever Vault does. With --all --revoke it also revokes
+each stored login token (with itself). Only what the Vault of this run
+issued is revoked; what another Vault issued is kept, and the error's hint
+says how to revoke it there.
 
 Examples:
   vault-credential-process cache list
@@ -198,7 +202,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	if err := cl.err(); err != nil {
 		return c.report(err)
 	}
-	for _, line := range cl.revoked {
+	for _, line := range cl.lines {
 		fmt.Fprintln(c.stdout, line)
 	}
 	if !*all && cl.removed == 0 && cl.temps == 0 {
@@ -225,25 +229,58 @@ type clearing struct {
 	st     *config.Settings
 	store  *cache.Store
 	revoke bool
-	here   string // the Vault (address and namespace) this run resolved
+	here   vaultID // the Vault this run resolved
 	vault  *process.Vault
 
 	removed, temps, tokens int
-	revoked                []string
+	leases, loginsRevoked  int      // revoked in Vault
+	lines                  []string // for stdout: what was revoked
 	failures               []error
-	// others counts the entries with leases of other Vaults, which were
-	// kept: revoking them would send this run's token elsewhere.
-	others map[string]int
+	tokenFailures          int // how many of failures are login tokens'
+	// others counts what was kept because it belongs to another Vault:
+	// revoking there would send this run's token (or the stored one)
+	// elsewhere.
+	others map[vaultID]kept
 }
 
-// vaultOf names a Vault for comparison: the address normalized and without
+// kept counts the entries with leases and the login tokens of one Vault
+// that a run kept.
+type kept struct{ entries, tokens int }
+
+// vaultID names a Vault for comparison: the address normalized and without
 // a password (stored entries hold it so), and the namespace.
-func vaultOf(addr, namespace string) string {
-	v := process.NormalizeAddress(config.RedactAddress(addr))
-	if namespace != "" {
-		v += " (namespace " + namespace + ")"
+type vaultID struct{ addr, namespace string }
+
+func vaultOf(addr, namespace string) vaultID {
+	if addr == "" {
+		return vaultID{namespace: namespace}
 	}
-	return v
+	return vaultID{process.NormalizeAddress(config.RedactAddress(addr)), namespace}
+}
+
+func (v vaultID) String() string {
+	s := v.addr
+	if s == "" {
+		s = "(address not recorded)"
+	}
+	if v.namespace != "" {
+		s += " (namespace " + v.namespace + ")"
+	}
+	return s
+}
+
+// keep records an entry (or login token) of the Vault at, kept.
+func (cl *clearing) keep(at vaultID, token bool) {
+	if cl.others == nil {
+		cl.others = map[vaultID]kept{}
+	}
+	k := cl.others[at]
+	if token {
+		k.tokens++
+	} else {
+		k.entries++
+	}
+	cl.others[at] = k
 }
 
 // lock takes the lock key within ctx. Once ctx is over (another process
@@ -280,11 +317,8 @@ func (cl *clearing) entry(ctx context.Context, key string) {
 		cl.cli.debugf("%v", lerr)
 	}
 	if cl.revoke && e != nil && e.LeaseID != "" {
-		if at := vaultOf(e.Request["vault_address"], e.Request["vault_namespace"]); e.Request["vault_address"] == "" || at != cl.here {
-			if cl.others == nil {
-				cl.others = map[string]int{}
-			}
-			cl.others[at]++
+		if at := vaultOf(e.Request["vault_address"], e.Request["vault_namespace"]); at.addr == "" || at != cl.here {
+			cl.keep(at, false)
 			return // kept: its lease is live at a Vault this run has no token for
 		}
 		if err := cl.revokeLease(ctx, e); err != nil {
@@ -323,12 +357,14 @@ func (cl *clearing) revokeLease(ctx context.Context, e *cache.Entry) error {
 	if e.Renewable {
 		what = "Vault deletes the IAM user"
 	}
-	cl.revoked = append(cl.revoked, fmt.Sprintf("revoked lease %s (%s)", e.LeaseID, what))
+	cl.leases++
+	cl.lines = append(cl.lines, fmt.Sprintf("revoked lease %s (%s)", e.LeaseID, what))
 	return nil
 }
 
-// loginTokens removes the stored login tokens (--all) and the unfinished
-// writes no entry or token claims (an older version's).
+// loginTokens removes the stored login tokens (--all), revoking them
+// first with --revoke, and the unfinished writes no entry or token claims
+// (an older version's).
 func (cl *clearing) loginTokens(ctx context.Context) {
 	names, err := cl.store.Blobs(process.LoginTokenPrefix)
 	if err != nil {
@@ -336,18 +372,10 @@ func (cl *clearing) loginTokens(ctx context.Context) {
 		return
 	}
 	for _, n := range names {
-		// Under the token's lock, as a login replaces it: a login running
-		// now cannot write it back, nor lose its unfinished write.
-		unlock, err := cl.lock(ctx, process.LoginLockKey(n))
-		if err == nil {
-			err = cl.store.RemoveBlob(n)
-			unlock()
-		}
-		if err != nil {
+		if err := cl.loginToken(ctx, n); err != nil {
 			cl.failures = append(cl.failures, err)
-			continue
+			cl.tokenFailures++
 		}
-		cl.tokens++
 	}
 	n, err := cl.store.RemoveStrayTemps()
 	cl.temps += n
@@ -356,16 +384,76 @@ func (cl *clearing) loginTokens(ctx context.Context) {
 	}
 }
 
+// loginToken revokes (with --revoke) and removes one stored login token,
+// under its lock, as a login replaces it: a login running now cannot write
+// it back, nor lose its unfinished write.
+func (cl *clearing) loginToken(ctx context.Context, name string) error {
+	unlock, err := cl.lock(ctx, process.LoginLockKey(name))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if cl.revoke {
+		// A file the cache refuses is removed all the same, but never
+		// revoked: its content is not to be trusted.
+		sl, err := process.LoadStoredLogin(cl.store, name)
+		if err != nil {
+			cl.cli.debugf("%v", err)
+		}
+		if sl != nil {
+			if keep, err := cl.revokeLogin(ctx, sl); keep || err != nil {
+				return err
+			}
+		}
+	}
+	if err := cl.store.RemoveBlob(name); err != nil {
+		return err
+	}
+	cl.tokens++
+	return nil
+}
+
+// revokeLogin revokes a stored login token with itself, only at the Vault
+// this run resolved; keep says the file stays: the token is of another
+// Vault, or still live after err.
+func (cl *clearing) revokeLogin(ctx context.Context, sl *process.StoredLogin) (keep bool, err error) {
+	if at := vaultOf(sl.Address, sl.Namespace); at.addr == "" || at != cl.here {
+		cl.keep(at, true)
+		return true, nil
+	}
+	err = process.RevokeStoredLogin(ctx, cl.st, sl, time.Now, cl.cli.debugf)
+	switch {
+	case errors.Is(err, process.ErrLoginTokenInvalid):
+		cl.lines = append(cl.lines, process.Printable(fmt.Sprintf("login token of %s was no longer valid in Vault: removed", sl)))
+	case err != nil:
+		return true, err
+	default:
+		cl.loginsRevoked++
+		cl.lines = append(cl.lines, process.Printable(fmt.Sprintf("revoked login token of %s (Vault revokes the leases created with it too)", sl)))
+	}
+	return false, nil
+}
+
 // err sums up what went wrong in one error with one hint, or nil.
 func (cl *clearing) err() error {
 	done := fmt.Sprintf("removed %s", plural(cl.removed, "entry", "entries"))
-	if len(cl.revoked) > 0 {
-		done = fmt.Sprintf("revoked %s and %s", plural(len(cl.revoked), "lease", "leases"), done)
+	if cl.leases > 0 {
+		done = fmt.Sprintf("revoked %s and %s", plural(cl.leases, "lease", "leases"), done)
+	}
+	if cl.loginsRevoked > 0 {
+		done += fmt.Sprintf(", revoked %s", plural(cl.loginsRevoked, "login token", "login tokens"))
 	}
 	if len(cl.failures) > 0 {
 		first := cl.failures[0]
+		var failed []string
+		if n := len(cl.failures) - cl.tokenFailures; n > 0 {
+			failed = append(failed, plural(n, "entry", "entries"))
+		}
+		if cl.tokenFailures > 0 {
+			failed = append(failed, plural(cl.tokenFailures, "login token", "login tokens"))
+		}
 		e := &process.Error{Code: exitFailure, Err: first,
-			Msg: fmt.Sprintf("cache clear: %s (%s failed; %s)", first.Error(), plural(len(cl.failures), "entry", "entries"), done)}
+			Msg: fmt.Sprintf("cache clear: %s (%s failed; %s)", first.Error(), strings.Join(failed, " and "), done)}
 		var pe *process.Error
 		if errors.As(first, &pe) {
 			e.Hint = pe.Hint
@@ -376,37 +464,68 @@ func (cl *clearing) err() error {
 		return e
 	}
 	if len(cl.others) > 0 {
-		vaults := make([]string, 0, len(cl.others))
-		kept := 0
-		for v, n := range cl.others {
-			vaults = append(vaults, v)
-			kept += n
-		}
-		sort.Strings(vaults)
-		how := "VAULT_ADDR=" + strings.SplitN(vaults[0], " ", 2)[0]
-		if ns := namespaceOf(vaults[0]); ns != "" {
-			how += " VAULT_NAMESPACE=" + ns
-		}
-		more := ""
-		if len(vaults) > 1 {
-			more = fmt.Sprintf(" (and likewise for the other %d; `cache list --json` shows each entry's vault_address)", len(vaults)-1)
-		}
-		return &process.Error{Code: exitFailure,
-			Msg: fmt.Sprintf("cache clear: kept %s with leases of another Vault than %s, not revoked: %s (%s)",
-				plural(kept, "entry", "entries"), cl.here, strings.Join(vaults, ", "), done),
-			Hint: fmt.Sprintf("revoke them at their own Vault with that Vault's token: %s %s cache clear --all --revoke%s; or drop them without revoking: cache clear --all",
-				how, name, more)}
+		return cl.keptError(done)
 	}
 	return nil
 }
 
-// namespaceOf is the namespace part of a vaultOf name.
-func namespaceOf(v string) string {
-	_, ns, ok := strings.Cut(v, " (namespace ")
-	if !ok {
-		return ""
+// keptError names the other Vaults whose entries and login tokens were
+// kept, with a command that revokes them at the first: one that overrides
+// every variable this run's Vault may have come from.
+func (cl *clearing) keptError(done string) error {
+	vaults := make([]vaultID, 0, len(cl.others))
+	var total kept
+	for v, k := range cl.others {
+		vaults = append(vaults, v)
+		total.entries += k.entries
+		total.tokens += k.tokens
 	}
-	return strings.TrimSuffix(ns, ")")
+	sort.Slice(vaults, func(i, j int) bool { return vaults[i].String() < vaults[j].String() })
+	names := make([]string, len(vaults))
+	for i, v := range vaults {
+		names[i] = v.String()
+	}
+	var what []string
+	if total.entries > 0 {
+		what = append(what, plural(total.entries, "entry", "entries")+" with leases")
+	}
+	if total.tokens > 0 {
+		what = append(what, plural(total.tokens, "login token", "login tokens"))
+	}
+	msg := fmt.Sprintf("cache clear: kept %s of another Vault than %s, not revoked: %s (%s)",
+		strings.Join(what, " and "), cl.here, strings.Join(names, ", "), done)
+	drop := "drop them without revoking: cache clear --all"
+	first := vaults[0]
+	if first.addr == "" {
+		return &process.Error{Code: exitFailure, Msg: msg,
+			Hint: "entries of an older version do not name their Vault: revoke their leases with `vault lease revoke`, or " + drop}
+	}
+	// An empty variable counts as unset, for this helper and for vault/api.
+	how := fmt.Sprintf("VAULT_AGENT_ADDR= VAULT_ADDR=%s VAULT_NAMESPACE=%s", shellWord(first.addr), shellWord(first.namespace))
+	if first.namespace == "" && cl.st.Namespace != "" && strings.Trim(cl.cli.getenv("VAULT_NAMESPACE"), "/") == "" {
+		// The namespace came from the configuration file, which the
+		// environment cannot clear.
+		how += " (with --config naming a configuration without the namespace " + cl.st.Namespace + ")"
+	}
+	with := ""
+	if total.entries > 0 {
+		with = " with that Vault's token or login"
+	}
+	more := ""
+	if len(vaults) > 1 {
+		more = fmt.Sprintf(" (and likewise for the other %d; `cache list --json` shows each entry's vault_address)", len(vaults)-1)
+	}
+	return &process.Error{Code: exitFailure, Msg: msg,
+		Hint: fmt.Sprintf("revoke them at their own Vault%s: %s %s cache clear --all --revoke%s; or %s", with, how, name, more, drop)}
+}
+
+// shellWord quotes s for a POSIX shell when it holds anything but the
+// characters of a plain address or namespace.
+func shellWord(s string) string {
+	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-[]") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func plural(n int, one, many string) string {

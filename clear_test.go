@@ -197,3 +197,138 @@ func TestClearAllGoesOnPastAHeldLock(t *testing.T) {
 		t.Errorf("entries left %v, want only the locked one %s", left, keys[0][:12])
 	}
 }
+
+// TestClearKeptHintTargetsTheOtherVault (issue 18): the hint for entries of
+// another Vault said `VAULT_ADDR=<theirs> ... cache clear --all --revoke`,
+// keeping VAULT_AGENT_ADDR (which wins over VAULT_ADDR) and VAULT_NAMESPACE:
+// that command went to this run's Vault again and kept the entry again. The
+// command of the hint, run as it is with the other Vault's token, revokes it.
+func TestClearKeptHintTargetsTheOtherVault(t *testing.T) {
+	tests := []struct {
+		name     string
+		viaAgent bool   // this run reaches its Vault through VAULT_AGENT_ADDR
+		hereNS   string // this run's VAULT_NAMESPACE
+		otherNS  string // the kept entry's namespace
+	}{
+		{"agent address", true, "", ""},
+		{"namespace to clear", false, "team", ""},
+		{"namespace to set", false, "", "ops"},
+		{"agent and another namespace", true, "team", "ops"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			unitEnv(t)
+			other, here := newRecordingVault(t, "other"), newRecordingVault(t, "here")
+			t.Setenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR", filepath.Join(t.TempDir(), "cache"))
+			const otherToken, hereToken = "OTHER-TOKEN-stays-at-other", "HERE-TOKEN-stays-here"
+			addSecret(otherToken)
+			addSecret(hereToken)
+
+			t.Setenv("VAULT_ADDR", other.URL)
+			t.Setenv("VAULT_NAMESPACE", tt.otherNS)
+			t.Setenv("VAULT_TOKEN", otherToken)
+			if r := runInProcess(t, os.Getenv, "--role", "other"); r.code != 0 {
+				t.Fatalf("mint at other: %+v", r)
+			}
+			t.Setenv("VAULT_ADDR", here.URL)
+			if tt.viaAgent {
+				t.Setenv("VAULT_AGENT_ADDR", here.URL)
+				t.Setenv("VAULT_ADDR", other.URL) // VAULT_AGENT_ADDR wins
+			}
+			t.Setenv("VAULT_NAMESPACE", tt.hereNS)
+			t.Setenv("VAULT_TOKEN", hereToken)
+			if r := runInProcess(t, os.Getenv, "--role", "here"); r.code != 0 {
+				t.Fatalf("mint here: %+v", r)
+			}
+
+			r := runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
+			assertFailure(t, r, 1, "kept 1 entry with leases of another Vault than", "cache clear --all --revoke")
+			if got := here.revokedLeases(); len(got) != 1 {
+				t.Fatalf("this run's Vault revoked %v, want its own lease", got)
+			}
+
+			// Run the hint's command as it says, with the other Vault's token.
+			for name, value := range hintAssignments(t, r.stderr) {
+				t.Setenv(name, value)
+			}
+			t.Setenv("VAULT_TOKEN", otherToken)
+			r = runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
+			if r.code != 0 || !strings.Contains(r.stdout, "revoked lease aws/creds/other/lease-1") {
+				t.Errorf("the hint's command did not revoke the other Vault's entry: %+v", r)
+			}
+			if got := other.revokedLeases(); len(got) != 1 {
+				t.Errorf("the other Vault revoked %v, want its lease", got)
+			}
+			if here.saw(otherToken) {
+				t.Error("this run's Vault received the other Vault's token")
+			}
+		})
+	}
+}
+
+// hintAssignments reads the NAME=value words before the program's name in
+// the hint line of stderr.
+func hintAssignments(t *testing.T, stderr string) map[string]string {
+	t.Helper()
+	_, hint, ok := strings.Cut(stderr, "hint: ")
+	if !ok {
+		t.Fatalf("no hint:\n%s", stderr)
+	}
+	_, cmd, ok := strings.Cut(hint, ": VAULT_")
+	if !ok {
+		t.Fatalf("the hint gives no command with variables:\n%s", hint)
+	}
+	cmd, _, ok = strings.Cut("VAULT_"+cmd, " vault-credential-process ")
+	if !ok {
+		t.Fatalf("the hint gives no command:\n%s", hint)
+	}
+	out := map[string]string{}
+	for _, w := range strings.Fields(cmd) {
+		name, value, ok := strings.Cut(w, "=")
+		if !ok {
+			t.Fatalf("%q in the hint's command is not NAME=value:\n%s", w, hint)
+		}
+		out[name] = value
+	}
+	if len(out) == 0 {
+		t.Fatalf("the hint's command sets no variable:\n%s", hint)
+	}
+	return out
+}
+
+// TestClearRevokeRefusesATokenAnAgentReplaces (issue 18): through a Vault
+// Agent or Proxy with use_auto_auth_token = "force", revoke-self would go out
+// with the agent's own token and revoke it. The stored login token is looked
+// up first; when the agent answers for another token (here the fake's
+// lookup-self names another accessor than the login gave) nothing is revoked
+// and the token file is kept.
+func TestClearRevokeRefusesATokenAnAgentReplaces(t *testing.T) {
+	unitEnv(t)
+	agent := newRecordingVault(t, "agent")
+	dir := t.TempDir()
+	cacheDir := filepath.Join(dir, "cache")
+	t.Setenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR", cacheDir)
+	t.Setenv("VAULT_AGENT_ADDR", agent.URL)
+	sid := filepath.Join(dir, "secret-id")
+	if err := os.WriteFile(sid, []byte("agent-secret-id"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addSecret("agent-secret-id")
+	t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_METHOD", "approle")
+	t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_ROLE_ID", "agent-role-id")
+	t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_SECRET_ID_FILE", sid)
+	if r := runInProcess(t, os.Getenv, "--role", "dev"); r.code != 0 {
+		t.Fatalf("mint: %+v", r)
+	}
+	r := runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
+	assertFailure(t, r, 1, "answered for another token", "drop it without revoking")
+	if !strings.Contains(r.stderr, "1 login token failed") {
+		t.Errorf("the error does not count the kept login token:\n%s", r.stderr)
+	}
+	if agent.saw("revoke-self") {
+		t.Error("revoke-self was sent through an agent that replaces the token")
+	}
+	if tokens, _ := filepath.Glob(filepath.Join(cacheDir, "login-*.token")); len(tokens) != 1 {
+		t.Errorf("login token files left: %v, want the one not revoked", tokens)
+	}
+}

@@ -321,7 +321,7 @@ func fakeVault(t *testing.T, status int, body string) string {
 }
 
 // recordingVault is a Vault on loopback that mints iam_user credentials,
-// revokes leases, logs in with AppRole, and records every request it gets:
+// revokes leases and tokens, logs in with AppRole, and records every request it gets:
 // headers and body, to prove which secrets reached it.
 type recordingVault struct {
 	*httptest.Server
@@ -362,6 +362,8 @@ func newRecordingVault(t *testing.T, name string) *recordingVault {
 			w.WriteHeader(http.StatusNoContent)
 		case r.URL.Path == "/v1/auth/token/lookup-self":
 			fmt.Fprintf(w, `{"data":{"ttl":0,"accessor":"accessor-%s"}}`, name)
+		case r.URL.Path == "/v1/auth/token/revoke-self":
+			w.WriteHeader(http.StatusNoContent)
 		case r.URL.Path == "/v1/auth/approle/login":
 			fmt.Fprintf(w, `{"auth":{"client_token":"hvs.login-at-%s","accessor":"acc-login-%s","lease_duration":3600,"renewable":true}}`, name, name)
 		default:
