@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
