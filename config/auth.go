@@ -59,6 +59,7 @@ type AuthTable struct {
 	ListenAddress   string `toml:"listen_address"`
 	SkipBrowser     *bool  `toml:"skip_browser"`
 	LoginTimeout    string `toml:"login_timeout"`
+	ExpectIdentity  string `toml:"expect_identity"`
 }
 
 // Auth is how the helper authenticates to Vault, resolved and validated.
@@ -88,6 +89,9 @@ type Auth struct {
 	ListenAddress string
 	SkipBrowser   bool
 	LoginTimeout  time.Duration
+	// oidc: who must sign in at the browser (alias name, entity name or
+	// entity id); "" for anyone the role lets in.
+	ExpectIdentity string
 }
 
 // Interactive reports whether logging in waits for a person (a browser).
@@ -109,7 +113,11 @@ func (a *Auth) Identity() []string {
 	case AuthOIDC:
 		// Whoever signs in at the browser: the role names what they may
 		// become; the person is known only after the login (the entity
-		// is recorded in the token file, not in the key).
+		// is recorded in the token file, not in the key). A pin keeps the
+		// tokens of logins before it, which it did not check, out of use.
+		if a.ExpectIdentity != "" {
+			return []string{"role", a.Role, "expect_identity", a.ExpectIdentity}
+		}
 		return []string{"role", a.Role}
 	case AuthJWT:
 		if a.JWTEnv != "" {
@@ -180,6 +188,7 @@ var authKeys = []authKey{
 		return strconv.FormatBool(*t.SkipBrowser)
 	}, nil}, // parsed on its own: a boolean
 	{"login_timeout", true, func(t *AuthTable) string { return t.LoginTimeout }, nil}, // parsed on its own: a duration
+	{"expect_identity", true, func(t *AuthTable) string { return t.ExpectIdentity }, func(a *Auth, v string) { a.ExpectIdentity = v }},
 }
 
 // authMethod lists the keys a method uses (besides method and mount).
@@ -200,7 +209,7 @@ var authMethods = map[string]authMethod{
 	AuthUserpass:   {required: []string{"username"}, atMostOne: []string{"password_file", "password_env"}},
 	AuthLDAP:       {required: []string{"username"}, atMostOne: []string{"password_file", "password_env"}},
 	AuthCert:       {optional: []string{"name", "client_cert", "client_key"}},
-	AuthOIDC:       {required: []string{"role"}, optional: []string{"redirect_uri", "listen_address", "skip_browser", "login_timeout"}},
+	AuthOIDC:       {required: []string{"role"}, optional: []string{"redirect_uri", "listen_address", "skip_browser", "login_timeout", "expect_identity"}},
 }
 
 // authMethodNames in the order the README lists them.

@@ -5,12 +5,18 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // oidcValues validates and completes the keys of the oidc method: the
 // redirect URI the browser is sent back to, the loopback address listened
-// on for it, skip_browser and login_timeout.
+// on for it, skip_browser, login_timeout and expect_identity.
 func oidcValues(a *Auth, merged map[string]value) error {
+	if v, ok := merged["expect_identity"]; ok && (a.ExpectIdentity == "" || strings.ContainsFunc(a.ExpectIdentity, unicode.IsControl)) {
+		// A blank pin would pin nothing, silently.
+		return v.errorf("invalid expect_identity %q", v.v).
+			withHint("the alias name (the role's user_claim, such as alice@example.com), entity name or entity id of who must sign in")
+	}
 	if v, ok := merged["skip_browser"]; ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v.v))
 		if err != nil {

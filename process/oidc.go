@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -53,53 +55,87 @@ type oidcLogin struct {
 	debugf  func(string, ...any)
 	now     func() time.Time
 	// browse starts the browser at a URL without waiting for it; it
-	// returns what it ran, for --debug.
-	browse func(url string) (string, error)
-	// pageCtx bounds the private page browse hands the browser: the login.
-	pageCtx context.Context
+	// returns what it ran, for --debug, and a function that ends what it
+	// left for the browser, which Login calls on its way out.
+	browse func(ctx context.Context, url string) (string, func(), error)
+	// signals end the wait for the browser as a timeout would, so that the
+	// page and the listener go before the program does (nil: none).
+	signals []os.Signal
 
 	sent time.Time // when the callback went to Vault
 }
 
 func (l *login) oidcMethod() *oidcLogin {
 	o := &oidcLogin{auth: l.auth, timeout: l.s.Timeout, getenv: os.Getenv, openTTY: l.openTTY,
-		stderr: os.Stderr, debugf: l.debugf, now: l.now}
+		stderr: os.Stderr, debugf: l.debugf, now: l.now, signals: interruptSignals}
 	// The auth URL carries the state, which is what the callback listener
 	// trusts: it goes to the browser in a private page, not in the
 	// launcher's argv, which other local users can read. The page stays
 	// until the browser had time to read it or the login ends.
-	o.browse = func(u string) (string, error) {
-		return browser.Opener{Getenv: o.getenv, Debugf: o.debugf, Title: "the Vault login"}.StartPage(o.pageCtx, u)
+	o.browse = func(ctx context.Context, u string) (string, func(), error) {
+		return browser.Opener{Getenv: o.getenv, Debugf: o.debugf, Title: "the Vault login", Hide: SecretVariables(o.auth)}.StartPage(ctx, u)
 	}
 	return o
+}
+
+// interruptSignals end a run at the terminal (Ctrl-C, a closed terminal,
+// kill): caught during the wait for the browser, they end it the way a
+// timeout does, cleanups included.
+var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// SecretVariables are the variables the settings name for a secret (the
+// secret id, password or JWT of a login): a browser the helper starts gets
+// none of them, nor browser.Secrets.
+func SecretVariables(a config.Auth) []string {
+	var names []string
+	for _, n := range []string{a.SecretIDEnv, a.PasswordEnv, a.JWTEnv} {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 func (o *oidcLogin) sentAt() time.Time { return o.sent }
 
 // Login runs the steps above.
 func (o *oidcLogin) Login(ctx context.Context, c *api.Client) (*api.Secret, error) {
+	// Bound first: a port that cannot be had ends the login before Vault
+	// is asked for a URL that nobody could come back from.
+	srv, err := listenCallback(o.auth.ListenAddress, o.auth.RedirectURI)
+	if err != nil {
+		return nil, o.listenError(err)
+	}
+	defer srv.close()
 	nonce := randomToken()
 	authURL, state, err := o.authURL(ctx, c, nonce)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := listenCallback(o.auth.ListenAddress, callbackPath(o.auth.RedirectURI), state)
-	if err != nil {
-		return nil, o.listenError(err)
-	}
-	defer srv.close()
+	srv.serve(state)
 	o.debugf("auth %s: waiting for the browser on %s", o.auth.Describe(), strings.Join(srv.addrs, " and "))
 
 	wctx, cancel, byRun := o.waitContext(ctx)
 	defer cancel()
-	o.pageCtx = wctx
-	opened := o.openBrowser(authURL)
+	stopSignals := func() {}
+	if len(o.signals) > 0 {
+		wctx, stopSignals = signal.NotifyContext(wctx, o.signals...)
+		defer stopSignals()
+	}
+	opened, removePage := o.openBrowser(wctx, authURL)
+	// On every way out, before the program can end: the page holds the
+	// URL with this login's state.
+	defer removePage()
 	term := o.tell(authURL, opened, wctx)
 	if term != nil {
 		defer term.Close()
 		go o.readPasted(wctx, term, state, srv.got)
 	}
 	cb, err := o.await(wctx, srv.got, byRun)
+	// The wait is over and the page gone: a signal may end the program
+	// at once again.
+	removePage()
+	stopSignals()
 	if term != nil {
 		fmt.Fprintln(term)
 	}
@@ -107,8 +143,19 @@ func (o *oidcLogin) Login(ctx context.Context, c *api.Client) (*api.Secret, erro
 		return nil, err
 	}
 	secret, err := o.callback(ctx, c, cb, state, nonce)
+	if err == nil {
+		err = o.confirm(ctx, c, secret, o.userWriter(term))
+	}
 	cb.answer(err)
 	return secret, err
+}
+
+// userWriter is where the lines for the user go: the terminal, else stderr.
+func (o *oidcLogin) userWriter(term *os.File) io.Writer {
+	if term != nil {
+		return term
+	}
+	return o.stderr
 }
 
 // authURL asks Vault for the identity provider's URL, and returns it with
@@ -161,19 +208,20 @@ func (o *oidcLogin) waitContext(ctx context.Context) (context.Context, context.C
 }
 
 // openBrowser starts the browser at authURL, unless skip_browser; it
-// reports whether a launcher started (not whether a browser showed).
-func (o *oidcLogin) openBrowser(authURL string) bool {
+// reports whether a launcher started (not whether a browser showed), and
+// returns what removes the page it was given (ctx ending removes it too).
+func (o *oidcLogin) openBrowser(ctx context.Context, authURL string) (bool, func()) {
 	if o.auth.SkipBrowser {
 		o.debugf("auth %s: skip_browser: not opening a browser", o.auth.Describe())
-		return false
+		return false, func() {}
 	}
-	ran, err := o.browse(authURL)
+	ran, remove, err := o.browse(ctx, authURL)
 	if err != nil {
 		o.debugf("auth %s: no browser opened: %v", o.auth.Describe(), err)
-		return false
+		return false, func() {}
 	}
 	o.debugf("auth %s: browser started with %s", o.auth.Describe(), ran)
-	return true
+	return true, remove
 }
 
 // tell says what is happening and the URL, on the terminal, else on
@@ -261,6 +309,11 @@ func (o *oidcLogin) await(wctx context.Context, got <-chan oidcCallback, byRun b
 		}
 		return cb, nil
 	case <-wctx.Done():
+	}
+	if errors.Is(wctx.Err(), context.Canceled) {
+		// A signal, or the run ended.
+		return oidcCallback{}, &Error{Code: ExitFailure, Err: wctx.Err(),
+			Msg: fmt.Sprintf("log in to Vault with %s: interrupted while waiting for the browser", a.Describe())}
 	}
 	if byRun {
 		return oidcCallback{}, &Error{Code: ExitFailure, Err: wctx.Err(),

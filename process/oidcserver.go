@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -36,31 +38,28 @@ func (cb oidcCallback) answer(err error) {
 
 // callbackServer listens on loopback for the redirect URI's path.
 type callbackServer struct {
-	addrs []string
-	got   chan oidcCallback
-	srv   *http.Server
-	done  chan struct{}
+	addrs     []string
+	listeners []net.Listener
+	hosts     []string // the Host headers taken: see allowedHosts
+	path      string
+	got       chan oidcCallback
+	srv       *http.Server
+	done      chan struct{}
 }
 
-// listenCallback listens at addr (host:port; host "localhost" is both
-// 127.0.0.1 and ::1, as browsers try either) for path, and hands callbacks
-// carrying state to got. A callback with another state (an old tab, or a
-// page trying to slip its own login in) is refused and never reaches Vault.
-func listenCallback(addr, path, state string) (*callbackServer, error) {
-	host, port, err := net.SplitHostPort(addr)
+// listenCallback binds, on loopback, every address the browser may come
+// back to: listenAddr (host:port; host "localhost" is both 127.0.0.1 and
+// ::1, as browsers try either), and, when the redirect URI is on the same
+// port of a loopback host, every address that host names. Another local
+// user holding one of them (a browser trying [::1] first while only
+// 127.0.0.1 is held, say) would get the browser's return. Nothing is
+// served until serve: binding comes before Vault is asked for anything.
+func listenCallback(listenAddr, redirectURI string) (*callbackServer, error) {
+	hosts, port, err := bindHosts(listenAddr, redirectURI)
 	if err != nil {
 		return nil, err
 	}
-	hosts := []string{host}
-	if host == "localhost" {
-		hosts = []string{"127.0.0.1", "::1"}
-	}
-	s := &callbackServer{got: make(chan oidcCallback), done: make(chan struct{})}
-	s.srv = &http.Server{Handler: &callbackHandler{path: path, state: state, got: s.got, done: s.done},
-		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
-		// net/http's own complaints are not the user's business.
-		ErrorLog: log.New(io.Discard, "", 0)}
-	var listeners []net.Listener
+	s := &callbackServer{got: make(chan oidcCallback), done: make(chan struct{}), path: callbackPath(redirectURI)}
 	for _, h := range hosts {
 		l, err := net.Listen("tcp", net.JoinHostPort(h, port))
 		switch {
@@ -71,21 +70,93 @@ func listenCallback(addr, path, state string) (*callbackServer, error) {
 			// Any other failure, the port taken above all, ends the login:
 			// listening on the other address alone would let the browser's
 			// localhost reach whoever holds this one.
-			for _, l := range listeners {
-				l.Close()
-			}
+			s.closeListeners()
 			return nil, err
 		}
-		listeners = append(listeners, l)
-	}
-	if len(listeners) == 0 {
-		return nil, fmt.Errorf("listen on %s: no loopback address is available", addr)
-	}
-	for _, l := range listeners {
+		s.listeners = append(s.listeners, l)
 		s.addrs = append(s.addrs, l.Addr().String())
+	}
+	if len(s.listeners) == 0 {
+		return nil, fmt.Errorf("listen on %s: no loopback address is available", listenAddr)
+	}
+	s.hosts = allowedHosts(redirectURI, s.addrs)
+	return s, nil
+}
+
+// bindHosts are the hosts to listen on, and the port: see listenCallback.
+// A redirect URI on another port, or on a name that is not loopback, is
+// taken to be forwarded here (ssh -L, a proxy), and adds nothing.
+func bindHosts(listenAddr, redirectURI string) ([]string, string, error) {
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return nil, "", err
+	}
+	hosts := loopbackHosts(host)
+	if u, err := url.Parse(redirectURI); err == nil && redirectPort(u) == port {
+		for _, h := range loopbackHosts(u.Hostname()) {
+			if !slices.Contains(hosts, h) && loopbackLiteral(h) {
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	return hosts, port, nil
+}
+
+// loopbackHosts are the addresses host names: both loopbacks for
+// localhost, else host itself.
+func loopbackHosts(host string) []string {
+	if strings.EqualFold(host, "localhost") {
+		return []string{"127.0.0.1", "::1"}
+	}
+	return []string{host}
+}
+
+func loopbackLiteral(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// redirectPort is the port of the redirect URI, 80 when it names none.
+func redirectPort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	return "80"
+}
+
+// allowedHosts are the Host headers the listener answers: the redirect
+// URI's host and port, as the browser sends them, and the addresses
+// listened on (a client on this machine that names one). Any other name
+// is a page that had a name of its own resolve to loopback (DNS
+// rebinding), not the browser coming back.
+func allowedHosts(redirectURI string, addrs []string) []string {
+	hosts := slices.Clone(addrs)
+	if u, err := url.Parse(redirectURI); err == nil {
+		hosts = append(hosts, strings.ToLower(net.JoinHostPort(u.Hostname(), redirectPort(u))))
+		if u.Port() == "" {
+			hosts = append(hosts, strings.ToLower(u.Hostname()))
+		}
+	}
+	return hosts
+}
+
+// serve answers callbacks carrying state, handing them to got. A callback
+// with another state (an old tab, or a page trying to slip its own login
+// in) is refused and never reaches Vault.
+func (s *callbackServer) serve(state string) {
+	s.srv = &http.Server{Handler: &callbackHandler{path: s.path, state: state, hosts: s.hosts, got: s.got, done: s.done},
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		// net/http's own complaints are not the user's business.
+		ErrorLog: log.New(io.Discard, "", 0)}
+	for _, l := range s.listeners {
 		go func() { _ = s.srv.Serve(l) }()
 	}
-	return s, nil
+}
+
+func (s *callbackServer) closeListeners() {
+	for _, l := range s.listeners {
+		l.Close()
+	}
 }
 
 // ipv6Off reports a listen error that means the address family is not
@@ -98,6 +169,10 @@ func ipv6Off(err error) bool {
 // moment to get its answer.
 func (s *callbackServer) close() {
 	close(s.done)
+	if s.srv == nil {
+		s.closeListeners()
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if s.srv.Shutdown(ctx) != nil {
@@ -120,6 +195,7 @@ func sameState(a, b string) bool {
 
 type callbackHandler struct {
 	path, state string
+	hosts       []string // the Host headers answered, lower case
 	got         chan<- oidcCallback
 	done        <-chan struct{}
 }
@@ -128,17 +204,18 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	switch {
+	case !slices.Contains(h.hosts, strings.ToLower(r.Host)):
+		http.Error(w, "misdirected request", http.StatusMisdirectedRequest)
+		return
 	case r.URL.Path != h.path:
 		http.NotFound(w, r)
 		return
 	case r.Method == http.MethodOptions:
 		// The private-network preflight: a page of the identity provider
 		// (public) sends the browser to a loopback address (private);
-		// Chrome asks first whether that is welcome.
-		if o := r.Header.Get("Origin"); o != "" {
-			w.Header().Set("Access-Control-Allow-Origin", o)
-			w.Header().Set("Vary", "Origin")
-		}
+		// Chrome asks first whether that is welcome. The navigation is; no
+		// origin is allowed to read an answer (no Access-Control-Allow-
+		// Origin), so a page that fetches the callback learns nothing.
 		w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
 		w.Header().Set("Access-Control-Allow-Private-Network", "true")
 		w.WriteHeader(http.StatusNoContent)

@@ -3,7 +3,8 @@
 // users could read it (/proc/PID/cmdline, ps): the URL goes into a redirect
 // page, mode 0600 in a private temporary folder (0700), the browser is
 // given the page's path, and the page is removed once the browser had time
-// to read it.
+// to read it. The browser is started without the secrets the helper knows
+// of in its environment.
 package browser
 
 import (
@@ -15,7 +16,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
@@ -43,6 +46,25 @@ type Opener struct {
 	Debugf  func(format string, args ...any)
 	// Title names the page and its link ("" for the AWS console's).
 	Title string
+	// Hide names environment variables the browser must not get, besides
+	// Secrets: those the settings name for a secret (secret_id_env,
+	// password_env, jwt_env).
+	Hide []string
+	// Environ is the environment the browser's is made from (os.Environ
+	// when nil).
+	Environ func() []string
+}
+
+// Secrets are the variables that hold a secret the helper knows of; no
+// browser gets them. A browser is a big program that starts helpers,
+// extensions and crash reporters of its own, and keeps running after the
+// helper ends: a Vault token or AWS key in its environment would outlive
+// the login by days.
+var Secrets = []string{
+	"VAULT_TOKEN",
+	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	"VAULT_CREDENTIAL_PROCESS_MFA_CODE",
 }
 
 // Open shows url in the browser through a private redirect page; it
@@ -60,17 +82,23 @@ func (o Opener) Open(ctx context.Context, url string) error {
 }
 
 // StartPage is Open without the wait: it returns the launcher's name once
-// it started, and the page is removed in the background, as Open would.
-func (o Opener) StartPage(ctx context.Context, url string) (string, error) {
+// it started, and the page is removed in the background, as Open would, or
+// at the latest when remove is called. The caller calls remove on every way
+// out (a background removal would not run once the program has ended), and
+// it returns once the page is gone.
+func (o Opener) StartPage(ctx context.Context, url string) (name string, remove func(), err error) {
 	dir, cmd, name, err := o.launch(url)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	var once sync.Once
+	removeDir := func() { once.Do(func() { _ = os.RemoveAll(dir) }) }
 	go func() {
 		_ = o.wait(ctx, cmd, name)
-		_ = os.RemoveAll(dir)
+		removeDir()
 	}()
-	return name, nil
+	return name, func() { cancel(); removeDir() }, nil
 }
 
 // launch writes the page for url into a private folder (0700) and starts
@@ -130,6 +158,7 @@ func (o Opener) start(page string) (*exec.Cmd, string, error) {
 		// Its output is the browser's, not ours; its own process group, so
 		// a Ctrl-C while the page waits does not close a browser it started.
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+		cmd.Env = o.env()
 		detach(cmd)
 		if err := cmd.Start(); err != nil {
 			tried = append(tried, argv[0])
@@ -211,6 +240,32 @@ func (o Opener) wait(ctx context.Context, cmd *exec.Cmd, name string) error {
 		}
 	}
 	return nil
+}
+
+// env is the environment without Secrets and Hide.
+func (o Opener) env() []string {
+	environ := o.Environ
+	if environ == nil {
+		environ = os.Environ
+	}
+	hidden := append(slices.Clone(Secrets), o.Hide...)
+	hides := func(name string) bool {
+		return slices.ContainsFunc(hidden, func(h string) bool {
+			// Windows spells variable names in any case.
+			return h != "" && (h == name || (runtime.GOOS == "windows" && strings.EqualFold(h, name)))
+		})
+	}
+	var out []string
+	for _, kv := range environ() {
+		if name, _, _ := strings.Cut(kv, "="); !hides(name) {
+			out = append(out, kv)
+		}
+	}
+	// Not nil: exec.Cmd would pass this program's whole environment.
+	if out == nil {
+		out = []string{}
+	}
+	return out
 }
 
 func (o Opener) handoff() time.Duration {

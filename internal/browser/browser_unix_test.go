@@ -158,7 +158,7 @@ func TestStartPage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	o := Opener{Getenv: env(map[string]string{"BROWSER": list}), Title: "the Vault login"}
-	name, err := o.StartPage(ctx, target)
+	name, remove, err := o.StartPage(ctx, target)
 	if err != nil || name != script {
 		t.Fatalf("StartPage = %q, %v; want the second command of BROWSER", name, err)
 	}
@@ -171,7 +171,75 @@ func TestStartPage(t *testing.T) {
 	if a, _ := os.ReadFile(args); strings.Contains(string(a), "state=") || !strings.HasPrefix(string(a), "--new-tab\n/") {
 		t.Errorf("the browser's arguments are %q: want --new-tab and the page's path, not the URL", a)
 	}
-	if _, err := (Opener{Getenv: env(nil), GOOS: "linux"}).StartPage(ctx, target); !errors.Is(err, ErrNoDisplay) {
+	remove()
+	if _, _, err := (Opener{Getenv: env(nil), GOOS: "linux"}).StartPage(ctx, target); !errors.Is(err, ErrNoDisplay) {
 		t.Errorf("no display and no BROWSER: %v, want ErrNoDisplay", err)
+	}
+}
+
+// TestStartPageRemove: remove takes the page away at once, long before the
+// handoff is over and while the browser still runs, and may be called again;
+// a program that ends right after a login leaves no page behind.
+func TestStartPageRemove(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dir := t.TempDir()
+	// A browser that stays until the test ends, like one in the foreground.
+	hold := filepath.Join(dir, "hold")
+	if err := syscall.Mkfifo(hold, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(dir, "browser")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nread x < "+hold+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if f, err := os.OpenFile(hold, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+	})
+	o := Opener{Getenv: func(k string) string { return map[string]string{"BROWSER": script}[k] }, Handoff: time.Hour, MaxWait: time.Hour}
+	_, remove, err := o.StartPage(context.Background(), secretURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 1 || !strings.HasPrefix(left[0].Name(), "vault-credential-process-login-") {
+		t.Fatalf("TMPDIR holds %v, want the page's folder", left)
+	}
+	remove()
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left behind in TMPDIR after remove: %v", left)
+	}
+	remove()
+}
+
+// TestBrowserEnvironment: the browser gets the environment without the
+// secrets the helper knows of, nor the variables the caller hides; the rest
+// is there.
+func TestBrowserEnvironment(t *testing.T) {
+	hidden := append(append([]string(nil), Secrets...), "MY_SECRET_ID", "MY_PASSWORD")
+	for _, name := range hidden {
+		t.Setenv(name, "secret-of-"+name)
+	}
+	t.Setenv("VCP_KEPT", "kept")
+	dir := t.TempDir()
+	dump := filepath.Join(dir, "environ")
+	script := filepath.Join(dir, "browser")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nenv > "+dump+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	o := Opener{Getenv: func(k string) string { return map[string]string{"BROWSER": script}[k] },
+		Handoff: time.Nanosecond, MaxWait: time.Minute, Hide: []string{"MY_SECRET_ID", "MY_PASSWORD", ""}}
+	if err := o.Open(context.Background(), secretURL); err != nil {
+		t.Fatal(err)
+	}
+	env := read(t, dump)
+	for _, name := range hidden {
+		if strings.Contains(env, name+"=") || strings.Contains(env, "secret-of-") {
+			t.Errorf("the browser's environment holds %s", name)
+		}
+	}
+	if !strings.Contains(env, "\nVCP_KEPT=kept\n") && !strings.HasPrefix(env, "VCP_KEPT=kept\n") {
+		t.Errorf("the browser's environment lacks VCP_KEPT:\n%s", env)
 	}
 }
