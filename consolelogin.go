@@ -98,6 +98,9 @@ func (c *cli) login(ctx context.Context, args []string) int {
 		if err := o.fits(kind, true); err != nil {
 			return c.report(err)
 		}
+		if err := o.stsFromEnv(kind, c.getenv); err != nil {
+			return c.report(err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.RunTimeout())
 	defer cancel()
@@ -110,7 +113,7 @@ func (c *cli) login(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.stdout, url)
 		return exitOK
 	}
-	return c.openConsole(url)
+	return c.openConsole(url, s)
 }
 
 // signIn gets the credentials through the core (cache, lock, renewal,
@@ -125,6 +128,9 @@ func (c *cli) signIn(ctx context.Context, s *config.Settings, o *loginOptions) (
 		c.debugf("no --type: the credentials look like %s credentials", kind)
 	}
 	if err := o.fits(kind, !guessed); err != nil {
+		return "", err
+	}
+	if err := o.stsFromEnv(kind, c.getenv); err != nil {
 		return "", err
 	}
 	url, err := console.SignIn(ctx, console.Request{
@@ -147,11 +153,13 @@ func (c *cli) signIn(ctx context.Context, s *config.Settings, o *loginOptions) (
 }
 
 // openConsole opens url in the browser. Ctrl-C while the page waits
-// removes it before the program ends.
-func (c *cli) openConsole(url string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+// removes it before the program ends. The browser gets none of the secrets
+// the helper knows of in its environment (a browser outlives the run by
+// days, and starts programs of its own).
+func (c *cli) openConsole(url string, s *config.Settings) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	err := browser.Opener{Getenv: c.getenv, Debugf: c.debugf}.Open(ctx, url)
+	err := browser.Opener{Getenv: c.getenv, Debugf: c.debugf, Hide: process.SecretVariables(s.Auth)}.Open(ctx, url)
 	switch {
 	case err == nil:
 		return exitOK
@@ -197,15 +205,28 @@ func (o *loginOptions) check(duration string, getenv func(string) string) error 
 				Hint: "the credentials are sent there: use https (plain http only to this machine)"}
 		}
 	}
+	return o.checkPolicies()
+}
+
+// stsFromEnv sets the STS endpoint of GetFederationToken from the
+// variables, and checks it, when credentials of kind call STS (IAM user
+// keys): a variable set for other tools (a local AWS emulator's plain http
+// address, say) does not stop a sign-in that never calls STS.
+func (o *loginOptions) stsFromEnv(kind console.Kind, getenv func(string) string) error {
+	if kind != console.LongTerm {
+		return nil
+	}
 	for _, v := range []string{"AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"} {
-		if o.stsEndpoint == "" && getenv(v) != "" {
-			if o.stsEndpoint = getenv(v); console.CheckEndpoint(o.stsEndpoint) != nil {
-				return &config.Error{Source: v, Msg: fmt.Sprintf("%q is not an https URL (plain http only to this machine)", o.stsEndpoint),
+		if e := getenv(v); e != "" {
+			if console.CheckEndpoint(e) != nil {
+				return &config.Error{Source: v, Msg: fmt.Sprintf("%q is not an https URL (plain http only to this machine)", e),
 					Hint: "fix or unset " + v}
 			}
+			o.stsEndpoint = e
+			return nil
 		}
 	}
-	return o.checkPolicies()
+	return nil
 }
 
 func (o *loginOptions) checkPolicies() error {

@@ -188,7 +188,10 @@ func TestConsoleLoginRefusals(t *testing.T) {
 		{"destination", nil, []string{"--destination", "http://console.aws.amazon.com/"}, exitUsage, "--destination:", "full https URL"},
 		{"federation endpoint", nil, []string{"--federation-endpoint", "http://example.com/federation"}, exitUsage,
 			"--federation-endpoint:", "credentials are sent there"},
-		{"sts endpoint", map[string]string{"AWS_ENDPOINT_URL_STS": "http://example.com"}, nil, exitUsage, "AWS_ENDPOINT_URL_STS:", "unset AWS_ENDPOINT_URL_STS"},
+		{"sts endpoint", map[string]string{"AWS_ENDPOINT_URL_STS": "http://example.com"}, []string{"--type", "iam_user"}, exitUsage,
+			"AWS_ENDPOINT_URL_STS:", "unset AWS_ENDPOINT_URL_STS"},
+		{"sts endpoint of static keys", map[string]string{"AWS_ENDPOINT_URL_STS": "http://example.com"}, []string{"--type", "static"}, exitUsage,
+			`AWS_ENDPOINT_URL_STS: "http://example.com" is not an https URL`, "unset AWS_ENDPOINT_URL_STS"},
 		{"policy", nil, []string{"--policy", "[1]"}, exitUsage, "--policy: the session policy is not a JSON object", "JSON"},
 		{"policy arn", nil, []string{"--policy-arn", "ReadOnlyAccess"}, exitUsage, `--policy-arn: "ReadOnlyAccess" is not an ARN`, "arn:aws:iam::aws:policy/"},
 		{"policy of a role", nil, []string{"--type", "assumed_role", "--policy", "{}"}, exitUsage,
@@ -229,4 +232,47 @@ func TestConsoleLoginInProcess(t *testing.T) {
 		t.Errorf("Session %+v, SessionDuration %q", s, q.Get("SessionDuration"))
 	}
 	assertLoginURL(t, r.stdout, fed.endpoint(), "https://cn-north-1.console.amazonaws.cn/console/home?region=cn-north-1", signin)
+}
+
+// TestConsoleLoginSTSVariables: the STS endpoint variables are read and
+// checked only when STS is called (IAM user keys): a plain-http
+// AWS_ENDPOINT_URL set for other tools does not stop an assumed role's
+// sign-in, and stops IAM user keys before they leave for STS.
+func TestConsoleLoginSTSVariables(t *testing.T) {
+	const assumed = `{"lease_duration":900,"renewable":false,"data":{"access_key":"ASIAUNIT","secret_key":"unit-sts-secret-key",` +
+		`"session_token":"unit-sts-session-token","arn":"arn:aws:sts::123456789012:assumed-role/R/s"}}`
+	addSecret("unit-sts-secret-key")
+	addSecret("unit-sts-session-token")
+	for _, tt := range []struct {
+		name, answer string
+		args         []string
+		code         int
+		msg          string
+	}{
+		{"assumed role", assumed, []string{"--type", "assumed_role"}, exitOK, ""},
+		{"assumed role, type from the answer", assumed, nil, exitOK, ""},
+		{"IAM user keys, type from the answer", iamUserAnswer, nil, exitUsage, `AWS_ENDPOINT_URL_STS: "http://sts.example" is not an https URL`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			unitEnv(t)
+			t.Setenv("VAULT_ADDR", fakeVault(t, http.StatusOK, tt.answer))
+			t.Setenv("VAULT_TOKEN", unitToken)
+			t.Setenv("AWS_ENDPOINT_URL_STS", "http://sts.example")
+			t.Setenv("AWS_ENDPOINT_URL", "http://aws.example")
+			fed := newFederationFake(t)
+			r := runInProcess(t, os.Getenv, append([]string{"login", "--role", "dev", "--stdout", "--federation-endpoint", fed.endpoint()}, tt.args...)...)
+			if tt.code != exitOK {
+				assertFailure(t, r, tt.code, tt.msg, "unset AWS_ENDPOINT_URL_STS")
+				if fed.count() != 0 {
+					t.Errorf("the federation endpoint was asked %d times", fed.count())
+				}
+				return
+			}
+			if r.code != exitOK || r.stderr != "" {
+				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+			}
+			_, _, signin := fed.only(t)
+			assertLoginURL(t, r.stdout, fed.endpoint(), "https://us-east-1.console.aws.amazon.com/console/home?region=us-east-1", signin)
+		})
+	}
 }
