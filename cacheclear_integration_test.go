@@ -71,6 +71,22 @@ func TestClearRevokesStoredLoginTokens(t *testing.T) {
 		assertNoLoginTokens(t, env)
 	})
 
+	t.Run("revoked with its leases, the entries still there", func(t *testing.T) {
+		// The lease revocation met the dead login token and failed with
+		// 403, keeping the entry, though Vault had revoked the lease with
+		// the token. A new login now revokes what is left, as Fetch does.
+		env, token := login(t)
+		revoke(t, b, token)
+		r := runCmd(t, env, "cache", "clear", "--all", "--revoke")
+		if r.code != 0 {
+			t.Fatalf("exit %d, want 0:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if entries, _ := filepath.Glob(filepath.Join(cacheDir(env), "*.json")); len(entries) != 0 {
+			t.Errorf("entries left after the clear: %v", entries)
+		}
+		assertNoLoginTokens(t, env)
+	})
+
 	t.Run("another Vault's is kept, and the hint revokes it", func(t *testing.T) {
 		env, token := login(t)
 		// The same Vault by another name is another Vault to the rule:

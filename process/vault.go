@@ -152,9 +152,18 @@ func (v *Vault) Revoke(ctx context.Context, leaseID string) error {
 	if err := v.Login(ctx); err != nil {
 		return err
 	}
-	sent := v.now()
-	err := v.client.Sys().RevokeWithContext(ctx, leaseID)
-	v.debugf("PUT sys/leases/revoke: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))
+	revoke := func() error {
+		sent := v.now()
+		err := v.client.Sys().RevokeWithContext(ctx, leaseID)
+		v.debugf("PUT sys/leases/revoke: %s in %s", outcome(err), v.now().Sub(sent).Round(time.Millisecond))
+		return err
+	}
+	err := revoke()
+	if err != nil && v.retryLogin(ctx, err) {
+		// The stored login token was revoked (taking its leases along):
+		// a new login may revoke what is left, as Fetch does.
+		err = revoke()
+	}
 	if err != nil {
 		e := vaultError(err, "revoke lease "+leaseID, "sys/leases/revoke", v.addr, ctx.Err() != nil)
 		if e.Hint == "" || strings.Contains(e.Hint, "token is invalid") {
