@@ -151,7 +151,8 @@ func TestConsoleLoginSessionToken(t *testing.T) {
 
 // TestConsoleLoginOpensTheBrowser: without --stdout, $BROWSER gets the path of a 0600
 // page in a 0700 folder, never the URL; the page leads to the URL and is gone when
-// login returns; the audit log records the run as "login".
+// login returns, and nothing is left in TMPDIR; the browser's environment holds no
+// Vault token or AWS secret; the audit log records the run as "login".
 func TestConsoleLoginOpensTheBrowser(t *testing.T) {
 	b := requireBed(t)
 	dir := t.TempDir()
@@ -161,10 +162,12 @@ printf '%s\n' "$@" > "`+dir+`/argv"
 [ -r /proc/$$/cmdline ] && tr '\0' '\n' < /proc/$$/cmdline > "`+dir+`/cmdline"
 cp "$1" "`+dir+`/page"
 { ls -ld "$1"; ls -ld "$(dirname "$1")"; } | cut -c1-10 > "`+dir+`/modes"
+env > "`+dir+`/environ"
 `, 0o700)
 	fed := newFederationFake(t)
 	audit := filepath.Join(dir, "audit.jsonl")
-	env := append(loginEnv(t, b), "BROWSER="+script)
+	tmp := t.TempDir()
+	env := append(loginEnv(t, b), "BROWSER="+script, "TMPDIR="+tmp, "AWS_SECRET_ACCESS_KEY=not-for-the-browser")
 	r := runCmd(t, env, "login", "--debug", "--audit-log", audit, "--federation-endpoint", fed.endpoint(),
 		"--role", testbed.RoleAssume, "--type", "assumed_role")
 	if r.code != 0 || r.stdout != "" {
@@ -197,6 +200,14 @@ cp "$1" "`+dir+`/page"
 	}
 	if modes := read("modes"); modes != "-rw-------\ndrwx------\n" {
 		t.Errorf("modes of the page and its folder:\n%s", modes)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left behind in TMPDIR: %v", left)
+	}
+	for _, name := range []string{"VAULT_TOKEN", "AWS_SECRET_ACCESS_KEY"} {
+		if environ := "\n" + read("environ"); strings.Contains(environ, "\n"+name+"=") {
+			t.Errorf("the browser's environment holds %s", name)
+		}
 	}
 	m := regexp.MustCompile(`<a href="([^"]+)">`).FindStringSubmatch(read("page"))
 	if m == nil {

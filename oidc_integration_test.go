@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -117,16 +118,28 @@ func (bl *browserLog) wait(t *testing.T, prefix string, n int) string {
 }
 
 // oidcCase is a configuration of the oidc method on a port of its own, and the
-// browser that serves it.
+// browser that serves it; tmp is the runs' TMPDIR, where the sign-in pages go.
 type oidcCase struct {
 	env      []string
 	redirect string
 	browser  *browserLog
+	tmp      string
+}
+
+// loginPages are the sign-in pages' folders in dir.
+func loginPages(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "vault-credential-process-login-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // newOIDCCase writes a configuration with method oidc, role R, a redirect URI on a
 // free port (allowed in Vault) and extra keys, and sets $BROWSER to the scripted
-// browser in mode.
+// browser in mode. The runs get a TMPDIR of their own, which must hold no sign-in
+// page when the test ends, whatever the runs did.
 func newOIDCCase(t *testing.T, b *testbed.Bed, mode, extra string) oidcCase {
 	t.Helper()
 	o := oidcSetup(t, b)
@@ -138,9 +151,15 @@ func newOIDCCase(t *testing.T, b *testbed.Bed, mode, extra string) oidcCase {
 	bl := newBrowserLog(t)
 	env := authEnv(t, b, fmt.Sprintf("[vault.auth]\nmethod = \"oidc\"\nrole = %q\nredirect_uri = %q\n%s",
 		testbed.OIDCRole, redirect, extra), nil)
+	tmp := t.TempDir()
 	env = append(env, "BROWSER="+oidcBed.browser, "VCP_BROWSER_VAULT="+b.VaultAddr, "VCP_BROWSER_TOKEN="+o.UserToken,
-		"VCP_BROWSER_LOG="+bl.url, "VCP_BROWSER_MODE="+mode)
-	return oidcCase{env: env, redirect: redirect, browser: bl}
+		"VCP_BROWSER_LOG="+bl.url, "VCP_BROWSER_MODE="+mode, "TMPDIR="+tmp)
+	t.Cleanup(func() {
+		if left := loginPages(t, tmp); len(left) != 0 {
+			t.Errorf("sign-in pages left behind: %v", left)
+		}
+	})
+	return oidcCase{env: env, redirect: redirect, browser: bl, tmp: tmp}
 }
 
 const (
@@ -267,5 +286,108 @@ func TestOIDCDebugShowsNoSecret(t *testing.T) {
 	}
 	if n := strings.Count(r.stderr, "state="); n != 1 {
 		t.Errorf("the auth URL's state is on stderr %d times, want once (the line saying what to open):\n%s", n, r.stderr)
+	}
+}
+
+// userLines splits off the lines a run without a terminal writes for the user before
+// anything else (where to log in), and returns them and the rest of stderr.
+func userLines(t *testing.T, stderr string) (user []string, rest string) {
+	t.Helper()
+	lines := strings.SplitAfter(stderr, "\n")
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], name+": log in to Vault (") || !strings.HasPrefix(lines[1], name+": if no browser opened, open ") {
+		t.Fatalf("stderr does not start with where to log in:\n%s", stderr)
+	}
+	return lines[:2], strings.Join(lines[2:], "")
+}
+
+// TestOIDCSaysWhoLoggedIn: after every browser login the helper says who signed in:
+// the alias name (the role's user_claim) and the entity; whoever it was.
+func TestOIDCSaysWhoLoggedIn(t *testing.T) {
+	b := requireBed(t)
+	o := oidcSetup(t, b)
+	for _, tt := range []struct{ user, token string }{{testbed.OIDCUser, o.UserToken}, {testbed.OIDCOtherUser, o.OtherUserToken}} {
+		t.Run(tt.user, func(t *testing.T) {
+			c := newOIDCCase(t, b, "", "")
+			env := append(c.env, "VCP_BROWSER_TOKEN="+tt.token)
+			r := runProgram(t, env, runOpts{detached: true, document: true}, assumeArgs(15)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			_, rest := userLines(t, r.stderr)
+			want := regexp.MustCompile(`^` + name + `: logged in to Vault as ` + tt.user + ` \(entity entity_[0-9a-f]+, id [0-9a-f-]{36}\)\n$`)
+			if !want.MatchString(rest) {
+				t.Errorf("stderr after where to log in is not who logged in (%s):\n%s", want, rest)
+			}
+			loginToken(t, env)
+		})
+	}
+}
+
+// TestOIDCExpectIdentity: with expect_identity, another person who signs in with the
+// URL (she saw it on a shared screen, or was sent it) is refused: her token is revoked
+// and nothing is stored, and her browser's page says the login failed. The pinned
+// person logs in.
+func TestOIDCExpectIdentity(t *testing.T) {
+	b := requireBed(t)
+	o := oidcSetup(t, b)
+	pin := fmt.Sprintf("expect_identity = %q\n", testbed.OIDCUser)
+	t.Run("another person", func(t *testing.T) {
+		c := newOIDCCase(t, b, "", pin)
+		env := append(c.env, "VCP_BROWSER_TOKEN="+o.OtherUserToken)
+		revokes, callbacks := auditCount(t, b, "update", "auth/token/revoke-self"), auditCount(t, b, "read", oidcCallbackPath)
+		// Not a document run: that wants the error line first.
+		r := runProgram(t, env, runOpts{detached: true}, assumeArgs(15)...)
+		_, r.stderr = userLines(t, r.stderr)
+		assertFailure(t, r, 1, "log in to Vault with oidc at auth/oidc, role R, expect_identity alice: the browser signed in as mallory (entity entity_",
+			"the token was revoked and not kept")
+		if !strings.Contains(r.stderr, ", not alice\n") {
+			t.Errorf("the error does not say whom it wanted:\n%s", r.stderr)
+		}
+		if got := auditCount(t, b, "read", oidcCallbackPath) - callbacks; got != 1 {
+			t.Fatalf("%d callbacks reached Vault, want 1", got)
+		}
+		if got := auditCount(t, b, "update", "auth/token/revoke-self") - revokes; got != 1 {
+			t.Errorf("%d tokens revoked with revoke-self, want mallory's", got)
+		}
+		m, _ := filepath.Glob(filepath.Join(cacheDir(env), "*"))
+		for _, p := range m {
+			if strings.HasSuffix(p, ".token") || strings.HasSuffix(p, ".json") {
+				t.Errorf("stored after a refused login: %s", p)
+			}
+		}
+		if got := c.browser.wait(t, "callback ", 1); got != "callback 403" {
+			t.Errorf("the browser's page: %q, want 403", got)
+		}
+	})
+	t.Run("the pinned person", func(t *testing.T) {
+		c := newOIDCCase(t, b, "", pin)
+		r := runProgram(t, c.env, runOpts{detached: true, document: true}, assumeArgs(15)...)
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if _, rest := userLines(t, r.stderr); !strings.HasPrefix(rest, name+": logged in to Vault as alice (entity entity_") {
+			t.Errorf("stderr does not say who logged in:\n%s", r.stderr)
+		}
+		loginToken(t, c.env)
+		if got := c.browser.wait(t, "callback ", 1); got != "callback 200" {
+			t.Errorf("the browser's page: %q, want 200", got)
+		}
+	})
+}
+
+// TestOIDCBrowserEnvironment: the browser the login starts gets none of the secrets
+// in the helper's environment (Vault token, AWS keys).
+func TestOIDCBrowserEnvironment(t *testing.T) {
+	b := requireBed(t)
+	c := newOIDCCase(t, b, "", "")
+	env := append(c.env, "VAULT_TOKEN=hvs.not-for-the-browser", "AWS_SECRET_ACCESS_KEY=not-for-the-browser",
+		"AWS_SESSION_TOKEN=not-for-the-browser", "AWS_SECURITY_TOKEN=not-for-the-browser",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN=not-for-the-browser")
+	r := runProgram(t, env, runOpts{detached: true, document: true}, assumeArgs(15)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := c.browser.wait(t, "environ ", 1); got != "environ clean" {
+		t.Errorf("the browser's environment: %q, want no secret", got)
 	}
 }

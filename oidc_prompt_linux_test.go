@@ -144,3 +144,44 @@ func TestOIDCPasteOnTerminal(t *testing.T) {
 		t.Errorf("the terminal shows the login token")
 	}
 }
+
+// TestOIDCInterruptRemovesThePage: Ctrl-C (SIGINT) or SIGTERM while the helper waits
+// for the browser ends the run with an error line, and the sign-in page (it holds the
+// URL with the login's state) goes before the program does.
+func TestOIDCInterruptRemovesThePage(t *testing.T) {
+	b := requireBed(t)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			c := newOIDCCase(t, b, "none", "")
+			ctx, cancel := context.WithTimeout(runCtx, time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, binaryUnderTest(t), assumeArgs(15)...)
+			cmd.Env = c.env
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no terminal: the lines go to stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// The browser is started once the page is written.
+			c.browser.wait(t, "open", 1)
+			if n := len(loginPages(t, c.tmp)); n != 1 {
+				t.Fatalf("%d sign-in pages while the login waits, want 1", n)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Errorf("the run ended with %v, want exit status 1; stderr:\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), errorPrefix+"log in to Vault with oidc at auth/oidc, role R: interrupted while waiting for the browser\n") {
+				t.Errorf("stderr does not say the login was interrupted:\n%s", stderr.String())
+			}
+			if left := loginPages(t, c.tmp); len(left) != 0 {
+				t.Errorf("the sign-in page is left behind: %v", left)
+			}
+		})
+	}
+}

@@ -4,7 +4,11 @@ package testbed
 // userpass user signs in to Vault's identity provider (identity/oidc/provider/default),
 // and an oidc auth mount of the same Vault trusts that provider. A scripted browser
 // (oidcbrowser/) stands in for the person: it authorizes through the API with the
-// user's token and delivers the code to the redirect URI.
+// user's token and delivers the code to the redirect URI. The provider's ID tokens
+// carry the user's userpass name in a "username" claim (scope OIDCScope), which the
+// role takes as the alias name, as a company's role takes an e-mail address; a
+// second user, OIDCOtherUser, is the other person who could sign in with a URL she
+// saw.
 
 import (
 	"context"
@@ -22,20 +26,23 @@ const (
 	OIDCRole      = "R"          // its role
 	OIDCUserMount = "oidc-users" // userpass mount of the person who signs in
 	OIDCUser      = "alice"
+	OIDCOtherUser = "mallory"
 	OIDCClient    = "vcp"     // identity/oidc/client/vcp
 	OIDCProvider  = "default" // Vault's built-in provider
+	OIDCScope     = "user"    // identity/oidc/scope/user: the "username" claim
 )
 
 // OIDC is Vault's own OIDC provider and an oidc auth mount trusting it.
 type OIDC struct {
 	b *Bed
 	// UserToken is the Vault token of OIDCUser, with which the scripted browser
-	// authorizes at the provider.
-	UserToken string
-	clientID  string
-	secret    string
-	policies  []string
-	tokenTTL  time.Duration
+	// authorizes at the provider; OtherUserToken that of OIDCOtherUser.
+	UserToken      string
+	OtherUserToken string
+	clientID       string
+	secret         string
+	policies       []string
+	tokenTTL       time.Duration
 
 	mu        sync.Mutex
 	redirects []string
@@ -58,6 +65,7 @@ func (b *Bed) SetUpOIDC(ctx context.Context, policies []string, ttl time.Duratio
 	}{
 		{"sys/auth/" + OIDCUserMount, map[string]any{"type": "userpass"}},
 		{"auth/" + OIDCUserMount + "/users/" + OIDCUser, map[string]any{"password": password}},
+		{"auth/" + OIDCUserMount + "/users/" + OIDCOtherUser, map[string]any{"password": password}},
 		{"identity/oidc/client/" + OIDCClient, map[string]any{"redirect_uris": []string{"http://localhost:1/unused"},
 			"assignments": []string{"allow_all"}, "key": "default"}},
 		{"sys/auth/" + OIDCMount, map[string]any{"type": "oidc"}},
@@ -66,6 +74,9 @@ func (b *Bed) SetUpOIDC(ctx context.Context, policies []string, ttl time.Duratio
 		if err := b.VaultRequest(ctx, "POST", s.path, s.body, nil); err != nil {
 			return nil, fmt.Errorf("set up oidc: %w", err)
 		}
+	}
+	if err := o.scope(ctx); err != nil {
+		return nil, fmt.Errorf("set up oidc: %w", err)
 	}
 	var client struct {
 		Data struct {
@@ -82,17 +93,45 @@ func (b *Bed) SetUpOIDC(ctx context.Context, policies []string, ttl time.Duratio
 		"oidc_client_id":     o.clientID, "oidc_client_secret": o.secret}, nil); err != nil {
 		return nil, fmt.Errorf("set up oidc: %w", err)
 	}
-	// The person signs in once: the login creates the entity the provider needs.
-	var login struct {
-		Auth struct {
-			ClientToken string `json:"client_token"`
-		} `json:"auth"`
+	// Each person signs in once: the login creates the entity the provider needs.
+	for _, u := range []struct {
+		name  string
+		token *string
+	}{{OIDCUser, &o.UserToken}, {OIDCOtherUser, &o.OtherUserToken}} {
+		var login struct {
+			Auth struct {
+				ClientToken string `json:"client_token"`
+			} `json:"auth"`
+		}
+		if err := b.VaultRequest(ctx, "POST", "auth/"+OIDCUserMount+"/login/"+u.name, map[string]any{"password": password}, &login); err != nil {
+			return nil, fmt.Errorf("set up oidc: %w", err)
+		}
+		*u.token = login.Auth.ClientToken
 	}
-	if err := b.VaultRequest(ctx, "POST", "auth/"+OIDCUserMount+"/login/"+OIDCUser, map[string]any{"password": password}, &login); err != nil {
-		return nil, fmt.Errorf("set up oidc: %w", err)
-	}
-	o.UserToken = login.Auth.ClientToken
 	return o, o.Allow(ctx)
+}
+
+// scope makes the provider's ID tokens carry the userpass name of who signed in, as
+// the "username" claim of scope OIDCScope.
+func (o *OIDC) scope(ctx context.Context) error {
+	var mounts struct {
+		Data map[string]struct {
+			Accessor string `json:"accessor"`
+		} `json:"data"`
+	}
+	if err := o.b.VaultRequest(ctx, "GET", "sys/auth", nil, &mounts); err != nil {
+		return err
+	}
+	accessor := mounts.Data[OIDCUserMount+"/"].Accessor
+	if accessor == "" {
+		return fmt.Errorf("no accessor for auth/%s", OIDCUserMount)
+	}
+	if err := o.b.VaultRequest(ctx, "POST", "identity/oidc/scope/"+OIDCScope, map[string]any{
+		"template": `{"username": {{identity.entity.aliases.` + accessor + `.name}}}`}, nil); err != nil {
+		return err
+	}
+	return o.b.VaultRequest(ctx, "POST", "identity/oidc/provider/"+OIDCProvider, map[string]any{
+		"scopes_supported": []string{OIDCScope}, "allowed_client_ids": []string{"*"}}, nil)
 }
 
 // Allow adds redirect URIs to the client's redirect_uris and the role's
@@ -111,7 +150,7 @@ func (o *OIDC) Allow(ctx context.Context, uris ...string) error {
 		return fmt.Errorf("allow redirect URIs: %w", err)
 	}
 	if err := o.b.VaultRequest(ctx, "POST", "auth/"+OIDCMount+"/role/"+OIDCRole, map[string]any{
-		"role_type": "oidc", "user_claim": "sub", "oidc_scopes": []string{"openid"}, "allowed_redirect_uris": all,
+		"role_type": "oidc", "user_claim": "username", "oidc_scopes": []string{"openid", OIDCScope}, "allowed_redirect_uris": all,
 		"token_policies": o.policies, "token_ttl": int(o.tokenTTL.Seconds()), "token_max_ttl": int(4 * o.tokenTTL.Seconds())}, nil); err != nil {
 		return fmt.Errorf("allow redirect URIs: %w", err)
 	}

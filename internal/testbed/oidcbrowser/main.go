@@ -12,6 +12,8 @@
 // "wrong-state-first" to deliver one with another state first, "none" to do
 // nothing (the person never signs in), "print" to write the address the browser
 // would end at to VCP_BROWSER_OUT instead of going there (a remote machine).
+// Whatever the mode, it reports which secrets it found in its environment
+// ("environ clean" when none).
 package main
 
 import (
@@ -30,8 +32,22 @@ import (
 var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil},
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
+// secrets are the variables holding a secret that no browser may be given.
+var secrets = []string{"VAULT_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN"}
+
 func main() {
 	logf("open")
+	var found []string
+	for _, name := range secrets {
+		if _, ok := os.LookupEnv(name); ok {
+			found = append(found, name)
+		}
+	}
+	if len(found) == 0 {
+		found = []string{"clean"}
+	}
+	logf("environ %s", strings.Join(found, " "))
 	if len(os.Args) != 2 {
 		logf("error: want one argument, the URL; got %q", os.Args[1:])
 		os.Exit(2)
