@@ -26,24 +26,30 @@ import (
 // (so the token is kept, reused and renewed, and parallel runs wait on the
 // login lock while one of them has the browser open):
 //
-//  1. write auth/<mount>/oidc/auth_url with the role, the redirect URI and
+//  1. bind the loopback listener for the browser's return to the redirect
+//     URI (oidcserver.go): a port that cannot be had ends the login before
+//     Vault is asked for anything;
+//  2. write auth/<mount>/oidc/auth_url with the role, the redirect URI and
 //     a client nonce of our own; Vault answers the identity provider's URL,
-//     whose state parameter names this login;
-//  2. listen on loopback for the browser's return to the redirect URI, and
-//     open the browser (or only show the URL: skip_browser, no display);
+//     whose state parameter names this login; open the browser at it (or
+//     only show the URL: skip_browser, no display);
 //  3. wait, at most login_timeout, for the first valid callback: the
 //     browser's, or the address the browser ended at, pasted at the
 //     terminal prompt (a remote machine, where the browser cannot reach
 //     this listener);
 //  4. read auth/<mount>/oidc/callback with state, code and client nonce:
-//     Vault answers the login token.
+//     Vault answers the login token;
+//  5. say who logged in, and refuse anyone but expect_identity
+//     (oidcidentity.go).
 //
-// The auth URL holds no secret (state, Vault's nonce, the PKCE challenge);
-// it goes to the terminal (or stderr without one) and to the browser
-// launcher's argv, as every program that opens a browser must, but never
-// to --debug. The code that comes back is a secret until Vault takes it: it
-// is sent to Vault only, and shown nowhere. The client nonce binds the code
-// to this process: a code seen elsewhere cannot be exchanged without it.
+// The auth URL holds no secret of Vault's (state, Vault's nonce, the PKCE
+// challenge), but whoever has it can complete this login as herself (step
+// 5 is the answer to that): it goes to the terminal (or stderr without
+// one) and to the browser in a private page, never to a launcher's argv
+// or to --debug. The code that comes back is a secret until Vault takes
+// it: it is sent to Vault only, and shown nowhere. The client nonce binds
+// the code to this process: a code seen elsewhere cannot be exchanged
+// without it.
 
 // oidcLogin is the oidc method's api.AuthMethod.
 type oidcLogin struct {
