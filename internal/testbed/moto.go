@@ -14,6 +14,12 @@ import (
 // into out. moto accepts any signature; it routes on the credential scope of the
 // Authorization header, so the header names the service but carries no real signature.
 func (b *Bed) motoCall(ctx context.Context, service, action string, params url.Values, out any) error {
+	return b.motoCallAs(ctx, dummyAccessKey, service, action, params, out)
+}
+
+// motoCallAs is motoCall with the request signed as accessKey: moto's STS answers
+// GetCallerIdentity for the identity that key belongs to.
+func (b *Bed) motoCallAs(ctx context.Context, accessKey, service, action string, params url.Values, out any) error {
 	form := url.Values{"Action": {action}}
 	switch service {
 	case "iam":
@@ -33,7 +39,7 @@ func (b *Bed) motoCall(ctx context.Context, service, action string, params url.V
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	req.Header.Set("Authorization", fmt.Sprintf(
 		"AWS4-HMAC-SHA256 Credential=%s/20260101/%s/%s/aws4_request, SignedHeaders=host, Signature=0",
-		dummyAccessKey, Region, service))
+		accessKey, Region, service))
 	resp, err := b.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("moto %s %s: %w", service, action, err)
