@@ -23,6 +23,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/runbin"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -51,7 +52,7 @@ func run(runs, cold, hits int, vault bool) error {
 	floorHTTP := filepath.Join(dir, "floorhttp")
 	for pkg, out := range map[string]string{".": bin, "./internal/bench/floor": floor,
 		"./internal/bench/floorvault": floorVault, "./internal/bench/floorhttp": floorHTTP} {
-		if err := gobuild(pkg, out); err != nil {
+		if err := runbin.Build("", pkg, out); err != nil {
 			return err
 		}
 	}
@@ -257,13 +258,4 @@ func inits(c *exec.Cmd) (time.Duration, error) {
 		total += ms
 	}
 	return time.Duration(total * float64(time.Millisecond)), nil
-}
-
-func gobuild(pkg, out string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
 }

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"regexp"
 	"sort"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/runbin"
 )
 
 // The `serve` rows of make bench: requests to the credentials server beside
@@ -25,8 +23,6 @@ type serveResult struct {
 	served, hits          []int64 // serveWidth at a time
 	servedSeq, hitsSeq    []int64 // one at a time
 }
-
-var exportLine = regexp.MustCompile(`^export ([A-Z_0-9]+)='([^']*)'$`)
 
 // serveRequests starts `serve` on the warm cache and makes vb.hits requests
 // serveWidth at a time over keep-alive connections, as SDKs in many
@@ -62,39 +58,18 @@ func (vb *vaultBench) serveRequests() error {
 // warm cache and returns a function making one request, and one stopping
 // the server (SIGINT, as Ctrl-C).
 func (vb *vaultBench) startServe() (get func() error, stop func(), err error) {
-	srv := exec.Command(vb.bin, append([]string{"serve", "--print-env"}, vb.args...)...)
-	srv.Env = append(append([]string{}, vb.base...), vb.warmCache()...)
-	stdout, err := srv.StdoutPipe()
+	srv, err := runbin.StartServe(vb.bin, append(append([]string{}, vb.base...), vb.warmCache()...), nil, vb.args...)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := srv.Start(); err != nil {
-		return nil, nil, err
-	}
-	stop = func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
-	}
-	const uriVar, tokenVar = "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
-	vars := map[string]string{}
-	// The server prints its variables once it listens, and keeps stdout open.
-	for sc := bufio.NewScanner(stdout); (vars[uriVar] == "" || vars[tokenVar] == "") && sc.Scan(); {
-		if m := exportLine.FindStringSubmatch(sc.Text()); m != nil {
-			vars[m[1]] = m[2]
-		}
-	}
-	token, err := os.ReadFile(vars[tokenVar])
-	if err != nil {
-		stop()
-		return nil, nil, fmt.Errorf("serve: %w", err)
-	}
+	stop = func() { _ = srv.Stop() }
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: serveWidth}}
 	get = func() error {
-		req, err := http.NewRequest("GET", vars[uriVar], nil)
+		req, err := http.NewRequest("GET", srv.URI, nil)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", string(token))
+		req.Header.Set("Authorization", srv.Token)
 		resp, err := client.Do(req)
 		if err != nil {
 			return err
