@@ -529,7 +529,7 @@ secret_id_wrapped = true
 		t.Fatal(err)
 	}
 	r := runBin(t, env, "--profile", "w")
-	assertFailure(t, r, 1, "unwrap the response-wrapped secret id from the variable secret_id_env names",
+	assertFailure(t, r, 1, "unwrap the response-wrapped secret id from the variable VCP_SECRET_ID (secret_id_env)",
 		"a wrapped secret id can be unwrapped only once")
 }
 
@@ -765,13 +765,13 @@ func TestAuthErrors(t *testing.T) {
 		{"wrong secret id", approle + `secret_id_file = "$HOME/sid"`, map[string]string{"sid": wrongSecret}, nil,
 			1, "log in to Vault with approle at auth/approle, role_id " + authBed.roleID + ": Vault answered 400", "secret_id_file"},
 		{"wrong password", "[vault.auth]\nmethod = \"userpass\"\nusername = \"alice\"\npassword_env = \"PW\"\n", nil,
-			[]string{"PW=not-alices-password"}, 1, "Vault answered 400: invalid username or password", "the variable password_env names"},
+			[]string{"PW=not-alices-password"}, 1, "Vault answered 400: invalid username or password", "the password from the variable PW (password_env)"},
 		{"unknown user mount", "[vault.auth]\nmethod = \"userpass\"\nmount = \"nowhere\"\nusername = \"alice\"\npassword_env = \"PW\"\n", nil,
 			[]string{"PW=not-alices-password"}, 1, "auth/nowhere", "vault auth list"},
 		{"missing secret_id_file", approle + `secret_id_file = "$HOME/nothere"`, nil, nil,
 			2, "read secret_id_file", "must exist"},
 		{"empty secret_id_env", approle + `secret_id_env = "EMPTY_SECRET"`, nil, nil,
-			2, "the variable secret_id_env names is empty or not set", "set it in the environment"},
+			2, "the variable EMPTY_SECRET (secret_id_env) is empty or not set", "set it in the environment"},
 		{"unknown method", "[vault.auth]\nmethod = \"kerberos\"\n", nil, nil, 2, `unknown auth method "kerberos"`, "approle"},
 		{"approle without role_id", "[vault.auth]\nmethod = \"approle\"\nsecret_id_env = \"X\"\n", nil, nil,
 			2, "the approle auth method needs role_id", "[vault.auth]"},

@@ -73,7 +73,11 @@ func TestVaultErrorHints(t *testing.T) {
 		{"400 other", &api.ResponseError{StatusCode: 400, Errors: []string{"invalid ttl"}}, false,
 			[]string{"Vault answered 400: invalid ttl"}, nil},
 		{"raw error body", &api.ResponseError{StatusCode: 502, RawError: true, Errors: []string{"<html>bad gateway</html>"}}, false,
-			[]string{"Vault answered 502: server error"}, []string{"--retries"}},
+			[]string{"Vault answered 502: server error"}, []string{"--retries", "not a Vault server"}},
+		{"raw 404: not Vault", &api.ResponseError{StatusCode: 404, RawError: true, Errors: []string{"404 page not found"}}, false,
+			[]string{addr + " answered 404, not as Vault answers: this is not a Vault server"}, []string{"set VAULT_ADDR", "your Vault's address"}},
+		{"plain http answer to https", &url.Error{Op: "Put", URL: addr, Err: errors.New("http: server gave HTTP response to HTTPS client")}, false,
+			[]string{"Vault at " + addr + " answered in plain http, not https"}, []string{"use http://vault.example.com:8200 (http://) in VAULT_ADDR"}},
 		{"sealed", &api.ResponseError{StatusCode: 503, Errors: []string{"Vault is sealed"}}, false,
 			[]string{"503"}, []string{"unseal"}},
 		{"429", &api.ResponseError{StatusCode: 429}, false,
@@ -170,4 +174,20 @@ func TestJitterBackoff(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEnvVarText: an unset *_env variable is named, unless its name is not
+// in the usual upper case, which may be a secret pasted into the key.
+func TestEnvVarText(t *testing.T) {
+	t.Setenv("VCP_TEST_UNSET_PASSWORD", "")
+	for _, tt := range []struct{ name, want string }{
+		{"VCP_TEST_UNSET_PASSWORD", "the variable VCP_TEST_UNSET_PASSWORD (password_env) is empty or not set"},
+		{"hunter2Secret", "the variable password_env names is empty or not set"},
+	} {
+		err := envSet("password_env", tt.name)
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Msg != tt.want || pe.Code != ExitUsage {
+			t.Errorf("envSet(%q) = %v, want exit 2 and %q", tt.name, err, tt.want)
+		}
+	}
 }

@@ -88,13 +88,13 @@ func secretSource(a config.Auth) string {
 	case a.SecretIDFile != "":
 		return "secret_id_file " + a.SecretIDFile
 	case a.SecretIDEnv != "":
-		return "the variable secret_id_env names"
+		return envVarText("secret_id_env", a.SecretIDEnv)
 	case a.PasswordFile != "":
 		return "password_file " + a.PasswordFile
 	case a.PasswordEnv != "":
-		return "the variable password_env names"
+		return envVarText("password_env", a.PasswordEnv)
 	case a.JWTEnv != "":
-		return "the variable jwt_env names"
+		return envVarText("jwt_env", a.JWTEnv)
 	case a.JWTFile != "":
 		return "jwt_file " + a.JWTFile
 	case a.Method == config.AuthUserpass || a.Method == config.AuthLDAP:
@@ -119,9 +119,16 @@ func vaultError(err error, what, path, addr string, timeout bool) *Error {
 	case timeout || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		e.Msg = fmt.Sprintf("%s: Vault at %s did not answer in time", what, addr)
 		e.Hint = "check that VAULT_ADDR is right and Vault is reachable, or raise --timeout"
+	case errors.As(err, &re) && re.RawError && re.StatusCode < 500:
+		// Vault's errors are JSON ({"errors": [...]}), whatever the path;
+		// a refusal in anything else came from another server.
+		e.Msg = fmt.Sprintf("%s: %s answered %d, not as Vault answers: this is not a Vault server", what, addr, re.StatusCode)
+		e.Hint = "set VAULT_ADDR (or vault.address in the configuration) to your Vault's address, the one `vault status` reaches"
 	case errors.As(err, &re):
 		e.Msg = fmt.Sprintf("%s: Vault answered %d: %s", what, re.StatusCode, responseMessage(re))
 		switch {
+		case re.RawError && (re.StatusCode >= 500 || re.StatusCode == 429):
+			e.Hint = "the answer is not Vault's own: a proxy in front of Vault is failing (try again later, or raise --retries), or VAULT_ADDR is not a Vault server (`vault-credential-process doctor` checks)"
 		case re.StatusCode == 403:
 			e.Hint = fmt.Sprintf("the Vault token is invalid or expired, or its policy does not allow %s (are --mount and --role right?): run `vault login` or check the token's policies", path)
 		case re.StatusCode == 400 && strings.Contains(strings.ToLower(responseMessage(re)), "not found"),
@@ -135,9 +142,18 @@ func vaultError(err error, what, path, addr string, timeout bool) *Error {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		e.Msg = fmt.Sprintf("%s: connection to Vault at %s refused", what, addr)
 		e.Hint = "is Vault running there? set VAULT_ADDR (or vault.address in the configuration) to your Vault's address"
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		e.Msg = fmt.Sprintf("%s: Vault at %s answered in plain http, not https", what, addr)
+		e.Hint = "use " + strings.Replace(addr, "https://", "http://", 1) + " (http://) in VAULT_ADDR, or set up TLS on Vault"
 	case isTLSError(err):
 		e.Msg = fmt.Sprintf("%s: TLS with Vault at %s failed: %s", what, addr, rootCause(err))
 		e.Hint = "set VAULT_CACERT to the CA that signed Vault's certificate, or check VAULT_ADDR's scheme and host"
+	case isSyntaxError(err):
+		// Vault answers JSON on every path; vault/api reports a 404 in
+		// anything else (a web server's page) as this error, without the
+		// status.
+		e.Msg = fmt.Sprintf("%s: the answer from %s is not valid JSON (%s): this is not a Vault server, or something in between rewrote its answer", what, addr, rootCause(err))
+		e.Hint = "set VAULT_ADDR (or vault.address in the configuration) to your Vault's address, the one `vault status` reaches; `vault-credential-process doctor` checks it"
 	case isJSONError(err):
 		e.Msg = fmt.Sprintf("%s: the answer from Vault at %s is not valid JSON: %s", what, addr, rootCause(err))
 		e.Hint = "something between you and Vault (a proxy, a load balancer) may have changed or cut the answer: check VAULT_ADDR, or run with --debug"
@@ -190,6 +206,13 @@ func httpStatusText(code int) string {
 		return "server error"
 	}
 	return "request refused"
+}
+
+// isSyntaxError reports an answer that is not JSON at all (HTML, XML,
+// text), rather than JSON cut short.
+func isSyntaxError(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se)
 }
 
 // isJSONError reports an answer vault/api could not decode: not JSON, or cut

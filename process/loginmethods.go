@@ -207,10 +207,19 @@ func envSet(key, name string) error {
 	if name == "" || strings.TrimSpace(os.Getenv(name)) != "" {
 		return nil
 	}
-	// The variable's name is not repeated: a secret pasted into the *_env
-	// key by mistake would otherwise reach stderr.
-	return &Error{Code: ExitUsage, Msg: fmt.Sprintf("the variable %s names is empty or not set", key),
+	return &Error{Code: ExitUsage, Msg: fmt.Sprintf("%s is empty or not set", envVarText(key, name)),
 		Hint: "set it in the environment the AWS client runs the helper in, or use the _file key instead"}
+}
+
+// envVarText names the variable a *_env key names, for messages: "the
+// variable VAULT_PASSWORD (password_env)". Only a name in the usual upper
+// case is shown: the configuration takes any letters and digits there, and
+// a secret pasted into the key by mistake must not reach stderr.
+func envVarText(key, name string) string {
+	if name != "" && strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == "" {
+		return "the variable " + name + " (" + key + ")"
+	}
+	return "the variable " + key + " names"
 }
 
 // fileError turns a failure to read a secret file into an error naming
