@@ -379,9 +379,18 @@ func (r *resolver) unknownProfile(name string) *Error {
 	sort.Strings(names)
 	src := r.in.File.Path
 	if src == "" {
-		src = "configuration"
+		// No file was read: name the one that was looked for, the place
+		// to create.
+		cfg := IDConfig.Setting()
+		msg, hint := fmt.Sprintf("no profile %q: there is no configuration file", name),
+			fmt.Sprintf("create one with a [profiles.%s] table holding role = \"NAME\", or name another file with --%s or %s", name, cfg.Name, cfg.Env)
+		if path, err := DefaultPath(r.in.Getenv); err == nil {
+			msg = fmt.Sprintf("no profile %q: there is no configuration file at %s", name, path)
+			hint = fmt.Sprintf("create %s with a [profiles.%s] table holding role = \"NAME\", or name another file with --%s or %s", path, name, cfg.Name, cfg.Env)
+		}
+		return &Error{Msg: msg, Hint: hint}
 	}
-	hint := "add a [profiles." + name + "] table to the configuration file"
+	hint := "add a [profiles." + name + "] table to " + src
 	if len(names) > 0 {
 		hint = "known profiles: " + strings.Join(names, ", ")
 	}
@@ -399,6 +408,20 @@ func checkAddress(v value) error {
 		}
 		return v.errorf("invalid Vault address %s", shown).
 			withHint("use a URL such as https://vault.example.com:8200")
+	}
+	// Every request path starts with /v1/ (the vault CLI's addresses end
+	// before it): an address ending in it makes Vault answer "no handler for
+	// route v1/...", or 403, for every path.
+	if p := strings.TrimRight(u.Path, "/"); u.Scheme != "unix" && strings.HasSuffix(p, "/v1") {
+		hint := "remove /v1: the helper adds it to every request itself"
+		shown := "(with user information, not shown)"
+		if u.User == nil {
+			fixed := *u
+			fixed.Path, fixed.RawPath = strings.TrimSuffix(p, "/v1"), ""
+			shown = strconv.Quote(v.v)
+			hint += ", so use " + fixed.String()
+		}
+		return v.errorf("Vault address %s ends in /v1", shown).withHint(hint)
 	}
 	return nil
 }

@@ -463,10 +463,17 @@ func TestResolveUnknownProfileListsKnown(t *testing.T) {
 			}
 		})
 	}
+	// With no file at all, the error names the file that was looked for:
+	// where the profile goes.
 	t.Run("no file at all", func(t *testing.T) {
 		_, err := config.Resolve(config.Inputs{Flags: map[string]string{"profile": "stage"}, Getenv: envOf(withHome(nil))})
-		if ce := configError(t, err); ce.Source != "configuration" {
-			t.Errorf("Source = %q, want %q", ce.Source, "configuration")
+		ce := configError(t, err)
+		const path = "/home/me/.config/vault-credential-process/config.toml"
+		if want := `no profile "stage": there is no configuration file at ` + path; ce.Error() != want {
+			t.Errorf("error %q, want %q", ce.Error(), want)
+		}
+		if want := "create " + path + ` with a [profiles.stage] table holding role = "NAME", or name another file with --config or VAULT_CREDENTIAL_PROCESS_CONFIG`; ce.Hint != want {
+			t.Errorf("hint %q, want %q", ce.Hint, want)
 		}
 	})
 }
@@ -592,4 +599,28 @@ func FuzzResolve(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAddressEndingInV1: an address ending in /v1 (which the helper adds to
+// every path itself) is refused before any request, with the address to use;
+// an address with user information is shown neither in the error nor the hint.
+func TestAddressEndingInV1(t *testing.T) {
+	for _, tt := range []struct{ addr, msg, hint string }{
+		{"http://127.0.0.1:8200/v1", `VAULT_ADDR: Vault address "http://127.0.0.1:8200/v1" ends in /v1`,
+			"remove /v1: the helper adds it to every request itself, so use http://127.0.0.1:8200"},
+		{"https://vault.example.com/vault/v1/", `VAULT_ADDR: Vault address "https://vault.example.com/vault/v1/" ends in /v1`,
+			"remove /v1: the helper adds it to every request itself, so use https://vault.example.com/vault"},
+		{"https://me:hunter2@vault.example.com/v1", "VAULT_ADDR: Vault address (with user information, not shown) ends in /v1",
+			"remove /v1: the helper adds it to every request itself"},
+	} {
+		_, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "dev"}, Getenv: envOf(withHome(map[string]string{"VAULT_ADDR": tt.addr}))})
+		ce := configError(t, err)
+		if ce.Error() != tt.msg || ce.Hint != tt.hint {
+			t.Errorf("%s: error %q, hint %q; want %q, %q", tt.addr, ce.Error(), ce.Hint, tt.msg, tt.hint)
+		}
+	}
+	if _, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "dev"},
+		Getenv: envOf(withHome(map[string]string{"VAULT_ADDR": "https://vault.example.com/v1x"}))}); err != nil {
+		t.Errorf("an address ending in /v1x: %v", err)
+	}
 }
