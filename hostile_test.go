@@ -162,11 +162,15 @@ func TestWarnHostileInput(t *testing.T) {
 	t.Setenv("VAULT_ADDR", fakeVault(t, http.StatusOK, iamUserAnswer))
 	t.Setenv("VAULT_TOKEN", unitToken)
 	dir := t.TempDir()
-	audit := filepath.Join(dir, "missing\x1b[8m\u202e\nfolder", "audit.log")
+	// A file where the folder should be: the log can be neither opened nor
+	// its folder created.
+	notDir := filepath.Join(dir, "missing\x1b[8m\u202e\nfolder")
+	writeFile(t, notDir, "", 0o600)
+	audit := filepath.Join(notDir, "audit.log")
 	r := runInProcess(t, os.Getenv, "--role", "dev", "--no-cache", "--audit-log", audit)
 	if r.code != 0 || !strings.Contains(r.stdout, `"AccessKeyId":"AKIAEXAMPLE"`) {
 		t.Fatalf("exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	assertWarning(t, r.stderr, "audit log "+dir+`/missing\x1b[8m\u202e folder/audit.log: open audit log:`)
+	assertWarning(t, r.stderr, "audit log "+dir+`/missing\x1b[8m\u202e folder/audit.log: cannot open it: not a directory`)
 	assertPrintable(t, r.stderr)
 }

@@ -66,7 +66,7 @@ mfa_command = "`+hang+`"
 		if r.code != 0 {
 			t.Fatalf("exit %d, want 0; stderr:\n%s", r.code, r.stderr)
 		}
-		assertWarning(t, r.stderr, "audit log "+fifo+": open audit log: it is a FIFO, not a regular file")
+		assertWarning(t, r.stderr, "audit log "+fifo+": cannot open it: it is a FIFO, not a regular file")
 	})
 
 	// The entry's name comes from a first run; then its lock file becomes a FIFO.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -43,24 +44,33 @@ func (r *Runner) NewAuditRecord(command string, c *Credentials, source string) A
 }
 
 // AppendAudit appends rec to the audit log at path as one JSON line. The
-// file is created 0600; the line goes out in a single O_APPEND write, so
-// lines of parallel runs never interleave. Anything but a regular file at
-// path is refused (see openAuditLog).
+// file is created 0600, and its folder 0700 if it is missing; the line goes
+// out in a single O_APPEND write, so lines of parallel runs never
+// interleave. Anything but a regular file at path is refused (see
+// openAuditLog). The caller names the log: the errors only say what went
+// wrong with it.
 func AppendAudit(path string, rec AuditRecord) error {
 	line, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("encode audit record: %w", err)
+		return fmt.Errorf("cannot encode the record: %w", err)
 	}
 	f, err := openAuditLog(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(path)
+		if merr := os.MkdirAll(dir, 0o700); merr != nil {
+			return fmt.Errorf("cannot create its folder: %s; create it (mkdir -p -m 700 %s) or set another path", pathReason(merr), dir)
+		}
+		f, err = openAuditLog(path)
+	}
 	if err != nil {
-		return fmt.Errorf("open audit log: %w", err)
+		return fmt.Errorf("cannot open it: %s", pathReason(err))
 	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		f.Close()
-		return fmt.Errorf("write audit log: %w", err)
+		return fmt.Errorf("cannot write it: %s", pathReason(err))
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write audit log: %w", err)
+		return fmt.Errorf("cannot write it: %s", pathReason(err))
 	}
 	return nil
 }
