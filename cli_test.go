@@ -147,9 +147,8 @@ func TestDoctorCommand(t *testing.T) {
 	}{
 		{
 			name: "vault unreachable",
-			want: []string{"✗ vault server: http://127.0.0.1:",
-				"✗ vault token: from VAULT_TOKEN, not checked, Vault was not reached: connection to Vault at http://127.0.0.1:",
-				"\n  hint: the token could not be checked because Vault was not reached: "},
+			want: []string{"✗ vault server: connection to Vault at http://127.0.0.1:",
+				"\n- vault token: from VAULT_TOKEN, not checked: Vault was not reached\n"},
 			notWant: []string{"invalid or expired", "vault login"},
 		},
 		{
@@ -177,7 +176,7 @@ func TestDoctorCommand(t *testing.T) {
 					t.Errorf("doctor output says %q:\n%s", bad, r.stdout)
 				}
 			}
-			assertPrintable(t, r.stdout, "✓ ", "✗ ", "  hint: ")
+			assertPrintable(t, r.stdout, "✓ ", "✗ ", "- ", "  hint: ")
 		})
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -18,7 +20,8 @@ import (
 )
 
 // The checks of `doctor`. They use the diagnostics process exports for
-// them (process/diagnose.go); nothing else of the Vault client.
+// them (process/diagnose.go); nothing else of the Vault client. The checks
+// of the request itself (mount, role, credentials) are in doctorrequest.go.
 
 // Check is one line of `doctor`'s checklist.
 type Check struct {
@@ -26,7 +29,13 @@ type Check struct {
 	OK     bool
 	Detail string
 	Hint   string // what to do, for a failed check
+	// Skipped says the check was not made (Detail says why): neither a
+	// pass nor a failure.
+	Skipped bool
 }
+
+// Failed reports a check that was made and failed.
+func (c Check) Failed() bool { return !c.OK && !c.Skipped }
 
 // maxClockSkew is how far the local clock may be from Vault's before doctor
 // complains: cached expiry times are compared with the local clock, and AWS
@@ -42,57 +51,104 @@ type doctorRun struct {
 	// HasRequest is whether the command line or profile named a role, so
 	// that the request itself can be checked.
 	HasRequest bool
+	// Fetch, when set (--fetch), gets the credentials as a run does.
+	Fetch      func(ctx context.Context) (*process.Credentials, string, error)
 	ConfigPath string
 	Getenv     func(string) string
 	Now        func() time.Time
 	// Program is the base name AWS profiles must run to count as ours.
 	Program string
+	// Out receives each check's lines as the check finishes, and a line
+	// for a check that has waited WaitNotice; nil prints nothing.
+	Out        io.Writer
+	WaitNotice time.Duration
+
+	mu       sync.Mutex // orders the lines of Out
+	checks   []Check
+	roleType string // the role's credential_type, once the role check read it
+	// mountUnsure says the mount check could not tell a wrong mount from a
+	// token whose policy allows nothing there.
+	mountUnsure bool
 }
 
-// Run performs every check, in the order a user would fix them.
+// Run performs every check, in the order a user would fix them, and
+// returns them. Checks of Vault that cannot mean anything after an earlier
+// failure (the token when Vault was not reached, the policy when the token
+// was refused) are reported as not checked, so each failure shows once.
 func (d *doctorRun) Run(ctx context.Context) []Check {
-	var checks []Check
-	add := func(c Check) { checks = append(checks, c) }
-
 	if d.ResolveErr != nil {
 		c := Check{Name: "configuration", Detail: oneLine(d.ResolveErr.Error())}
 		var ce *config.Error
 		if errors.As(d.ResolveErr, &ce) {
 			c.Hint = ce.Hint
 		}
-		add(c)
-		return append(checks, d.awsConfig())
+		d.emit(c)
+		d.emit(d.awsConfig())
+		return d.checks
 	}
 	s := d.Settings
 	if d.ConfigPath != "" {
-		add(Check{Name: "configuration", OK: true, Detail: "read " + d.ConfigPath + profileText(s.Profile)})
+		d.emit(Check{Name: "configuration", OK: true, Detail: "read " + d.ConfigPath + profileText(s.Profile)})
 	} else {
-		add(Check{Name: "configuration", OK: true, Detail: "no configuration file; flags, environment and defaults" + profileText(s.Profile)})
+		d.emit(Check{Name: "configuration", OK: true, Detail: "no configuration file; flags, environment and defaults" + profileText(s.Profile)})
 	}
+	reached := d.server(ctx, s)
+	v, unusable := d.token(ctx, s, reached)
+	if d.HasRequest {
+		d.request(ctx, s, v, unusable)
+	}
+	d.emit(d.cache(s))
+	if d.Fetch != nil {
+		d.emit(d.step(ctx, s.RunTimeout(), "credentials", "credentials (the cache, then Vault at "+s.DisplayAddress()+")", d.credentials))
+	}
+	d.emit(d.awsConfig())
+	return d.checks
+}
 
-	v, err := process.NewVault(ctx, s, d.Now, func(string, ...any) {})
-	if err != nil {
-		var pe *process.Error
-		c := Check{Name: "vault token", Detail: oneLine(err.Error())}
-		if errors.As(err, &pe) {
-			c.Hint = pe.Hint
-		}
-		add(c)
+// emit records c and prints its line, and its hint when it failed.
+func (d *doctorRun) emit(c Check) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.checks = append(d.checks, c)
+	if d.Out == nil {
+		return
 	}
-	health, asked, hc := d.health(ctx, s)
-	add(hc)
-	if v != nil {
-		add(d.token(ctx, v))
-		if d.HasRequest && health != nil {
-			add(d.capabilities(ctx, v, s))
-		}
+	// A check's text quotes Vault, the configuration and the environment:
+	// printed through process.Printable, one line each, never raw.
+	mark := "✓"
+	switch {
+	case c.Skipped:
+		mark = "-"
+	case !c.OK:
+		mark = "✗"
 	}
-	if health != nil {
-		add(d.clock(health, asked))
+	line := fmt.Sprintf("%s %s: %s\n", mark, process.Printable(c.Name), process.Printable(c.Detail))
+	if hint := process.Printable(c.Hint); c.Failed() && hint != "" {
+		line += "  hint: " + hint + "\n"
 	}
-	add(d.cache(s))
-	add(d.awsConfig())
-	return checks
+	io.WriteString(d.Out, line)
+}
+
+// step runs one check within limit. When it has not finished after
+// WaitNotice, a line says what it waits for and for how long at most, so
+// that doctor never sits silent on a Vault that accepts and never answers.
+func (d *doctorRun) step(ctx context.Context, limit time.Duration, name, waitingFor string, check func(context.Context) Check) Check {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var once sync.Once // the notice, or nothing once the check is over
+	if d.Out != nil && d.WaitNotice > 0 {
+		t := time.AfterFunc(d.WaitNotice, func() {
+			once.Do(func() {
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				fmt.Fprintf(d.Out, "… %s: waiting for %s (at most %s, --timeout)\n", name, process.Printable(waitingFor), limit)
+			})
+		})
+		defer t.Stop()
+	}
+	c := check(ctx)
+	once.Do(func() {})
+	return c
 }
 
 func profileText(p string) string {
@@ -100,6 +156,23 @@ func profileText(p string) string {
 		return ""
 	}
 	return " (profile " + p + ")"
+}
+
+// server checks Vault's health and, when Vault answered, the clock; it
+// reports whether Vault can be asked anything more.
+func (d *doctorRun) server(ctx context.Context, s *config.Settings) bool {
+	var health *process.HealthInfo
+	var asked time.Time
+	c := d.step(ctx, s.Timeout, "vault server", "Vault at "+s.DisplayAddress()+" to answer sys/health", func(ctx context.Context) Check {
+		var c Check
+		health, asked, c = d.health(ctx, s)
+		return c
+	})
+	d.emit(c)
+	if health != nil {
+		d.emit(d.clock(health, asked))
+	}
+	return c.OK
 }
 
 // health asks sys/health, which answers without a token and with a status
@@ -112,14 +185,19 @@ func (d *doctorRun) health(ctx context.Context, s *config.Settings) (*process.He
 	var pe *process.Error
 	switch {
 	case errors.As(err, &pe) && pe.Code == exitFailure:
-		c.Detail, c.Hint = s.DisplayAddress()+": "+pe.Msg, pe.Hint
+		// The message says "reach Vault: ..." and names the address, or
+		// not (a DNS failure names the host).
+		c.Detail, c.Hint = strings.TrimPrefix(pe.Msg, "reach Vault: "), pe.Hint
+		if !strings.Contains(c.Detail, s.DisplayAddress()) {
+			c.Detail = s.DisplayAddress() + ": " + c.Detail
+		}
 		return nil, asked, c
 	case err != nil:
 		c.Detail, c.Hint = oneLine(err.Error()), "check VAULT_ADDR and the TLS variables"
 		return nil, asked, c
 	case h == nil:
-		c.Detail = fmt.Sprintf("%s answered sys/health with status %d and no health document", s.DisplayAddress(), status)
-		c.Hint = "is VAULT_ADDR a Vault server (or a proxy in front of one)?"
+		c.Detail = fmt.Sprintf("%s answered sys/health with status %d, not as Vault answers: this is not a Vault server", s.DisplayAddress(), status)
+		c.Hint = "set VAULT_ADDR (or vault.address in the configuration) to your Vault's address, the one `vault status` reaches"
 		return nil, asked, c
 	case !h.Initialized:
 		c.Detail, c.Hint = s.DisplayAddress()+" is not initialized", "ask Vault's operators to initialize it"
@@ -135,16 +213,57 @@ func (d *doctorRun) health(ctx context.Context, s *config.Settings) (*process.He
 	return h, asked, c
 }
 
-func (d *doctorRun) token(ctx context.Context, v *process.Vault) Check {
+// token finds the token (or logs in) and, when Vault was reached, looks it
+// up. unusable says why the token cannot be used for the checks of the
+// request; "" when it can.
+func (d *doctorRun) token(ctx context.Context, s *config.Settings, reached bool) (v *process.Vault, unusable string) {
+	waitingFor := "Vault at " + s.DisplayAddress() + " to look up the token"
+	if !s.Auth.IsToken() {
+		waitingFor = "the " + s.Auth.Describe() + " login"
+	}
+	c := d.step(ctx, s.RunTimeout(), "vault token", waitingFor, func(ctx context.Context) Check {
+		var err error
+		// Finding the token is local (a variable, a file, a token helper):
+		// its failure is worth a line even when Vault is down.
+		if v, err = process.NewVault(ctx, s, d.Now, func(string, ...any) {}); err != nil {
+			return failedCheck("vault token", err)
+		}
+		if !reached {
+			return Check{Name: "vault token", Skipped: true, Detail: "from " + v.TokenSource + ", not checked: Vault was not reached"}
+		}
+		return d.lookupToken(ctx, v)
+	})
+	d.emit(c)
+	switch {
+	case !reached:
+		return v, "Vault was not reached"
+	case v == nil:
+		return v, "no Vault token"
+	case c.OK || strings.HasPrefix(c.Hint, tokenExpiresSoon):
+		// A token about to expire is a failure worth fixing, but works now.
+		return v, ""
+	}
+	return v, "the token check failed"
+}
+
+// failedCheck is a check that failed with err, whose hint it carries when
+// it has one.
+func failedCheck(name string, err error) Check {
+	c := Check{Name: name, Detail: oneLine(err.Error())}
+	var pe *process.Error
+	if errors.As(err, &pe) {
+		c.Hint = pe.Hint
+	}
+	return c
+}
+
+const tokenExpiresSoon = "the token expires soon"
+
+func (d *doctorRun) lookupToken(ctx context.Context, v *process.Vault) Check {
 	c := Check{Name: "vault token"}
 	// With an auth method, the token is the stored login token or a new login.
 	if err := v.Login(ctx); err != nil {
-		c.Detail = oneLine(err.Error())
-		var pe *process.Error
-		if errors.As(err, &pe) {
-			c.Hint = pe.Hint
-		}
-		return c
+		return failedCheck("vault token", err)
 	}
 	secret, err := v.LookupSelf(ctx)
 	if err != nil {
@@ -160,7 +279,7 @@ func (d *doctorRun) token(ctx context.Context, v *process.Vault) Check {
 	c.Detail = fmt.Sprintf("from %s, %s, policies %s", v.TokenSource, life, strings.Join(policies, ", "))
 	if ttl > 0 && ttl < 10*time.Minute {
 		c.OK = false
-		c.Hint = "the token expires soon: run `vault login` (or renew it with `vault token renew`)"
+		c.Hint = tokenExpiresSoon + ": run `vault login` (or renew it with `vault token renew`)"
 	}
 	return c
 }
@@ -204,6 +323,12 @@ func (d *doctorRun) capabilities(ctx context.Context, v *process.Vault, s *confi
 	path, static := process.CredentialsPath(s)
 	c := Check{Name: "vault policy"}
 	caps, err := v.CapabilitiesSelf(ctx, path)
+	if denied(err) {
+		// The token was looked up: this is a token without Vault's
+		// default policy, which allows the question.
+		c.Skipped, c.Detail = true, "not checked: the token may not ask sys/capabilities-self (--fetch tries the request itself)"
+		return c
+	}
 	if err != nil {
 		ve := process.Explain(err, "check the token's capabilities on "+path, "sys/capabilities-self", v.Address(), ctx.Err() != nil)
 		c.Detail, c.Hint = ve.Msg, ve.Hint
@@ -220,6 +345,9 @@ func (d *doctorRun) capabilities(ctx context.Context, v *process.Vault, s *confi
 	}
 	c.Detail = fmt.Sprintf("the token may not %s %s (capabilities: %s)", need, path, strings.Join(caps, ", "))
 	c.Hint = fmt.Sprintf(`ask for a policy with: path "%s" { capabilities = ["%s"] }`, path, need)
+	if d.mountUnsure {
+		c.Hint += ", or check --mount: `vault secrets list` shows the mounts"
+	}
 	return c
 }
 
