@@ -131,11 +131,15 @@ func isHelp(arg string) bool {
 }
 
 // printUsage is `help`: `help COMMAND` prints that command's usage, as
-// `COMMAND -h` does; anything else the main usage.
+// `COMMAND -h` does; `help` alone the main usage; any other word is a usage
+// error, so that a typo is not answered with the general help.
 func (c *cli) printUsage(_ context.Context, args []string) int {
 	if len(args) > 0 {
 		if u, ok := commandUsage[args[0]]; ok {
 			return c.helpText(u)
+		}
+		if !isHelp(args[0]) {
+			return c.report(unknownCommand("help: ", args[0]))
 		}
 	}
 	return c.helpText(usage)
@@ -195,7 +199,7 @@ func parse(fs *flag.FlagSet, args []string) (flags map[string]string, help bool,
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, true, nil
 		}
-		return nil, false, usageError(err.Error())
+		return nil, false, unknownFlag(fs, args, err)
 	}
 	flags = map[string]string{}
 	fs.Visit(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
@@ -213,6 +217,10 @@ func (c *cli) parseCommand(fs *flag.FlagSet, args []string, cmd, usageText strin
 		return nil, c.helpText(usageText), true
 	case err != nil:
 		return nil, c.report(err), true
+	case !positional && fs.NArg() > 0 && cmd == "" && len(args) > 0 && args[0] == fs.Arg(0):
+		// The default command takes no argument: a first word that is not a
+		// flag was meant as a command.
+		return nil, c.report(unknownCommand("", fs.Arg(0))), true
 	case !positional && fs.NArg() > 0:
 		prefix := ""
 		if cmd != "" {

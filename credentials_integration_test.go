@@ -166,7 +166,7 @@ func TestErrors(t *testing.T) {
 		{"mfa code not six digits", nil, []string{"--role", testbed.RoleSessionMFA, "--mfa-code", "12345"}, 2, "six digits", "MFA"},
 		{"bad session name", nil, []string{"--role", testbed.RoleAssume, "--role-session-name", "a"}, 2, "session name", "2 to 64"},
 		{"no role", nil, nil, 2, "no role given", "--role"},
-		{"unknown flag", nil, []string{"--rol", "x"}, 2, "flag provided but not defined", "-h"},
+		{"unknown flag", nil, []string{"--rol", "x"}, 2, "unknown flag --rol", "did you mean --role?"},
 		{"missing config file", nil, []string{"--role", "x", "--config", "/nonexistent/config.toml"}, 2, "cannot read configuration file", "--config"},
 		{"unknown profile", nil, []string{"--profile", "nope"}, 2, `no profile "nope"`, "[profiles.nope]"},
 	}
