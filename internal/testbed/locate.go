@@ -85,7 +85,7 @@ func Locate() (Tools, error) {
 	} else {
 		missing = append(missing, Missing{
 			What: "moto_server not found on PATH",
-			How:  "it comes with the machine image; elsewhere install it with `pip install 'moto[server]'`",
+			How:  "install it with `python3 -m pip install 'moto[server]'` (a local fake of AWS IAM and STS; nothing reaches AWS)",
 		})
 	}
 	if p, err := exec.LookPath("aws"); err == nil {
@@ -93,7 +93,7 @@ func Locate() (Tools, error) {
 	} else {
 		missing = append(missing, Missing{
 			What: "aws CLI not found on PATH",
-			How:  "it comes with the machine image; elsewhere install it with `pip install awscli`",
+			How:  "install it with `python3 -m pip install awscli`",
 		})
 	}
 	if len(missing) > 0 {

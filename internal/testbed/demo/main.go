@@ -8,12 +8,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +40,10 @@ func run(bin string) error {
 		return fmt.Errorf("%v: run `make build` first", err)
 	}
 	tools, err := testbed.Locate()
+	var missing *testbed.MissingError
+	if errors.As(err, &missing) {
+		return missingTools(missing)
+	}
 	if err != nil {
 		return err
 	}
@@ -97,4 +103,17 @@ func run(bin string) error {
 	}
 	fmt.Println("Every credential type reached AWS (moto) through credential_process. Cleaning up.")
 	return nil
+}
+
+// missingTools says which programs the demo needs and how to get each, one
+// a line, and what to run then: the demo is often the first thing run on a
+// new machine.
+func missingTools(e *testbed.MissingError) error {
+	var b strings.Builder
+	b.WriteString("the demo runs a Vault dev server and moto on 127.0.0.1 and drives them with the aws CLI; missing:")
+	for _, m := range e.Missing {
+		fmt.Fprintf(&b, "\n  %s: %s", m.What, m.How)
+	}
+	b.WriteString("\nthen run `make demo` again")
+	return errors.New(b.String())
 }
