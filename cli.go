@@ -37,7 +37,7 @@ const usage = `Usage:
   vault-credential-process exec [--server [--imds]] [flags] -- COMMAND [ARGS...]
   vault-credential-process serve [--listen ADDR] [--imds] [--print-env] [flags] [PROFILE...]
   vault-credential-process cache list [--json] | cache clear [--all | flags] [--revoke]
-  vault-credential-process doctor [flags]
+  vault-credential-process doctor [--fetch] [flags]
   vault-credential-process aws-config --profile NAME [--aws-profile NAME] [--write [--force]]
   vault-credential-process login [--stdout] [--destination URL] [--region R] [flags]
   vault-credential-process completion bash|zsh|fish|powershell

@@ -389,7 +389,11 @@ func (d *doctorRun) cache(s *config.Settings) Check {
 		return c
 	}
 	c.OK = true
-	c.Detail = fmt.Sprintf("%s (mode 0700, yours), %d entries", st.Dir(), len(entries))
+	plural := "entries"
+	if len(entries) == 1 {
+		plural = "entry"
+	}
+	c.Detail = fmt.Sprintf("%s (mode 0700, yours), %d %s", st.Dir(), len(entries), plural)
 	return c
 }
 
