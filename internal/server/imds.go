@@ -44,8 +44,9 @@ func newIMDS(now func() time.Time) (*imds, error) {
 
 func (m *imds) handle(w http.ResponseWriter, r *http.Request, s *Server) outcome {
 	// As EC2 does: a request relayed by a proxy (the sign of a server-side
-	// request forgery) is refused, whatever it asks.
-	if r.Header.Get("X-Forwarded-For") != "" {
+	// request forgery) is refused, whatever it asks. Present at all is
+	// enough: an empty value, or one header of several, is a proxy's too.
+	if _, relayed := r.Header["X-Forwarded-For"]; relayed {
 		return refuse(w, http.StatusForbidden, "forwarded", "requests with X-Forwarded-For are refused")
 	}
 	if r.URL.Path == imdsTokenPath {
@@ -58,8 +59,12 @@ func (m *imds) handle(w http.ResponseWriter, r *http.Request, s *Server) outcome
 	if !m.valid(r.Header.Get(imdsTokenHeader)) {
 		return refuse(w, http.StatusUnauthorized, "unauthorized", "missing, wrong or expired "+imdsTokenHeader)
 	}
+	// The role list, as EC2 answers it, with the final slash or without.
 	name, ok := strings.CutPrefix(r.URL.Path, imdsCredsPath)
-	if !ok && r.URL.Path+"/" != imdsCredsPath {
+	if r.URL.Path+"/" == imdsCredsPath {
+		name, ok = "", true
+	}
+	if !ok {
 		return refuse(w, http.StatusNotFound, "not_found", "not emulated")
 	}
 	if name == "" {

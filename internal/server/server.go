@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,10 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives one line per request and per refresh; never a secret.
+	// Refused requests get a line each up to a few a second, then a
+	// summary of their number every few seconds. Lines are written in the
+	// background: a Log that blocks delays no request, and past a bound
+	// lines are dropped and counted.
 	Log io.Writer
 	// Errors receives the lines of failed refreshes and of net/http's own
 	// trouble; nil means Log. (exec --server keeps Log quiet, as stderr is
@@ -56,9 +61,16 @@ type Server struct {
 	digest   [sha256.Size]byte // of token: compared in constant time
 	imds     *imds
 	now      func() time.Time
-	logMu    sync.Mutex
 	log      io.Writer
 	errs     io.Writer
+	logq     *asyncLog
+	// refusals and httpErrors rate-limit the lines of refused requests and
+	// of net/http's own errors.
+	refusals, httpErrors refusalLog
+	conns                *connLimit
+	// freeOSMemory gives the memory a flood of connections took back to
+	// the system (debug.FreeOSMemory; tests count the calls).
+	freeOSMemory func()
 }
 
 // Bounds of the HTTP side: every wait of a connection is limited.
@@ -89,7 +101,8 @@ func New(o Options) (*Server, error) {
 	if o.Errors == nil {
 		o.Errors = o.Log
 	}
-	s := &Server{byName: map[string]*profile{}, now: o.Now, log: o.Log, errs: o.Errors}
+	s := &Server{byName: map[string]*profile{}, now: o.Now, log: o.Log, errs: o.Errors,
+		logq: newAsyncLog(maxQueuedLines), conns: newConnLimit(maxConns), freeOSMemory: debug.FreeOSMemory}
 	for _, p := range o.Profiles {
 		if p.Name == "" || strings.ContainsAny(p.Name, "/\x00") {
 			return nil, fmt.Errorf("profile name %q cannot be a path segment", p.Name)
@@ -138,32 +151,66 @@ func URL(addr, name string) string {
 
 // Warm gets every profile's credentials once, in the foreground, so that
 // an MFA prompt or a login happens now and a configuration or permission
-// error ends the start. A server is warm once this returns nil.
+// error ends the start. It tries every profile, so that one start shows
+// every failure, and returns them in a *WarmError. A server is warm once
+// this returns nil.
 func (s *Server) Warm(ctx context.Context) error {
+	defer s.logq.flush(logFlushTimeout) // the refresh lines before what the caller says next
+	var failed []Failure
 	for _, p := range s.profiles {
+		if ctx.Err() != nil && len(failed) > 0 {
+			break // interrupted: the others would only say so again
+		}
 		if err := p.refresh(ctx, true); err != nil {
-			return err
+			failed = append(failed, Failure{Name: p.Name, Err: err})
 		}
 	}
-	return nil
+	if len(failed) == 0 {
+		return nil
+	}
+	return &WarmError{Failures: failed, named: len(s.profiles) > 1}
 }
 
-// Listen listens on addr, "127.0.0.1:0" (loopback, a free port) if empty.
-func Listen(addr string) (net.Listener, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
+// WarmError is what Warm returns: the profiles whose credentials it could
+// not get, and why.
+type WarmError struct {
+	Failures []Failure
+	named    bool // several profiles: each failure says whose it is
+}
+
+// Failure is one profile's failed fetch.
+type Failure struct {
+	Name string
+	Err  error
+}
+
+// Error is the failure's own error for a server of one profile, else each
+// failure after its profile's name.
+func (e *WarmError) Error() string {
+	if !e.named && len(e.Failures) == 1 {
+		return e.Failures[0].Err.Error()
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	parts := make([]string, len(e.Failures))
+	for i, f := range e.Failures {
+		parts[i] = "profile " + f.Name + ": " + f.Err.Error()
 	}
-	return ln, nil
+	return strings.Join(parts, "; ")
+}
+
+// Unwrap is the failures' errors, for errors.Is and errors.As.
+func (e *WarmError) Unwrap() []error {
+	errs := make([]error, len(e.Failures))
+	for i, f := range e.Failures {
+		errs[i] = f.Err
+	}
+	return errs
 }
 
 // Serve serves on ln and refreshes the credentials until ctx ends, then
 // shuts down: new connections are refused, requests in flight get up to
 // ShutdownTimeout to finish, the refreshers stop. It returns nil after a
-// clean shutdown.
+// clean shutdown. At most maxConns connections are open at once (see
+// connLimit).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler(ln.Addr().String()),
@@ -172,7 +219,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          log.New(writerFunc(func(b []byte) { s.errorf("http: %s", b) }), "", 0),
+		ErrorLog:          log.New(writerFunc(s.httpError), "", 0),
+		ConnContext:       withConn,
+		ConnState:         s.conns.state,
 	}
 	rctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -183,8 +232,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			p.run(rctx)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.summarize(rctx)
+	}()
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(limitedListener{Listener: ln, limit: s.conns}) }()
 	var err error
 	select {
 	case err = <-served:
@@ -196,10 +250,69 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stop()
 	wg.Wait()
+	s.logq.flush(logFlushTimeout)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// summarize writes, every summaryInterval and once more at the end, what
+// the log left out: the refusals and net/http errors past the rate limit,
+// and the connections closed to make room.
+func (s *Server) summarize(ctx context.Context) {
+	t := time.NewTicker(summaryInterval)
+	defer t.Stop()
+	flooded := false
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			s.summary(time.Since(last))
+			return
+		case <-t.C:
+		}
+		flooded = s.endPeriod(flooded, time.Since(last))
+		last = time.Now()
+	}
+}
+
+// endPeriod writes the summary of a period that lasted d, and reports
+// whether connections had to be closed to make room in it (a flood). In
+// the first period without, after one with, it gives the memory the flood
+// took back to the system: Go would keep it for a while, and a server that
+// runs for days should not stay at its peak.
+func (s *Server) endPeriod(flooded bool, d time.Duration) bool {
+	evicted := s.summary(d)
+	if evicted == 0 && flooded {
+		s.freeOSMemory()
+	}
+	return evicted > 0
+}
+
+// summary writes the summary lines of a period that lasted d, and returns
+// how many connections were closed to make room in it.
+func (s *Server) summary(d time.Duration) int {
+	now := s.now()
+	if line := s.refusals.summary(now, "refused requests"); line != "" {
+		s.logf("%s", line)
+	}
+	if line := s.httpErrors.summary(now, "net/http errors"); line != "" {
+		s.errorf("%s", line)
+	}
+	n := s.conns.takeEvicted()
+	if n > 0 {
+		s.logf("%d connections closed unanswered in the last %s, to keep at most %d open", n, d, s.conns.max)
+	}
+	return n
+}
+
+// httpError is net/http's own log (a failed accept, a panic), rate-limited
+// like refusals.
+func (s *Server) httpError(b []byte) {
+	if s.httpErrors.allow(s.now(), "http") {
+		s.errorf("http: %s", b)
+	}
 }
 
 // Handler answers requests to a server listening at addr (host:port): the
@@ -207,6 +320,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Handler(addr string) http.Handler {
 	hosts := allowedHosts(addr)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
+			s.conns.serving(c)
+		}
 		start := time.Now()
 		o := s.handle(w, r, hosts)
 		s.access(r, o, time.Since(start))
@@ -214,14 +330,28 @@ func (s *Server) Handler(addr string) http.Handler {
 }
 
 // allowedHosts are the Host header values that name addr: host:port, and
-// the host alone when the port is HTTP's default.
+// the host alone when the port is HTTP's default. For a loopback address
+// localhost names it too: no web page can make localhost mean another
+// machine (browsers resolve it to loopback themselves), so it opens no
+// way to rebinding.
 func allowedHosts(addr string) map[string]bool {
 	hosts := map[string]bool{addr: true}
-	if host, port, err := net.SplitHostPort(addr); err == nil && port == "80" {
-		if strings.Contains(host, ":") {
-			host = "[" + host + "]"
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return hosts
+	}
+	names := []string{host}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		names = append(names, "localhost")
+	}
+	for _, n := range names {
+		hosts[net.JoinHostPort(n, port)] = true
+		if port == "80" {
+			if strings.Contains(n, ":") {
+				n = "[" + n + "]"
+			}
+			hosts[n] = true
 		}
-		hosts[host] = true
 	}
 	return hosts
 }
@@ -229,6 +359,7 @@ func allowedHosts(addr string) map[string]bool {
 // outcome is what the access log says of a request.
 type outcome struct {
 	status  int
+	code    string // of a refusal: the errorDoc's code
 	profile string
 	from    string // memory (and how the credentials in memory were obtained)
 }
@@ -252,7 +383,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string
 	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		return outcome{status: refuse(w, http.StatusMethodNotAllowed, "method", "only GET").status, profile: name}
+		o := refuse(w, http.StatusMethodNotAllowed, "method", "only GET")
+		o.profile = name
+		return o
 	}
 	return serveCreds(w, p, name, func(c *process.Credentials) any { return containerCreds(c) })
 }
@@ -262,7 +395,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string
 func serveCreds(w http.ResponseWriter, p *profile, name string, doc func(*process.Credentials) any) outcome {
 	h, ok := p.get()
 	if !ok {
-		o := unavailable(w)
+		o := unavailable(w, p.failure())
 		o.profile = name
 		return o
 	}
@@ -300,16 +433,31 @@ type errorDoc struct {
 	Message string `json:"message"`
 }
 
+// refuse answers with an error, and closes the connection after it: a
+// client refused once is not kept waiting on an idle connection (one it
+// could otherwise hold open, or send thousands of requests on).
 func refuse(w http.ResponseWriter, status int, code, msg string) outcome {
+	w.Header().Set("Connection", "close")
 	writeJSON(w, status, errorDoc{Code: code, Message: msg})
-	return outcome{status: status}
+	return outcome{status: status, code: code}
 }
 
 // unavailable is the answer when nothing valid is in memory: never 200
-// with empty or expired keys.
-func unavailable(w http.ResponseWriter) outcome {
+// with empty or expired keys. It says what the last refresh's error was
+// about (err, nil when none failed yet), never the error itself: that is
+// for the server's log, not for whoever asks.
+func unavailable(w http.ResponseWriter, err error) outcome {
 	w.Header().Set("Retry-After", "1")
-	return refuse(w, http.StatusServiceUnavailable, "unavailable", "no valid credentials: Vault could not be asked, see the server's log")
+	why := "a refresh is under way"
+	switch {
+	case errors.Is(err, process.ErrRevoked):
+		why = "Vault revoked them"
+	case err != nil && process.Unavailable(err):
+		why = "Vault could not be reached"
+	case err != nil:
+		why = "the last refresh failed"
+	}
+	return refuse(w, http.StatusServiceUnavailable, "unavailable", "no valid credentials in memory: "+why+", see the server's log")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -323,8 +471,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // access writes the request's line to the log: who asked what, the
 // outcome, where the answer came from, how long it took. Neither the
-// Authorization header nor a credential is ever in it.
+// Authorization header nor a credential is ever in it. Refusals past a
+// few a second are only counted (see refusalLog).
 func (s *Server) access(r *http.Request, o outcome, d time.Duration) {
+	if o.code != "" && !s.refusals.allow(s.now(), o.code) {
+		return
+	}
 	profile, from := o.profile, o.from
 	if profile == "" {
 		profile = "-"
@@ -336,8 +488,7 @@ func (s *Server) access(r *http.Request, o outcome, d time.Duration) {
 	if len(path) > 200 {
 		path = path[:200] + "..."
 	}
-	s.logf("%s %s %q profile=%s status=%d from=%s latency=%s", r.RemoteAddr, r.Method, path, profile, o.status, from,
-		d.Round(time.Microsecond))
+	s.logf("%s %s %q profile=%s status=%d from=%s latency=%s", r.RemoteAddr, r.Method, path, profile, o.status, from, d)
 }
 
 // logf writes one line to the log, control characters escaped.
@@ -346,12 +497,18 @@ func (s *Server) logf(format string, args ...any) { s.write(s.log, format, args.
 // errorf is logf for what goes wrong, which Options.Errors receives.
 func (s *Server) errorf(format string, args ...any) { s.write(s.errs, format, args...) }
 
+// write queues one line for w, its durations rounded; a line for a log
+// that goes nowhere is not even formatted.
 func (s *Server) write(w io.Writer, format string, args ...any) {
-	line := process.Printable(fmt.Sprintf(format, args...))
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	fmt.Fprintf(w, "vault-credential-process: serve: %s\n", line)
+	if w == io.Discard {
+		return
+	}
+	line := process.Printable(fmt.Sprintf(format, roundDurations(args)...))
+	s.logq.write(w, prefix+line+"\n")
 }
+
+// flushLog waits (briefly) until the lines logged so far are written.
+func (s *Server) flushLog() { s.logq.flush(logFlushTimeout) }
 
 // writerFunc is an io.Writer that hands each write to a function.
 type writerFunc func([]byte)
