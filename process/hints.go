@@ -128,7 +128,7 @@ func vaultError(err error, what, path, addr string, timeout bool) *Error {
 		e.Msg = fmt.Sprintf("%s: Vault answered %d: %s", what, re.StatusCode, responseMessage(re))
 		switch {
 		case re.RawError && (re.StatusCode >= 500 || re.StatusCode == 429):
-			e.Hint = "the answer is not Vault's own: a proxy in front of Vault is failing (try again later, or raise --retries), or VAULT_ADDR is not a Vault server (`vault-credential-process doctor` checks)"
+			e.Hint = "the answer is not Vault's own: Vault or a proxy in front of it is failing or overloaded (try again later, or raise --retries), or VAULT_ADDR is not a Vault server (`vault-credential-process doctor` checks)"
 		case re.StatusCode == 403:
 			e.Hint = fmt.Sprintf("the Vault token is invalid or expired, or its policy does not allow %s (are --mount and --role right?): run `vault login` or check the token's policies", path)
 		case re.StatusCode == 400 && strings.Contains(strings.ToLower(responseMessage(re)), "not found"),
