@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -40,14 +41,23 @@ of expiry through the same cache as credential_process, so a request never
 waits on Vault. While Vault is down the server serves what is still valid;
 with nothing valid it answers 503. Every request needs the authorization
 token (a random value written to a 0600 file) and a Host header naming the
-listen address. stderr gets one line per request and per refresh, never a
-secret. SIGINT or SIGTERM shut it down.
+listen address; a refusal closes its connection, and at most 256
+connections are open at once. stderr gets one line per request and per
+refresh, never a secret; refusals past a few a second are counted and
+summed up every 10 seconds instead. SIGINT, SIGTERM, SIGQUIT or SIGHUP shut
+it down and remove the token file.
+
+Started by systemd with a socket (socket activation: LISTEN_FDS and
+LISTEN_PID), it serves on that socket, which systemd holds while the
+server restarts, so that no other process can take the port.
 
 Flags:
-  --listen ADDR             address to listen on (default 127.0.0.1:0: loopback, a free port)
+  --listen ADDR             address to listen on (default 127.0.0.1:0: loopback, a free port); an
+                            address, not 0.0.0.0 or [::], which the whole network reaches
   --print-env               print commands that set the variables for the server to stdout
   --format FORMAT           sh (default; bash, zsh, dash), fish or powershell; implies --print-env
-  --token-file PATH         file for the authorization token (default: serve-PORT.token in the cache folder)
+  --token-file PATH         file for the authorization token (default: serve-PORT.token in
+                            $XDG_RUNTIME_DIR/vault-credential-process, else in the cache folder)
   --imds                    also serve the IMDSv2 emulation at /latest/; it asks for no authorization
                             token: any process that can reach the address gets the credentials
 ` + requestFlagsUsage + `
@@ -98,11 +108,20 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 		return c.report(err)
 	}
 	c.stderr = &lockedWriter{w: c.stderr}
+	// A socket from systemd is taken first: before a child (a token helper,
+	// an mfa_command) could inherit it.
+	activated, err := c.activated(*o.listen)
+	if err != nil {
+		return c.report(err)
+	}
+	if activated != nil {
+		defer activated.Close()
+	}
 	ctx, stop := signal.NotifyContext(ctx, stopSignals()...)
 	defer stop()
 	srv, first, err := c.newServer(ctx, flags, fs.Args(), *o.imds, "serve")
 	var warm *warmError
-	if errors.As(err, &warm) && process.Unavailable(warm.err) {
+	if errors.As(err, &warm) && unreachable(warm.err) {
 		// Vault cannot be reached yet (serve started with the session,
 		// before the network): serve anyway, answering 503 until the
 		// background refresh gets through. A refusal ends the start.
@@ -112,13 +131,14 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.report(err)
 	}
-	ln, err := server.Listen(*o.listen)
-	if err != nil {
-		return c.report(&process.Error{Code: exitFailure, Msg: "serve: " + err.Error(), Err: err,
-			Hint: "pick another --listen address, or leave it out for a free port on 127.0.0.1"})
+	ln := activated
+	if ln == nil {
+		if ln, err = server.Listen(*o.listen); err != nil {
+			return c.report(c.listenFailed(err, o, first.CacheDir))
+		}
+		defer ln.Close()
 	}
-	defer ln.Close()
-	tokenFile, err := writeTokenFile(*o.tokenFile, first.CacheDir, ln.Addr(), srv.Token())
+	tokenFile, err := c.writeTokenFile(*o.tokenFile, first.CacheDir, ln.Addr(), srv.Token())
 	if err != nil {
 		return c.report(err)
 	}
@@ -146,7 +166,64 @@ func (o serveOptions) check(flags map[string]string, profiles []string) error {
 	if _, ok := flags[config.IDProfile.Setting().Name]; ok && len(profiles) > 0 {
 		return usageError("serve: give profiles either with --profile or as arguments, not both")
 	}
+	if *o.listen != "" {
+		if err := server.CheckListenAddr(*o.listen); err != nil {
+			return &config.Error{Msg: "serve: --listen " + err.Error(),
+				Hint: "name one address: 127.0.0.1:PORT for this machine, or a link-local or container address such as 169.254.170.2:PORT"}
+		}
+	}
 	return nil
+}
+
+// activated is the socket systemd passed (socket activation), or nil.
+// With one, --listen may only repeat its address.
+func (c *cli) activated(listen string) (net.Listener, error) {
+	ln, err := server.Activated()
+	if err != nil {
+		return nil, &process.Error{Code: exitFailure, Msg: "serve: " + err.Error(),
+			Hint: "give the .socket unit one ListenStream= with an address such as 127.0.0.1:9911, and Accept=no"}
+	}
+	if ln != nil && listen != "" && listen != ln.Addr().String() {
+		ln.Close()
+		return nil, &config.Error{Msg: fmt.Sprintf("serve: --listen %s, but systemd passed a socket on %s", listen, ln.Addr()),
+			Hint: "leave --listen out under socket activation: the .socket unit's ListenStream= says the address"}
+	}
+	return ln, nil
+}
+
+// unreachable reports whether every profile whose credentials could not be
+// fetched failed only because Vault could not be reached.
+func unreachable(err error) bool {
+	var we *server.WarmError
+	if !errors.As(err, &we) {
+		return process.Unavailable(err)
+	}
+	for _, f := range we.Failures {
+		if !process.Unavailable(f.Err) {
+			return false
+		}
+	}
+	return true
+}
+
+// listenFailed is the error of a listen address serve cannot bind. A token
+// file an earlier server left where this one would write its own is
+// removed: an SDK reading it would send its requests, and trust the
+// answers, to whatever now holds the port (another user's server, after
+// this one died uncleanly); without the file the SDK fails instead.
+func (c *cli) listenFailed(err error, o serveOptions, cacheDir string) error {
+	var removed []string
+	for _, path := range c.tokenFileCandidates(*o.tokenFile, cacheDir, *o.listen) {
+		if removeStaleTokenFile(path) {
+			removed = append(removed, path)
+		}
+	}
+	msg := "serve: " + err.Error()
+	if len(removed) > 0 {
+		msg += "; removed " + strings.Join(removed, " and ") + ", an earlier server's token file, so that its clients fail instead of asking whoever holds the port"
+	}
+	return &process.Error{Code: exitFailure, Msg: msg, Err: err,
+		Hint: "pick another --listen address, or leave it out for a free port on 127.0.0.1; for a port that must stay yours, let systemd hold it (socket activation, see the README)"}
 }
 
 // warmError is a server that could not get its first credentials.
@@ -222,17 +299,17 @@ func (c *cli) serverProfile(s *config.Settings, name, command string) server.Pro
 }
 
 // writeTokenFile writes the authorization token to path, or to
-// serve-PORT.token in the cache folder, mode 0600 through the one atomic
-// writer; it returns the path.
-func writeTokenFile(path, cacheDir string, addr net.Addr, token string) (string, error) {
+// serve-PORT.token in the token folder (tokenDir), mode 0600 through the
+// one atomic writer; it returns the path.
+func (c *cli) writeTokenFile(path, cacheDir string, addr net.Addr, token string) (string, error) {
 	if path == "" {
-		store, err := cache.Open(cacheDir)
+		dir, err := c.tokenDir(cacheDir)
 		if err != nil {
 			return "", &process.Error{Code: exitFailure, Msg: "serve: the folder for the token file: " + err.Error(), Err: err,
 				Hint: "pass --token-file PATH in a folder of your own, or --cache-dir"}
 		}
 		_, port, _ := net.SplitHostPort(addr.String())
-		path = filepath.Join(store.Dir(), "serve-"+port+".token")
+		path = filepath.Join(dir, tokenFileName(port))
 	}
 	abs, err := filepath.Abs(path)
 	if err == nil {
@@ -246,6 +323,79 @@ func writeTokenFile(path, cacheDir string, addr net.Addr, token string) (string,
 			Hint: "pass --token-file PATH in a folder of your own"}
 	}
 	return abs, nil
+}
+
+func tokenFileName(port string) string { return "serve-" + port + ".token" }
+
+// runtimeSubdir is the helper's folder in $XDG_RUNTIME_DIR.
+const runtimeSubdir = "vault-credential-process"
+
+// tokenDir is the folder of token files: the helper's own in
+// $XDG_RUNTIME_DIR, which the system empties at logout and reboot, so that
+// no token file outlives the session; else (no such folder, or one that
+// is not private to this user) the cache folder.
+func (c *cli) tokenDir(cacheDir string) (string, error) {
+	if rt := c.runtimeDir(); rt != "" {
+		dir := filepath.Join(rt, runtimeSubdir)
+		store, err := cache.Open(dir) // made 0700 if missing; refused if not the user's
+		if err == nil {
+			if fi, err := os.Lstat(dir); err == nil && fi.Mode().Perm()&0o077 == 0 || os.Chmod(dir, 0o700) == nil {
+				return store.Dir(), nil
+			}
+		}
+	}
+	store, err := cache.Open(cacheDir)
+	if err != nil {
+		return "", err
+	}
+	return store.Dir(), nil
+}
+
+// runtimeDir is $XDG_RUNTIME_DIR if it is usable for secrets: an absolute
+// path to a folder (not a symlink) of the current user's that no one else
+// may enter; else "".
+func (c *cli) runtimeDir() string {
+	rt := c.getenv("XDG_RUNTIME_DIR")
+	if rt == "" || !filepath.IsAbs(rt) {
+		return ""
+	}
+	fi, err := os.Lstat(rt)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o077 != 0 {
+		return ""
+	}
+	if _, err := cache.Open(rt); err != nil { // the owner check
+		return ""
+	}
+	return rt
+}
+
+// tokenFileCandidates are the paths where a server listening at listen
+// would keep its token file: --token-file; else, for a fixed port, the
+// default in the runtime folder and in the cache folder (where earlier
+// versions, or a session without the runtime folder, wrote it).
+func (c *cli) tokenFileCandidates(flag, cacheDir, listen string) []string {
+	if flag != "" {
+		if abs, err := filepath.Abs(flag); err == nil {
+			return []string{abs}
+		}
+		return nil
+	}
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "" || port == "0" {
+		return nil
+	}
+	var paths []string
+	if rt := c.runtimeDir(); rt != "" {
+		paths = append(paths, filepath.Join(rt, runtimeSubdir, tokenFileName(port)))
+	}
+	return append(paths, filepath.Join(cacheDir, tokenFileName(port)))
+}
+
+// removeStaleTokenFile removes the file at path if it holds a server's
+// token (and nothing else of the user's), and reports whether it did.
+func removeStaleTokenFile(path string) bool {
+	b, err := readSmall(path)
+	return err == nil && tokenShape.Match(b) && os.Remove(path) == nil
 }
 
 // announce says where the server is: on stderr for people, and with
@@ -347,10 +497,12 @@ func readSmall(path string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, 1<<10))
 }
 
-// stopSignals are the signals that shut serve down cleanly: also SIGHUP
-// (the terminal of a background serve closed), unless nohup ignores it.
+// stopSignals are the signals that shut serve down cleanly, the token file
+// removed: also SIGQUIT (which would otherwise end it with a dump of its
+// goroutines, leaving the file behind), and SIGHUP (the terminal of a
+// background serve closed), unless nohup ignores it.
 func stopSignals() []os.Signal {
-	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT}
 	if !signal.Ignored(syscall.SIGHUP) {
 		sigs = append(sigs, syscall.SIGHUP)
 	}

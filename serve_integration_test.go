@@ -45,9 +45,18 @@ var exportLine = regexp.MustCompile(`^export ([A-Z_0-9]+)='([^']*)'$`)
 // SIGTERM at the end of the test, and must then exit 0.
 func startServe(t *testing.T, env []string, want []string, args ...string) *serving {
 	t.Helper()
+	return startServing(t, env, want, func(ctx context.Context) *exec.Cmd {
+		return exec.CommandContext(ctx, binaryUnderTest(t), append([]string{"serve", "--print-env"}, args...)...)
+	})
+}
+
+// startServing is startServe for the command that command makes, which runs
+// serve --print-env in some way (through a shell, with a socket passed).
+func startServing(t *testing.T, env []string, want []string, command func(context.Context) *exec.Cmd) *serving {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(runCtx, 5*time.Minute)
 	s := &serving{cancel: cancel, vars: map[string]string{}, waited: make(chan error, 1)}
-	s.cmd = exec.CommandContext(ctx, binaryUnderTest(t), append([]string{"serve", "--print-env"}, args...)...)
+	s.cmd = command(ctx)
 	s.cmd.Env = env
 	s.cmd.Stderr = &s.stderr
 	stdout, err := s.cmd.StdoutPipe()
@@ -70,7 +79,7 @@ func startServe(t *testing.T, env []string, want []string, args ...string) *serv
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	if !s.has(want) {
 		err := <-s.waited
-		t.Fatalf("serve %v exited (%v) before printing %v; stderr:\n%s", args, err, want, s.stderr.String())
+		t.Fatalf("serve %v exited (%v) before printing %v; stderr:\n%s", s.cmd.Args, err, want, s.stderr.String())
 	}
 	token, err := os.ReadFile(s.vars[envTokenFile])
 	if err != nil {
@@ -94,10 +103,16 @@ func (s *serving) has(names []string) bool {
 // the token file gone, "shut down" last, no secret on stderr.
 func (s *serving) stop(t *testing.T) string {
 	t.Helper()
+	return s.stopWith(t, syscall.SIGTERM)
+}
+
+// stopWith is stop with the signal sig.
+func (s *serving) stopWith(t *testing.T, sig syscall.Signal) string {
+	t.Helper()
 	if s.cmd.ProcessState == nil {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.cmd.Process.Signal(sig)
 		if err := <-s.waited; err != nil {
-			t.Errorf("serve after SIGTERM: %v; stderr:\n%s", err, s.stderr.String())
+			t.Errorf("serve after %v: %v; stderr:\n%s", sig, err, s.stderr.String())
 		}
 		s.cancel()
 		if _, err := os.Stat(s.vars[envTokenFile]); err == nil {
