@@ -11,15 +11,25 @@ import (
 )
 
 // WriteProfile sets awsProfile's credential_process to command in the AWS
-// config file at path, as Upsert does, and replaces the file atomically
-// with cache.WriteFile when that changed it.
+// config file at path, as Upsert does, through Rewrite.
+func WriteProfile(path, awsProfile, command string, force bool) (file string, changed bool, err error) {
+	return Rewrite(path, func(data []byte) ([]byte, bool, error) {
+		return Upsert(data, awsProfile, command, force)
+	})
+}
+
+// Rewrite reads the AWS config file at path, hands its data to edit, and
+// when edit says it changed replaces the file atomically with
+// cache.WriteFile: the one way aws-config writes the file, for one profile
+// (WriteProfile) and for all (Sync).
 //
 // A symlink at path is followed (dotfile managers link ~/.aws/config) so
 // that the file it leads to is rewritten rather than the link replaced;
 // file is that file, or path itself, and is set with every error after it
-// is known, ErrProfileExists included. A file that exists keeps its
-// permission bits; a new one gets 0600 in a folder made 0700.
-func WriteProfile(path, awsProfile, command string, force bool) (file string, changed bool, err error) {
+// is known, edit's included. A file that exists keeps its permission bits;
+// a new one gets 0600 in a folder made 0700. A file that does not exist is
+// handed to edit as empty. A dry run is an edit that says nothing changed.
+func Rewrite(path string, edit func(data []byte) (out []byte, changed bool, err error)) (file string, changed bool, err error) {
 	file = path
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		file = real
@@ -28,7 +38,7 @@ func WriteProfile(path, awsProfile, command string, force bool) (file string, ch
 	if err != nil {
 		return file, false, fmt.Errorf("read %s: %w", file, err)
 	}
-	out, changed, err := Upsert(data, awsProfile, command, force)
+	out, changed, err := edit(data)
 	if err != nil || !changed {
 		return file, false, err
 	}
