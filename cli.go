@@ -39,6 +39,7 @@ const usage = `Usage:
   vault-credential-process cache list [--json] | cache clear [--all | flags] [--revoke]
   vault-credential-process doctor [--fetch] [flags]
   vault-credential-process aws-config --profile NAME [--aws-profile NAME] [--write [--force]]
+  vault-credential-process aws-config --all [--name TEMPLATE] [--region REGION] [--write] [--prune]
   vault-credential-process login [--stdout] [--destination URL] [--region R] [flags]
   vault-credential-process completion bash|zsh|fish|powershell
   vault-credential-process version
@@ -100,7 +101,7 @@ var commands = []command{
 	{"serve", serveUsage, (*cli).serve},
 	{"cache", cacheUsage, (*cli).cache},
 	{"doctor", doctorUsage, (*cli).doctor},
-	{"aws-config", awsConfigUsage, func(c *cli, _ context.Context, args []string) int { return c.awsConfig(args) }},
+	{"aws-config", awsConfigUsage, (*cli).awsConfig},
 	{"login", loginUsage, (*cli).login},
 	{"completion", completionUsage, (*cli).completion},
 	{"version", versionUsage, (*cli).printVersion},

@@ -77,8 +77,8 @@ _vault_credential_process() {
     "cache list") flags="--config --cache-dir --refresh-window --json --help" valued="--config --cache-dir --refresh-window" ;;
     "cache clear") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --all --revoke --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
     "doctor") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --fetch --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
-    "aws-config") flags="--profile --config --aws-profile --write --force --help" valued="--profile --config --aws-profile" ;;
-    "login") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --stdout --destination --region --duration --policy --policy-arn --federation-endpoint --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --destination --region --duration --policy --policy-arn --federation-endpoint" ;;
+    "aws-config") flags="--profile --config --timeout --debug --all --aws-profile --write --force --name --region --prune --help" valued="--profile --config --timeout --aws-profile --name --region" ;;
+    "login") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --region --stdout --destination --duration --policy --policy-arn --federation-endpoint --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --region --destination --duration --policy --policy-arn --federation-endpoint" ;;
     "completion bash") flags="--help" valued="" ;;
     "completion zsh") flags="--help" valued="" ;;
     "completion fish") flags="--help" valued="" ;;
@@ -284,9 +284,15 @@ complete -c vault-credential-process -n '__vault_credential_process_is "doctor"'
 complete -c vault-credential-process -n '__vault_credential_process_is "doctor"' -l help
 complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l profile -x -a '(__vault_credential_process_profiles)'
 complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l config -r -F
+complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l timeout -x
+complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l debug
+complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l all
 complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l aws-profile -x
 complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l write
 complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l force
+complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l name -x
+complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l region -x
+complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l prune
 complete -c vault-credential-process -n '__vault_credential_process_is "aws-config"' -l help
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l profile -x -a '(__vault_credential_process_profiles)'
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l config -r -F
@@ -304,9 +310,9 @@ complete -c vault-credential-process -n '__vault_credential_process_is "login"' 
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l refresh-window -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l audit-log -r -F
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l debug
+complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l region -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l stdout
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l destination -x
-complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l region -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l duration -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l policy -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l policy-arn -x
@@ -339,8 +345,8 @@ Register-ArgumentCompleter -Native -CommandName 'vault-credential-process', 'vau
         'cache list' = @('--config', '--cache-dir', '--refresh-window', '--json', '--help')
         'cache clear' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--all', '--revoke', '--help')
         'doctor' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--fetch', '--help')
-        'aws-config' = @('--profile', '--config', '--aws-profile', '--write', '--force', '--help')
-        'login' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--stdout', '--destination', '--region', '--duration', '--policy', '--policy-arn', '--federation-endpoint', '--help')
+        'aws-config' = @('--profile', '--config', '--timeout', '--debug', '--all', '--aws-profile', '--write', '--force', '--name', '--region', '--prune', '--help')
+        'login' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--region', '--stdout', '--destination', '--duration', '--policy', '--policy-arn', '--federation-endpoint', '--help')
         'completion bash' = @('--help')
         'completion zsh' = @('--help')
         'completion fish' = @('--help')
@@ -366,8 +372,8 @@ Register-ArgumentCompleter -Native -CommandName 'vault-credential-process', 'vau
         'cache list' = @('--config', '--cache-dir', '--refresh-window')
         'cache clear' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log')
         'doctor' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log')
-        'aws-config' = @('--profile', '--config', '--aws-profile')
-        'login' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log', '--destination', '--region', '--duration', '--policy', '--policy-arn', '--federation-endpoint')
+        'aws-config' = @('--profile', '--config', '--timeout', '--aws-profile', '--name', '--region')
+        'login' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log', '--region', '--destination', '--duration', '--policy', '--policy-arn', '--federation-endpoint')
         'completion bash' = @()
         'completion zsh' = @()
         'completion fish' = @()
@@ -497,8 +503,8 @@ _vault_credential_process() {
     ("cache list") flags=(--config --cache-dir --refresh-window --json --help) valued=(--config --cache-dir --refresh-window) ;;
     ("cache clear") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --all --revoke --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
     ("doctor") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --fetch --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
-    ("aws-config") flags=(--profile --config --aws-profile --write --force --help) valued=(--profile --config --aws-profile) ;;
-    ("login") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --stdout --destination --region --duration --policy --policy-arn --federation-endpoint --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --destination --region --duration --policy --policy-arn --federation-endpoint) ;;
+    ("aws-config") flags=(--profile --config --timeout --debug --all --aws-profile --write --force --name --region --prune --help) valued=(--profile --config --timeout --aws-profile --name --region) ;;
+    ("login") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --region --stdout --destination --duration --policy --policy-arn --federation-endpoint --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --region --destination --duration --policy --policy-arn --federation-endpoint) ;;
     ("completion bash") flags=(--help) valued=() ;;
     ("completion zsh") flags=(--help) valued=() ;;
     ("completion fish") flags=(--help) valued=() ;;
