@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"runtime"
@@ -45,6 +46,10 @@ func (c *cli) awsConfigAll(ctx context.Context, flags map[string]string, o allOp
 		return c.report(err)
 	}
 	listing, err := c.listAWS(ctx, s)
+	var pe *process.Error
+	if errors.As(err, &pe) && pe.Hint == "" {
+		pe.Hint = "the AWS config file was not changed; run aws-config --all again once Vault answers"
+	}
 	if err != nil {
 		return c.report(err)
 	}
