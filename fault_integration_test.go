@@ -49,7 +49,8 @@ type faultProxy struct {
 	mu       sync.Mutex
 	fault    fault
 	rewrite  func(data map[string]any) // edits the data of Vault's 200 answers
-	attempts int                       // credential requests received
+	attempts int                       // requests fault saw
+	match    func(*http.Request) bool  // the requests fault sees; nil: the credential requests
 }
 
 func startFaultProxy(t *testing.T, target string) *faultProxy {
@@ -68,7 +69,13 @@ func startFaultProxy(t *testing.T, target string) *faultProxy {
 	rp.ErrorLog = log.New(io.Discard, "", 0)
 	rp.ModifyResponse = p.modify
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !isCredsRequest(r) {
+		p.mu.Lock()
+		match := p.match
+		p.mu.Unlock()
+		if match == nil {
+			match = isCredsRequest
+		}
+		if !match(r) {
 			rp.ServeHTTP(w, r)
 			return
 		}
@@ -106,6 +113,14 @@ func (p *faultProxy) set(f fault, rewrite func(map[string]any)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fault, p.rewrite, p.attempts = f, rewrite, 0
+}
+
+// setMatch makes fault see the requests match accepts, instead of the credential
+// requests.
+func (p *faultProxy) setMatch(match func(*http.Request) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.match = match
 }
 
 func (p *faultProxy) count() int {
