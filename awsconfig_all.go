@@ -99,6 +99,9 @@ func (c *cli) planAll(l *process.AWSListing, s *config.Settings, flags map[strin
 		scope += " namespace=" + s.Namespace
 	}
 	p := &allPlan{plan: awsconfig.Plan{Scope: scope, Prune: o.prune}}
+	if len(l.Mounts) == 0 {
+		p.warnings = append(p.warnings, "the token sees no AWS secrets engine: Vault lists only the mounts its policy allows something under")
+	}
 	listed := map[string]bool{}
 	owner := map[string]string{} // profile name -> mount/role, to catch two roles with one name
 	quoting := map[string]bool{}

@@ -133,6 +133,11 @@ func TestPlanAll(t *testing.T) {
 		}
 	}
 
+	empty, err := c.planAll(&process.AWSListing{}, s, nil, allOptions{name: "{mount}-{role}"})
+	if err != nil || len(empty.plan.Profiles) != 0 || len(empty.warnings) != 1 || !strings.Contains(empty.warnings[0], "no AWS secrets engine") {
+		t.Errorf("no mounts: %+v, %v; want no profile and a warning", empty, err)
+	}
+
 	_, err = c.planAll(listing, s, nil, allOptions{name: "{role}"})
 	var ce *config.Error
 	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "aws/dev and team/aws/static-roles/dev would both be profile dev") {
