@@ -95,7 +95,7 @@ const (
 // shadowing are the variables that would win over the server in the SDKs'
 // credential chains, or pair a stale value with it: --print-env unsets them.
 var shadowing = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-	"AWS_CREDENTIAL_EXPIRATION", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", envToken}
+	"AWS_CREDENTIAL_EXPIRATION", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"}
 
 func (c *cli) serve(ctx context.Context, args []string) int {
 	fs := flagSet("serve", true)
@@ -416,11 +416,7 @@ func (c *cli) announce(srv *server.Server, addr net.Addr, tokenFile string, o se
 	if !*o.printEnv {
 		return nil
 	}
-	vars := []process.EnvVar{{Name: envFullURI, Value: server.URL(hostport, srv.Names()[0])}, {Name: envTokenFile, Value: tokenFile}}
-	if *o.imds {
-		vars = append(vars, process.EnvVar{Name: envIMDS, Value: "http://" + hostport + "/"})
-	}
-	out, err := process.ExportVars(*o.format, vars, shadowing)
+	out, err := exportServer(*o.format, srv.Names()[0], hostport, tokenFile, *o.imds)
 	if err != nil {
 		return err
 	}
@@ -430,6 +426,28 @@ func (c *cli) announce(srv *server.Server, addr net.Addr, tokenFile string, o se
 	}
 	_, err = io.WriteString(c.stdout, out)
 	return err
+}
+
+// exportServer renders the commands that point the SDKs at a server
+// listening at hostport, for its profile name. Both token variables are
+// set: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE for the clients that know it
+// (botocore and aws-sdk-go-v2 read the file first, on every fetch, so they
+// follow a restarted server), and AWS_CONTAINER_AUTHORIZATION_TOKEN for the
+// clients released before 2023, which know only that one (the aws CLI v2
+// before 2.13, aws-sdk-go v1, the JS SDK v2, older botocore and JS v3). The
+// latter is read from the file when the shell runs the commands: the token
+// is never printed.
+func exportServer(format, name, hostport, tokenFile string, imds bool) (string, error) {
+	vars := []process.EnvVar{{Name: envFullURI, Value: server.URL(hostport, name)}, {Name: envTokenFile, Value: tokenFile}}
+	if imds {
+		vars = append(vars, process.EnvVar{Name: envIMDS, Value: "http://" + hostport + "/"})
+	}
+	out, err := process.ExportVars(format, vars, shadowing)
+	if err != nil {
+		return "", err
+	}
+	fromFile, err := process.ExportFileVars(format, []process.EnvVar{{Name: envToken, Value: tokenFile}})
+	return out + fromFile, err
 }
 
 // lockedWriter serialises the lines of the server's goroutines.

@@ -32,13 +32,19 @@ type serving struct {
 	cmd    *exec.Cmd
 	cancel context.CancelFunc
 	vars   map[string]string // what --print-env set
-	token  string            // from the token file
-	stderr testenv.Buffer
-	waited chan error
+	// printed is what --print-env printed, up to the last variable wanted.
+	printed string
+	token   string // from the token file
+	stderr  testenv.Buffer
+	waited  chan error
 }
 
 // exportLine is one `export NAME='value'` line of --print-env.
 var exportLine = regexp.MustCompile(`^export ([A-Z_0-9]+)='([^']*)'$`)
+
+// exportFromFile is one `export NAME="$(cat 'path')"` line of --print-env: vars
+// holds it as "<path".
+var exportFromFile = regexp.MustCompile(`^export ([A-Z_0-9]+)="\$\(cat '([^']*)'\)"$`)
 
 // startServe starts `serve --print-env args...` with env and returns once it has
 // printed its variables, which it does once it listens. The server is stopped with
@@ -71,11 +77,17 @@ func startServing(t *testing.T, env []string, want []string, command func(contex
 	}()
 	t.Cleanup(func() { s.stop(t) })
 	sc := bufio.NewScanner(stdout)
+	var printed strings.Builder
 	for !s.has(want) && sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
 		if m := exportLine.FindStringSubmatch(sc.Text()); m != nil {
 			s.vars[m[1]] = m[2]
 		}
+		if m := exportFromFile.FindStringSubmatch(sc.Text()); m != nil {
+			s.vars[m[1]] = "<" + m[2]
+		}
 	}
+	s.printed = printed.String()
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	if !s.has(want) {
 		err := <-s.waited

@@ -79,7 +79,31 @@ func TestServeProcess(t *testing.T) {
 		s.stop(t)
 	})
 
+	t.Run("print-env as printed", func(t *testing.T) { printedEnv(t, bin, env) })
+
 	t.Run("exec --server core limit", func(t *testing.T) { execServerCoreLimit(t, bin, env) })
+}
+
+// printedEnv: what --print-env prints, run by sh, sets AWS_CONTAINER_AUTHORIZATION_TOKEN too, for clients that know no other
+// variable, to the token the server takes; the printed text holds no token.
+func printedEnv(t *testing.T, bin string, env []string) {
+	s := startServing(t, env, []string{envFullURI, envTokenFile, envToken}, func(ctx context.Context) *exec.Cmd {
+		return exec.CommandContext(ctx, bin, "serve", "--print-env", "--role", "dev")
+	})
+	if s.vars[envToken] != "<"+s.vars[envTokenFile] {
+		t.Errorf("%s is set from %q, want from the token file %s", envToken, s.vars[envToken], s.vars[envTokenFile])
+	}
+	if strings.Contains(s.printed, s.token) {
+		t.Errorf("--print-env printed the token:\n%s", s.printed)
+	}
+	out, err := exec.Command("sh", "-c", s.printed+`printf %s "$`+envToken+`"`).Output()
+	if err != nil || string(out) != s.token {
+		t.Fatalf("%s after sh ran the printed commands: %q (%v), want the server's token", envToken, out, err)
+	}
+	if r := httpDo(t, "GET", s.vars[envFullURI], map[string]string{"Authorization": string(out)}); r.status != 200 {
+		t.Errorf("with the token from %s: %d %s", envToken, r.status, r.body)
+	}
+	s.stop(t)
 }
 
 // execServerCoreLimit: the command exec --server runs gets the core dump

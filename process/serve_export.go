@@ -36,3 +36,28 @@ func ExportVars(format string, set []EnvVar, unset []string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// ExportFileVars renders commands that set each variable of vars to the
+// contents of the file its Value names, read when the shell runs them: the
+// value itself is never printed, so that output redirected to a file holds
+// no secret. (`serve --print-env` sets AWS_CONTAINER_AUTHORIZATION_TOKEN
+// from the token file this way, for clients that know no other variable.)
+func ExportFileVars(format string, vars []EnvVar) (string, error) {
+	var setf func(n, path string) string
+	switch format {
+	case FormatSh, "":
+		setf = func(n, p string) string { return "export " + n + "=\"$(cat " + shQuote(p) + ")\"" }
+	case FormatFish:
+		setf = func(n, p string) string { return "set -gx " + n + " (cat " + fishQuote(p) + ");" }
+	case FormatPowerShell:
+		setf = func(n, p string) string { return "$Env:" + n + " = Get-Content -Raw -LiteralPath " + psQuote(p) }
+	default:
+		return "", fmt.Errorf("unknown format %q", format)
+	}
+	var b strings.Builder
+	for _, v := range vars {
+		b.WriteString(setf(v.Name, v.Value))
+		b.WriteByte('\n')
+	}
+	return b.String(), nil
+}

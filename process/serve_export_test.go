@@ -19,3 +19,20 @@ func TestExportVars(t *testing.T) {
 		t.Error("csh accepted")
 	}
 }
+
+func TestExportFileVars(t *testing.T) {
+	vars := []EnvVar{{"AWS_CONTAINER_AUTHORIZATION_TOKEN", "/run/user/1000/it's/serve-1.token"}}
+	for format, want := range map[string]string{
+		FormatSh:         "export AWS_CONTAINER_AUTHORIZATION_TOKEN=\"$(cat '/run/user/1000/it'\\''s/serve-1.token')\"\n",
+		FormatFish:       "set -gx AWS_CONTAINER_AUTHORIZATION_TOKEN (cat '/run/user/1000/it\\'s/serve-1.token');\n",
+		FormatPowerShell: "$Env:AWS_CONTAINER_AUTHORIZATION_TOKEN = Get-Content -Raw -LiteralPath '/run/user/1000/it''s/serve-1.token'\n",
+	} {
+		got, err := ExportFileVars(format, vars)
+		if err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", format, got, err, want)
+		}
+	}
+	if _, err := ExportFileVars("csh", vars); err == nil {
+		t.Error("csh accepted")
+	}
+}
