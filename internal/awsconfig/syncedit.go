@@ -113,7 +113,7 @@ func (e *editor) set(i int, text string) (changed bool) {
 	if trimEOL(e.current(i)) == text {
 		return false
 	}
-	l := text + eolOf(e.f.lines[i])
+	l := text + eolOf(e.current(i))
 	e.edits[i].replace = &l
 	return true
 }
