@@ -42,14 +42,35 @@ func newIMDS(now func() time.Time) (*imds, error) {
 	return m, nil
 }
 
-func (m *imds) handle(w http.ResponseWriter, r *http.Request, s *Server) outcome {
+// oneSlash is path with every run of slashes made one. The SDKs join
+// AWS_EC2_METADATA_SERVICE_ENDPOINT and the path each their own way: with
+// http://ADDR/ the JS SDK v2 asks for //latest/api/token, while the aws
+// CLI v2 appends latest/... to the endpoint as it is (and without the
+// final slash would ask for ADDRlatest/...). Accepting both forms lets one
+// printed endpoint serve every client.
+func oneSlash(path string) string {
+	if !strings.Contains(path, "//") {
+		return path
+	}
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		if path[i] == '/' && i > 0 && path[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(path[i])
+	}
+	return b.String()
+}
+
+// handle answers a request for path (the request's, its slashes made one).
+func (m *imds) handle(w http.ResponseWriter, r *http.Request, path string, s *Server) outcome {
 	// As EC2 does: a request relayed by a proxy (the sign of a server-side
 	// request forgery) is refused, whatever it asks. Present at all is
 	// enough: an empty value, or one header of several, is a proxy's too.
 	if _, relayed := r.Header["X-Forwarded-For"]; relayed {
 		return refuse(w, http.StatusForbidden, "forwarded", "requests with X-Forwarded-For are refused")
 	}
-	if r.URL.Path == imdsTokenPath {
+	if path == imdsTokenPath {
 		return m.issue(w, r)
 	}
 	if r.Method != http.MethodGet {
@@ -60,8 +81,8 @@ func (m *imds) handle(w http.ResponseWriter, r *http.Request, s *Server) outcome
 		return refuse(w, http.StatusUnauthorized, "unauthorized", "missing, wrong or expired "+imdsTokenHeader)
 	}
 	// The role list, as EC2 answers it, with the final slash or without.
-	name, ok := strings.CutPrefix(r.URL.Path, imdsCredsPath)
-	if r.URL.Path+"/" == imdsCredsPath {
+	name, ok := strings.CutPrefix(path, imdsCredsPath)
+	if path+"/" == imdsCredsPath {
 		name, ok = "", true
 	}
 	if !ok {

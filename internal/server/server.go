@@ -370,8 +370,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string
 	if !hosts[r.Host] {
 		return refuse(w, http.StatusForbidden, "wrong_host", "the Host header does not name this server's address")
 	}
-	if s.imds != nil && strings.HasPrefix(r.URL.Path, imdsPrefix) {
-		return s.imds.handle(w, r, s)
+	if s.imds != nil {
+		if path := oneSlash(r.URL.Path); strings.HasPrefix(path, imdsPrefix) {
+			return s.imds.handle(w, r, path, s)
+		}
 	}
 	if !s.authorized(r.Header.Get("Authorization")) {
 		return refuse(w, http.StatusUnauthorized, "unauthorized", "missing or wrong Authorization header")

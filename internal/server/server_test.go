@@ -413,6 +413,18 @@ func TestIMDS(t *testing.T) {
 		doc["Token"] != sessionToken || doc["LastUpdated"] != t0.Format(time.RFC3339) {
 		t.Errorf("credentials: %d %v", status, doc)
 	}
+	// The JS SDK v2 joins an endpoint that ends in a slash with /latest/...:
+	// repeated slashes name the same paths.
+	status, doc, _ = f.get(t, "PUT", "//latest/api/token", ttl)
+	if tok2, _ := doc["text"].(string); status != 200 || !f.srv.imds.valid(tok2) {
+		t.Errorf("token at //latest/api/token: %d %v", status, doc)
+	}
+	if status, doc, _ := f.get(t, "GET", "//latest/meta-data/iam/security-credentials/", withTok); status != 200 || doc["text"] != "dev" {
+		t.Errorf("role list at //latest/...: %d %v", status, doc)
+	}
+	if status, doc, _ := f.get(t, "GET", "//latest//meta-data/iam///security-credentials/dev", withTok); status != 200 || doc["AccessKeyId"] != keyID(1) {
+		t.Errorf("credentials at //latest//...: %d %v", status, doc)
+	}
 	f.clock.set(t0.Add(61 * time.Second))
 	if status, _, _ := f.get(t, "GET", "/latest/meta-data/iam/security-credentials/dev", withTok); status != 401 {
 		t.Errorf("expired session token: %d, want 401", status)
