@@ -97,7 +97,7 @@ func (m *imds) handle(w http.ResponseWriter, r *http.Request, path string, s *Se
 	if p == nil {
 		return refuse(w, http.StatusNotFound, "not_found", "no such role")
 	}
-	return serveCreds(w, p, name, func(c *process.Credentials) any { return imdsCreds(c) })
+	return s.serveCreds(w, r, p, name, func(c *process.Credentials) any { return imdsCreds(c) })
 }
 
 // issue answers PUT /latest/api/token with a token for the TTL asked.

@@ -81,6 +81,9 @@ type profile struct {
 	errorf func(format string, args ...any)
 	cur    atomic.Pointer[held]
 	kick   chan struct{} // buffered: wakes the refresher to look again
+	// sessionlessWarned: the warning that a client which needs a session
+	// token got none was written (see Server.warnSessionless).
+	sessionlessWarned atomic.Bool
 
 	mu          sync.Mutex
 	failures    int

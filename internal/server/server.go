@@ -389,12 +389,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string
 		o.profile = name
 		return o
 	}
-	return serveCreds(w, p, name, func(c *process.Credentials) any { return containerCreds(c) })
+	return s.serveCreds(w, r, p, name, func(c *process.Credentials) any { return containerCreds(c) })
 }
 
 // serveCreds answers with the profile's credentials in memory, as doc
 // renders them for the protocol, or 503 when none are valid.
-func serveCreds(w http.ResponseWriter, p *profile, name string, doc func(*process.Credentials) any) outcome {
+func (s *Server) serveCreds(w http.ResponseWriter, r *http.Request, p *profile, name string, doc func(*process.Credentials) any) outcome {
 	h, ok := p.get()
 	if !ok {
 		o := unavailable(w, p.failure())
@@ -402,7 +402,36 @@ func serveCreds(w http.ResponseWriter, p *profile, name string, doc func(*proces
 		return o
 	}
 	writeJSON(w, http.StatusOK, doc(h.creds))
+	if h.creds.SessionToken == "" {
+		s.warnSessionless(p, r.UserAgent())
+	}
 	return outcome{status: http.StatusOK, profile: name, from: "memory (" + h.source + ")"}
+}
+
+// sessionRequired are the clients, by the start of their User-Agent, that
+// refuse credentials without a session token from a credentials server
+// (iam_user and static credentials have none), and what they say then.
+var sessionRequired = []struct{ agent, client, says string }{
+	// The JS SDK v2's RemoteCredentials require Token (credsFormatIsValid).
+	{"aws-sdk-nodejs/2.", "the JS SDK v2", "Missing credentials"},
+}
+
+// warnSessionless says, once per profile, that a client known to refuse
+// credentials without a session token was just served such credentials:
+// it fails on its side, and this line says why. It goes where refresh
+// failures go, so that exec --server says it too.
+func (s *Server) warnSessionless(p *profile, agent string) {
+	for _, c := range sessionRequired {
+		if strings.HasPrefix(agent, c.agent) && p.sessionlessWarned.CompareAndSwap(false, true) {
+			if len(agent) > 80 {
+				agent = agent[:80] + "..."
+			}
+			s.errorf("%s: warning: served credentials without a session token (iam_user and static ones have none) to %q, %s, which refuses them (%q): "+
+				"serve it a role of type assumed_role, federation_token or session_token, or give it the profile's credential_process",
+				p.Name, agent, c.client, c.says)
+			return
+		}
+	}
 }
 
 // authorized compares the header with the token in constant time: both

@@ -439,3 +439,42 @@ func TestNewRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionlessWarning: a client known to refuse credentials without a
+// session token (the JS SDK v2, by its User-Agent) that is served such
+// credentials gets them, and the log says once why it will fail; other
+// clients, and credentials with a session token, make no warning.
+func TestSessionlessWarning(t *testing.T) {
+	const jsv2, cli = "aws-sdk-nodejs/2.1200.0 linux/v20.20.2", "aws-cli/2.9.19 Python/3.11.2"
+	tests := []struct {
+		name     string
+		session  bool
+		agents   []string
+		warnings int
+	}{
+		{"JS SDK v2, no session token", false, []string{cli, jsv2, jsv2}, 1},
+		{"other clients, no session token", false, []string{cli, "", "aws-sdk-go/1.44.0"}, 0},
+		{"JS SDK v2, a session token", true, []string{jsv2}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fetch := newFetch(time.Hour)
+			fetch.session = tt.session
+			f := newFixture(t, false, fetch)
+			for _, ua := range tt.agents {
+				h := f.auth()
+				h["User-Agent"] = ua
+				if status, doc, _ := f.get(t, "GET", "/creds/dev", h); status != 200 || doc["AccessKeyId"] != keyID(1) {
+					t.Fatalf("%s: %d %v", ua, status, doc)
+				}
+			}
+			log := f.logText()
+			if got := strings.Count(log, "without a session token"); got != tt.warnings {
+				t.Errorf("%d warnings, want %d:\n%s", got, tt.warnings, log)
+			}
+			if tt.warnings > 0 && !strings.Contains(log, `dev: warning: served credentials without a session token (iam_user and static ones have none) to "`+jsv2+`", the JS SDK v2, which refuses them`) {
+				t.Errorf("the warning does not name the profile and the client:\n%s", log)
+			}
+		})
+	}
+}
