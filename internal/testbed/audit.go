@@ -28,8 +28,9 @@ func (b *Bed) AuditPath() string {
 
 // AuditCount counts the request entries in Vault's audit log for path (such as
 // "aws/creds/iam", without /v1/) and method, Vault's operation name: "read" for GET,
-// "update" for POST and PUT, "list", "delete"; "" counts any operation. Vault writes the
-// entry before it answers, so a count taken after a response includes that request.
+// "update" for POST and PUT, "list", "delete"; "" counts any operation, and a path of ""
+// any path. Vault writes the entry before it answers, so a count taken after a response
+// includes that request.
 func (b *Bed) AuditCount(method, path string) (int, error) {
 	f, err := os.Open(b.AuditPath())
 	if err != nil {
@@ -64,7 +65,7 @@ func countAudit(r io.Reader, method, path string) (int, error) {
 		if err := json.Unmarshal(line, &e); err != nil {
 			return 0, fmt.Errorf("line %d: %w", lineNo, err)
 		}
-		if e.Type == "request" && e.Request.Path == path && (method == "" || e.Request.Operation == method) {
+		if e.Type == "request" && (path == "" || e.Request.Path == path) && (method == "" || e.Request.Operation == method) {
 			n++
 		}
 	}

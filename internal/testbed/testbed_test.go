@@ -54,6 +54,8 @@ func TestCountAudit(t *testing.T) {
 		{"any operation", "", "aws/creds/iam", 3},
 		{"exact path only", "", "aws/creds/iam-other", 1},
 		{"no such path", "", "aws/creds/nope", 0},
+		{"any path", "", "", 4},
+		{"any path, one operation", "update", "", 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
