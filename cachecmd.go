@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/console"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -20,8 +22,9 @@ const cacheUsage = `Usage:
   vault-credential-process cache clear [--all | request flags] [--revoke]
 
 list shows one row per cache entry: the profile or request, where the
-credentials came from, when they expire and whether they are fresh. It never
-shows a secret; --json prints the same as a JSON array.
+credentials came from, when they expire, whether they are fresh, and what
+else tells requests of one role apart (role_arn, role_session_name, ttl).
+It never shows a secret; --json prints the same as a JSON array.
 
 clear removes the entry of the request the flags describe (such as
 --profile dev), or every entry and stored Vault login token with --all.
@@ -53,17 +56,23 @@ func (c *cli) cache(ctx context.Context, args []string) int {
 
 // listed is a cache entry as `cache list --json` shows it.
 type listed struct {
-	Key          string     `json:"key"`
-	State        string     `json:"state"` // fresh, stale, expired, unreadable
-	Profile      string     `json:"profile,omitempty"`
-	VaultAddress string     `json:"vault_address,omitempty"`
-	Mount        string     `json:"mount,omitempty"`
-	Role         string     `json:"role,omitempty"`
-	Type         string     `json:"type,omitempty"`
-	Source       string     `json:"source,omitempty"`
-	IssuedAt     *time.Time `json:"issued_at,omitempty"`
-	Expiration   *time.Time `json:"expiration,omitempty"`
-	ExpiresIn    int64      `json:"expires_in_seconds"`
+	Key          string `json:"key"`
+	State        string `json:"state"` // fresh, stale, expired, unreadable
+	Profile      string `json:"profile,omitempty"`
+	VaultAddress string `json:"vault_address,omitempty"`
+	Mount        string `json:"mount,omitempty"`
+	Role         string `json:"role,omitempty"`
+	Type         string `json:"type,omitempty"`
+	// The rest of the request, where set: two entries of one role differ
+	// in these (and in the Vault address and namespace).
+	RoleARN         string     `json:"role_arn,omitempty"`
+	RoleSessionName string     `json:"role_session_name,omitempty"`
+	TTL             string     `json:"ttl,omitempty"` // as the configuration writes it: 15m, 1h30m
+	VaultNamespace  string     `json:"vault_namespace,omitempty"`
+	Source          string     `json:"source,omitempty"`
+	IssuedAt        *time.Time `json:"issued_at,omitempty"`
+	Expiration      *time.Time `json:"expiration,omitempty"`
+	ExpiresIn       int64      `json:"expires_in_seconds"`
 }
 
 func (c *cli) openCache(flags map[string]string) (*cache.Store, *config.Settings, error) {
@@ -108,11 +117,27 @@ func (c *cli) cacheList(args []string) int {
 		fmt.Fprintf(c.stdout, "no cache entries in %s\n", st.Dir())
 		return exitOK
 	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROFILE/REQUEST\tTYPE\tSOURCE\tEXPIRES\tIN\tSTATE")
+	c.listTable(rows)
+	return exitOK
+}
+
+// listTable prints rows as a table. The last column holds what else tells
+// two requests of one profile or role apart: role_arn, role_session_name,
+// ttl and the namespace where set, and the Vault address when the entries
+// are of more than one.
+func (c *cli) listTable(rows []listed) {
+	addrs := map[string]bool{}
+	for _, r := range rows {
+		if r.State != "unreadable" {
+			addrs[r.VaultAddress] = true
+		}
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE/REQUEST\tTYPE\tSOURCE\tEXPIRES\tIN\tSTATE\tOPTIONS")
 	for _, r := range rows {
 		if r.State == "unreadable" {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t%s\n", r.Key[:12], r.State)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t%s\t\n", r.Key[:12], r.State)
 			continue
 		}
 		what := r.Profile
@@ -123,11 +148,44 @@ func (c *cli) cacheList(args []string) int {
 		if typ == "" {
 			typ = "(role's)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", process.Printable(what), process.Printable(typ), process.Printable(r.Source), r.Expiration.Local().Format("2006-01-02 15:04:05"),
-			(time.Duration(r.ExpiresIn) * time.Second).String(), r.State)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", process.Printable(what), process.Printable(typ), process.Printable(r.Source),
+			r.Expiration.Local().Format("2006-01-02 15:04:05"), (time.Duration(r.ExpiresIn) * time.Second).String(), r.State,
+			r.options(len(addrs) > 1))
 	}
 	tw.Flush()
-	return exitOK
+	// The padding of a last column that is empty would end lines in spaces.
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(c.stdout, strings.TrimRight(line, " \n"))
+		}
+	}
+}
+
+// options are the request settings of r that tell it apart from another
+// request of its profile or role, as key=value in the configuration's
+// names; the address too with withAddress.
+func (r listed) options(withAddress bool) string {
+	var out []string
+	for _, kv := range [][2]string{{"role_arn", r.RoleARN}, {"role_session_name", r.RoleSessionName}, {"ttl", r.TTL},
+		{"vault_namespace", r.VaultNamespace}} {
+		if kv[1] != "" {
+			out = append(out, kv[0]+"="+optionValue(kv[1]))
+		}
+	}
+	if withAddress {
+		out = append(out, "vault_address="+optionValue(r.VaultAddress))
+	}
+	return strings.Join(out, " ")
+}
+
+// optionValue is v printable, and quoted when a space, quote or "=" in it
+// would blur where it ends.
+func optionValue(v string) string {
+	v = process.Printable(v)
+	if v == "" || strings.ContainsAny(v, " \"=") {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 func describe(l cache.Listed, now time.Time, refresh time.Duration) listed {
@@ -141,6 +199,11 @@ func describe(l cache.Listed, now time.Time, refresh time.Duration) listed {
 	// Entries of older versions may hold an address with a password.
 	r.Profile, r.VaultAddress = e.Request["profile"], config.RedactAddress(e.Request["vault_address"])
 	r.Mount, r.Role, r.Type, r.Source = e.Request["mount"], e.Request["role"], e.Request["type"], e.Source
+	r.RoleARN, r.RoleSessionName, r.VaultNamespace = e.Request["role_arn"], e.Request["role_session_name"], e.Request["vault_namespace"]
+	r.TTL = e.Request["ttl"]
+	if d, err := time.ParseDuration(r.TTL); err == nil {
+		r.TTL = console.FormatDuration(d) // stored as Go writes it: 15m0s
+	}
 	r.ExpiresIn = int64(exp.Sub(now).Round(time.Second) / time.Second)
 	switch {
 	case !exp.After(now):

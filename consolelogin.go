@@ -35,8 +35,9 @@ Flags:
   --destination URL         console page to open (default: the console home of the region)
   --region R                region of the console and of STS (default: AWS_REGION,
                             AWS_DEFAULT_REGION, else us-east-1); it picks the partition
-  --duration D              console session: 15m to 12h for assumed_role, to 36h for
-                            iam_user and static (default 1h there); AWS's default else
+  --duration D              console session: 15m to 12h for assumed_role (default:
+                            AWS's), 15m to 36h for iam_user and static (default 1h);
+                            none for federation_token (it lasts as long as the credentials)
   --policy JSON             iam_user and static: session policy of the federation token
                             (default: allow all, which leaves the user's own permissions)
   --policy-arn ARN          iam_user and static: managed session policy; repeatable
@@ -95,7 +96,7 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	// What the type is known to be refuses what does not fit it before
 	// anything is asked of Vault.
 	if kind, known := typeKind(s.Type); known {
-		if err := o.fits(kind, true); err != nil {
+		if err := o.fits(kind, s.Type, true); err != nil {
 			return c.report(err)
 		}
 		if err := o.stsFromEnv(kind, c.getenv); err != nil {
@@ -127,7 +128,9 @@ func (c *cli) signIn(ctx context.Context, s *config.Settings, o *loginOptions) (
 	if guessed {
 		c.debugf("no --type: the credentials look like %s credentials", kind)
 	}
-	if err := o.fits(kind, !guessed); err != nil {
+	// The type was not known before (else fits refused there): what the
+	// credentials showed is refused as a failure of the run.
+	if err := o.fits(kind, s.Type, false); err != nil {
 		return "", err
 	}
 	if err := o.stsFromEnv(kind, c.getenv); err != nil {
@@ -159,7 +162,8 @@ func (c *cli) signIn(ctx context.Context, s *config.Settings, o *loginOptions) (
 func (c *cli) openConsole(url string, s *config.Settings) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	err := browser.Opener{Getenv: c.getenv, Debugf: c.debugf, Hide: process.SecretVariables(s.Auth)}.Open(ctx, url)
+	err := browser.Opener{Getenv: c.getenv, Debugf: c.debugf, Hide: process.SecretVariables(s.Auth),
+		Handed: c.handedNotice}.Open(ctx, url)
 	switch {
 	case err == nil:
 		return exitOK
@@ -168,6 +172,17 @@ func (c *cli) openConsole(url string, s *config.Settings) int {
 	}
 	return c.report(&process.Error{Code: exitFailure, Msg: "login: open the browser: " + err.Error(),
 		Hint: "set BROWSER to your browser's command, or run login with --stdout and open the URL yourself", Err: err})
+}
+
+// handedNotice tells the user, as soon as the browser command returned,
+// which command took the sign-in page and how to get the URL if no browser
+// shows it: a launcher that opens nothing would otherwise leave the user
+// to a silent wait for the page's removal. The URL is not in it: it is a
+// credential, and stderr may be logged.
+func (c *cli) handedNotice(launcher string) {
+	fmt.Fprintf(c.stderr, "%s: opened the AWS console's sign-in page with %s; no browser window within %s? "+
+		"run login again with --stdout to get the URL, or set BROWSER to your browser's command\n",
+		name, process.Printable(launcher), console.FormatDuration(browser.Handoff))
 }
 
 // check checks login's own flags and the variables they fall back to, and
@@ -281,21 +296,23 @@ func credentialsKind(typ string, creds *process.Credentials) (kind console.Kind,
 	return console.FederationToken, true
 }
 
-// fits refuses the flags that credentials of kind cannot use: before any
-// request, as a usage error; after, once the credentials showed their
-// kind, as a failure. session_token credentials are refused either way.
-func (o *loginOptions) fits(kind console.Kind, before bool) error {
+// fits refuses the flags that credentials of kind (of the type typ, ""
+// when the role decides) cannot use: before any request, as a usage error;
+// after, once the credentials showed their kind, as a failure.
+// session_token credentials are refused either way.
+func (o *loginOptions) fits(kind console.Kind, typ string, before bool) error {
 	if kind == console.SessionToken {
 		return &process.Error{Code: exitFailure, Err: console.ErrSessionToken,
 			Msg:  "login: " + console.ErrSessionToken.Error(),
 			Hint: "sign in with an assumed_role or federation_token role, or iam_user or static keys the IAM user may call sts:GetFederationToken with"}
 	}
 	var msg, source, hint string
-	if err := console.CheckDuration(kind, o.duration); err != nil {
-		msg, source, hint = err.Error(), "--duration", "leave out --duration, or give one in the range"
+	if console.CheckDuration(kind, o.duration) != nil {
+		source = "--duration"
+		msg, hint = durationRule(kind, typeName(kind, typ), o.duration)
 	} else if (o.policy != "" || len(o.policyARNs) > 0) && kind != console.LongTerm {
-		msg, source = fmt.Sprintf("a session policy applies only to iam_user and static credentials (GetFederationToken), not %s credentials", kind),
-			"--policy"
+		msg, source = fmt.Sprintf("a session policy applies only to iam_user and static credentials (GetFederationToken), not %s credentials",
+			typeName(kind, typ)), "--policy"
 		hint = "leave out --policy and --policy-arn: the role's own policy decides"
 	} else {
 		return nil
@@ -304,6 +321,44 @@ func (o *loginOptions) fits(kind console.Kind, before bool) error {
 		return &config.Error{Source: source, Msg: msg, Hint: hint}
 	}
 	return &process.Error{Code: exitFailure, Msg: "login: " + source + ": " + msg, Hint: hint + "; set --type to have this found before Vault is asked"}
+}
+
+// durationRule words the console session rule of the credentials at hand,
+// refusing d: each kind has its own (AWS's SessionDuration for a role,
+// GetFederationToken's lifetime for keys, none for a federation token).
+func durationRule(kind console.Kind, typ string, d time.Duration) (msg, hint string) {
+	lo, hi := console.DurationRange(kind)
+	span := console.FormatDuration(lo) + " to " + console.FormatDuration(hi)
+	switch kind {
+	case console.FederationToken:
+		return typ + " credentials take none: their console session lasts as long as they do",
+			"leave out --duration; for a longer session ask Vault for longer credentials with --ttl " +
+				"(15m to 36h, within the role's max_sts_ttl)"
+	case console.AssumedRole:
+		return fmt.Sprintf("a console session with %s credentials lasts %s (AWS's SessionDuration), not %s",
+				typ, span, console.FormatDuration(d)),
+			"give a --duration from " + span + ", or leave it out for AWS's default"
+	}
+	return fmt.Sprintf("a console session with %s keys lasts %s (the lifetime of the federation token they are traded for), not %s",
+			typ, span, console.FormatDuration(d)),
+		"give a --duration from " + span + ", or leave it out for " + console.FormatDuration(console.DefaultFederationDuration)
+}
+
+// typeName is the credential type to name in a message: typ when the
+// request names it, else the type(s) that give credentials of kind.
+func typeName(kind console.Kind, typ string) string {
+	if typ != "" {
+		return typ
+	}
+	switch kind {
+	case console.AssumedRole:
+		return config.TypeAssumedRole
+	case console.FederationToken:
+		return config.TypeFederationToken
+	case console.SessionToken:
+		return config.TypeSessionToken
+	}
+	return config.TypeIAMUser + " or " + config.TypeStatic
 }
 
 // loginError words a failure of the sign-in with a hint for its cause.

@@ -180,9 +180,9 @@ func TestConsoleLoginRefusals(t *testing.T) {
 	}{
 		{"duration syntax", nil, []string{"--duration", "1x"}, exitUsage, `--duration: invalid duration "1x"`, "90m"},
 		{"duration of federation token", nil, []string{"--type", "federation_token", "--duration", "1h"}, exitUsage,
-			"--duration: the console session of federation token credentials lasts as long as they do", "leave out --duration"},
+			"--duration: federation_token credentials take none: their console session lasts as long as they do", "leave out --duration; "},
 		{"duration too long", nil, []string{"--type", "assumed_role", "--duration", "13h"}, exitUsage,
-			"lasts from 15m to 12h", "leave out --duration"},
+			"lasts 15m to 12h (AWS's SessionDuration), not 13h", "give a --duration from 15m to 12h"},
 		{"region", nil, []string{"--region", "us-east-1.evil.example"}, exitUsage, `--region: "us-east-1.evil.example" is not an AWS region name`, "us-gov-west-1"},
 		{"region from AWS_REGION", map[string]string{"AWS_REGION": "Mars"}, nil, exitUsage, `AWS_REGION: "Mars" is not`, "us-east-1"},
 		{"destination", nil, []string{"--destination", "http://console.aws.amazon.com/"}, exitUsage, "--destination:", "full https URL"},

@@ -53,6 +53,13 @@ type Opener struct {
 	// Environ is the environment the browser's is made from (os.Environ
 	// when nil).
 	Environ func() []string
+	// Handed, when set, is called with the browser command's name when
+	// the command exits successfully before the handoff is over: a
+	// launcher (xdg-open, open, a $BROWSER script) took the page and
+	// returned, and nothing tells whether a browser will show it. The
+	// caller says so at once, rather than leave the user to a silent wait
+	// for a window that may never come.
+	Handed func(name string)
 }
 
 // Secrets are the variables that hold a secret the helper knows of; no
@@ -231,6 +238,9 @@ func (o Opener) wait(ctx context.Context, cmd *exec.Cmd, name string) error {
 				return fmt.Errorf("the browser command %s failed: %w", name, err)
 			}
 			exited, done = true, nil
+			if !handedOff && o.Handed != nil {
+				o.Handed(name)
+			}
 		case <-handoff.C:
 			handedOff = true
 		case <-limit.C:

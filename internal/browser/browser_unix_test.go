@@ -5,6 +5,7 @@ package browser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,5 +242,58 @@ func TestBrowserEnvironment(t *testing.T) {
 	}
 	if !strings.Contains(env, "\nVCP_KEPT=kept\n") && !strings.HasPrefix(env, "VCP_KEPT=kept\n") {
 		t.Errorf("the browser's environment lacks VCP_KEPT:\n%s", env)
+	}
+}
+
+// TestOpenHanded: a browser command that exits 0 while the page waits (a
+// launcher that handed it on) is reported at once, long before the handoff
+// is over, with the command's name; one that fails, or still runs when the
+// wait ends (a browser in the foreground), is not.
+func TestOpenHanded(t *testing.T) {
+	dir := t.TempDir()
+	hold := filepath.Join(dir, "hold")
+	if err := syscall.Mkfifo(hold, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if f, err := os.OpenFile(hold, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+	})
+	script := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	launcher, failing, foreground := script("launcher", "exit 0"), script("failing", "exit 3"), script("foreground", "read x < "+hold)
+	for _, tt := range []struct {
+		name, browser    string
+		handoff, maxWait time.Duration
+		wantErr          string // "" for none
+		wantHanded       []string
+	}{
+		// The handoff is an hour: only the report (which cancels) ends the wait.
+		{"launcher returns", launcher, time.Hour, time.Hour, context.Canceled.Error(), []string{launcher}},
+		{"command fails", failing, time.Hour, time.Hour, "the browser command " + failing + " failed: exit status 3", nil},
+		{"command runs past the wait", foreground, time.Nanosecond, time.Nanosecond, "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// The long bound only stops a hung test (no report).
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var handed []string
+			o := Opener{Getenv: func(k string) string { return map[string]string{"BROWSER": tt.browser}[k] },
+				Handoff: tt.handoff, MaxWait: tt.maxWait,
+				Handed: func(name string) { handed = append(handed, name); cancel() }}
+			err := o.Open(ctx, secretURL)
+			if got := fmt.Sprint(err); (tt.wantErr == "" && err != nil) || (tt.wantErr != "" && got != tt.wantErr) {
+				t.Errorf("Open: %v, want %q", err, tt.wantErr)
+			}
+			if strings.Join(handed, ",") != strings.Join(tt.wantHanded, ",") {
+				t.Errorf("Handed with %q, want %q", handed, tt.wantHanded)
+			}
+		})
 	}
 }

@@ -263,9 +263,43 @@ func TestCheckDuration(t *testing.T) {
 		{LongTerm, 37 * time.Hour, false},
 		{FederationToken, 0, true},
 		{FederationToken, time.Hour, false},
+		{SessionToken, time.Hour, false},
 	} {
 		if err := CheckDuration(tt.kind, tt.d); (err == nil) != tt.ok {
 			t.Errorf("CheckDuration(%s, %s) = %v, want ok %v", tt.kind, tt.d, err, tt.ok)
+		}
+	}
+	if err := CheckDuration(SessionToken, time.Hour); !errors.Is(err, ErrSessionToken) {
+		t.Errorf("CheckDuration(session token) = %v, want ErrSessionToken", err)
+	}
+}
+
+// TestDurationRange: the range the messages state is the one CheckDuration
+// applies; the kinds that take no duration have none.
+func TestDurationRange(t *testing.T) {
+	for kind, want := range map[Kind][2]time.Duration{
+		AssumedRole:     {15 * time.Minute, 12 * time.Hour},
+		LongTerm:        {15 * time.Minute, 36 * time.Hour},
+		FederationToken: {0, 0},
+		SessionToken:    {0, 0},
+	} {
+		if lo, hi := DurationRange(kind); lo != want[0] || hi != want[1] {
+			t.Errorf("DurationRange(%s) = %s, %s; want %s, %s", kind, lo, hi, want[0], want[1])
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		15 * time.Minute:                  "15m",
+		36 * time.Hour:                    "36h",
+		90 * time.Minute:                  "1h30m",
+		10 * time.Second:                  "10s",
+		time.Hour + 30*time.Second:        "1h0m30s",
+		2*time.Hour + 3*time.Minute + 4e9: "2h3m4s",
+	} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%s) = %q, want %q", d, got, want)
 		}
 	}
 }

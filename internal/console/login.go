@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -39,31 +40,54 @@ type Request struct {
 // SessionDuration for them.
 var ErrDurationFixed = errors.New("the console session of federation token credentials lasts as long as they do: AWS takes no duration for them")
 
+// DurationRange is the console session length AWS takes for credentials
+// of kind: SessionDuration for AssumedRole, GetFederationToken's
+// DurationSeconds for LongTerm; max is 0 for the kinds that take none
+// (FederationToken: the session lasts as long as the credentials;
+// SessionToken: no console session at all).
+func DurationRange(kind Kind) (min, max time.Duration) {
+	switch kind {
+	case AssumedRole:
+		return MinDuration, MaxSessionDuration
+	case LongTerm:
+		return MinDuration, MaxFederationDuration
+	}
+	return 0, 0
+}
+
 // CheckDuration refuses a duration that AWS would refuse for kind; 0 is
 // always fine.
 func CheckDuration(kind Kind, d time.Duration) error {
 	if d == 0 {
 		return nil
 	}
-	limit := MaxSessionDuration
 	switch kind {
 	case FederationToken:
 		return ErrDurationFixed
-	case LongTerm:
-		limit = MaxFederationDuration
+	case SessionToken:
+		return ErrSessionToken
 	}
-	if d%time.Second != 0 || d < MinDuration || d > limit {
+	lo, hi := DurationRange(kind)
+	if d%time.Second != 0 || d < lo || d > hi {
 		return fmt.Errorf("a console session of %s credentials lasts from %s to %s in whole seconds, not %s",
-			kind, fmtDuration(MinDuration), fmtDuration(limit), d)
+			kind, fmtDuration(lo), fmtDuration(hi), d)
 	}
 	return nil
 }
 
+// FormatDuration is d as a person writes it, and as Vault and AWS's
+// documentation do: 15m, 12h, 1h30m, rather than Go's 15m0s.
+func FormatDuration(d time.Duration) string { return fmtDuration(d) }
+
 func fmtDuration(d time.Duration) string {
-	if d%time.Hour == 0 {
-		return fmt.Sprintf("%dh", d/time.Hour)
+	s := d.String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
 	}
-	return fmt.Sprintf("%dm", d/time.Minute)
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
 }
 
 // SignIn returns the login URL for r: for LongTerm keys it first gets a
