@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,14 +25,14 @@ import (
 )
 
 const serveUsage = `Usage:
-  vault-credential-process serve [--listen ADDR] [--imds] [--print-env [--format sh|fish|powershell]]
-                                 [--token-file PATH] [flags] [PROFILE...]
+  vault-credential-process serve [--detach | --print-env] [--format sh|fish|powershell] [--listen ADDR]
+                                 [--imds] [--token-file PATH] [flags] [PROFILE...]
 
 Serves AWS credentials over HTTP to the AWS CLI and SDKs, which ask for
 new ones by themselves: the container credentials protocol
-(AWS_CONTAINER_CREDENTIALS_FULL_URI with AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE),
-and with --imds an emulation of EC2's instance metadata service (IMDSv2,
-for AWS_EC2_METADATA_SERVICE_ENDPOINT). Each PROFILE of the configuration
+(AWS_CONTAINER_CREDENTIALS_FULL_URI with an authorization token), and with
+--imds an emulation of EC2's instance metadata service (IMDSv2, for
+AWS_EC2_METADATA_SERVICE_ENDPOINT). Each PROFILE of the configuration
 file is served at /creds/PROFILE; without one, the request the flags
 describe is served at /creds/ and its profile or role.
 
@@ -42,36 +43,48 @@ waits on Vault. While Vault is down the server serves what is still valid;
 with nothing valid it answers 503. Every request needs the authorization
 token (a random value written to a 0600 file) and a Host header naming the
 listen address; a refusal closes its connection, and at most 256
-connections are open at once. stderr gets one line per request and per
-refresh, never a secret; refusals past a few a second are counted and
-summed up every 10 seconds instead. SIGINT, SIGTERM, SIGQUIT or SIGHUP shut
-it down and remove the token file.
+connections are open at once. GET /healthz, without the token, answers
+200 {"status":"ready"} or 503 {"status":"not_ready"} and nothing else.
+stderr gets one line per request and per refresh, never a secret;
+refusals past a few a second are counted and summed up every 10 seconds
+instead. SIGINT, SIGTERM, SIGQUIT or SIGHUP shut it down and remove the
+token file.
 
-Started by systemd with a socket (socket activation: LISTEN_FDS and
-LISTEN_PID), it serves on that socket, which systemd holds while the
-server restarts, so that no other process can take the port.
+With --detach it runs in the background, as ssh-agent does: the command
+returns once the credentials are in memory and the server listens, having
+printed the commands that set the variables (with
+VAULT_CREDENTIAL_PROCESS_SERVE_PID and VAULT_CREDENTIAL_PROCESS_SERVE_LOG);
+the log goes to serve-PORT.log beside the token file. Stop it with
+kill $VAULT_CREDENTIAL_PROCESS_SERVE_PID.
+
+Under systemd: with socket activation (LISTEN_FDS and LISTEN_PID) it serves
+on the socket systemd passed, which systemd holds while the server
+restarts; as a Type=notify service it sends READY=1 once the credentials
+are in memory and it listens.
 
 Flags:
-  --listen ADDR             address to listen on (default 127.0.0.1:0: loopback, a free port); an
-                            address, not 0.0.0.0 or [::], which the whole network reaches
+  --detach                  run in the background once ready, and print the variables (implies --print-env)
   --print-env               print commands that set the variables for the server to stdout
   --format FORMAT           sh (default; bash, zsh, dash), fish or powershell; implies --print-env
+  --listen ADDR             address to listen on (default 127.0.0.1:0: loopback, a free port); an
+                            address, not 0.0.0.0 or [::], which the whole network reaches
   --token-file PATH         file for the authorization token (default: serve-PORT.token in
                             $XDG_RUNTIME_DIR/vault-credential-process, else in the cache folder)
   --imds                    also serve the IMDSv2 emulation at /latest/; it asks for no authorization
                             token: any process that can reach the address gets the credentials
 ` + requestFlagsUsage + `
 Examples:
-  vault-credential-process serve --profile dev --print-env > ~/.aws-serve.env &
-  . ~/.aws-serve.env && aws sts get-caller-identity
+  eval "$(vault-credential-process serve --profile dev --detach)"
+  aws sts get-caller-identity
+  kill "$VAULT_CREDENTIAL_PROCESS_SERVE_PID"
   vault-credential-process serve --listen 127.0.0.1:9911 dev prod
-  vault-credential-process serve --role deploy --type assumed_role --imds --print-env --format fish | source
+  vault-credential-process serve --role deploy --type assumed_role --imds --detach --format fish | source
 `
 
 // serveOptions are the flags of serve beyond the request flags.
 type serveOptions struct {
 	listen, format, tokenFile *string
-	printEnv, imds            *bool
+	printEnv, imds, detach    *bool
 }
 
 func serveFlags(fs interface {
@@ -80,7 +93,7 @@ func serveFlags(fs interface {
 }) serveOptions {
 	return serveOptions{
 		listen: fs.String("listen", "", ""), format: fs.String("format", "", ""), tokenFile: fs.String("token-file", "", ""),
-		printEnv: fs.Bool("print-env", false, ""), imds: fs.Bool("imds", false, ""),
+		printEnv: fs.Bool("print-env", false, ""), imds: fs.Bool("imds", false, ""), detach: fs.Bool("detach", false, ""),
 	}
 }
 
@@ -107,7 +120,9 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	if err := o.check(flags, fs.Args()); err != nil {
 		return c.report(err)
 	}
-	c.stderr = &lockedWriter{w: c.stderr}
+	// Taken before anything can start a child: no other process may speak
+	// for this one to systemd.
+	notify := server.TakeNotifySocket()
 	// A socket from systemd is taken first: before a child (a token helper,
 	// an mfa_command) could inherit it.
 	activated, err := c.activated(*o.listen)
@@ -117,14 +132,28 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	if activated != nil {
 		defer activated.Close()
 	}
+	// The child of serve --detach has a pipe to its parent; the parent
+	// starts it and waits.
+	detached := c.takeDetachPipe()
+	switch {
+	case *o.detach && (activated != nil || notify != ""):
+		return c.report(usageError("serve: --detach under systemd: systemd runs the server in the background already"))
+	case *o.detach && detached == nil:
+		return c.detach()
+	case detached != nil:
+		defer detached.Close()
+	}
+	c.stderr = &lockedWriter{w: c.stderr}
 	ctx, stop := signal.NotifyContext(ctx, stopSignals()...)
 	defer stop()
 	srv, first, err := c.newServer(ctx, flags, fs.Args(), *o.imds, "serve")
 	var warm *warmError
-	if errors.As(err, &warm) && unreachable(warm.err) {
+	if errors.As(err, &warm) && unreachable(warm.err) && detached == nil {
 		// Vault cannot be reached yet (serve started with the session,
 		// before the network): serve anyway, answering 503 until the
-		// background refresh gets through. A refusal ends the start.
+		// background refresh gets through. A refusal ends the start, and
+		// so does this under --detach, which promises credentials in
+		// memory when it returns.
 		c.warnf("serve: %v; answering 503 until Vault can be reached", warm.err)
 		srv, err = warm.srv, nil
 	}
@@ -138,14 +167,45 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 		}
 		defer ln.Close()
 	}
-	tokenFile, err := c.writeTokenFile(*o.tokenFile, first.CacheDir, ln.Addr(), srv.Token())
+	return c.serveOn(ctx, srv, ln, first.CacheDir, o, served{notify: notify, detached: detached})
+}
+
+// served are the parties told that the server is ready: systemd (the
+// address of $NOTIFY_SOCKET) and the parent of serve --detach (a pipe).
+type served struct {
+	notify   string
+	detached *os.File
+}
+
+// serveOn writes the token file, says where the server is, tells those
+// waiting that it is ready, and serves on ln until ctx ends.
+func (c *cli) serveOn(ctx context.Context, srv *server.Server, ln net.Listener, cacheDir string, o serveOptions, to served) int {
+	tokenFile, err := c.writeTokenFile(*o.tokenFile, cacheDir, ln.Addr(), srv.Token())
 	if err != nil {
 		return c.report(err)
 	}
 	defer removeTokenFile(tokenFile, srv.Token())
+	var env bytes.Buffer
+	var daemon string
+	if to.detached != nil {
+		// The variables go to the parent, which prints them once this is
+		// ready; the log from now on to a file.
+		if daemon, err = c.daemonize(cacheDir, ln.Addr(), *o.format); err != nil {
+			return c.report(err)
+		}
+		c.stdout = &env
+	}
 	if err := c.announce(srv, ln.Addr(), tokenFile, o); err != nil {
 		return c.report(err)
 	}
+	if to.detached != nil {
+		env.WriteString(daemon)
+		if _, err := to.detached.Write(env.Bytes()); err != nil {
+			return c.report(fmt.Errorf("serve: tell serve --detach the server is ready: %w", err))
+		}
+		to.detached.Close()
+	}
+	go c.notifySystemd(ctx, srv, to.notify, ln.Addr())
 	if err := srv.Serve(ctx, ln); err != nil {
 		return c.report(fmt.Errorf("serve: %w", err))
 	}
@@ -153,9 +213,30 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	return exitOK
 }
 
+// notifySystemd tells systemd (a Type=notify service) that the server is
+// ready once every profile has credentials in memory and it listens, and
+// that it is stopping when ctx ends. Without $NOTIFY_SOCKET it does
+// nothing.
+func (c *cli) notifySystemd(ctx context.Context, srv *server.Server, addr string, listen net.Addr) {
+	if addr == "" {
+		return
+	}
+	select {
+	case <-srv.Ready():
+	case <-ctx.Done():
+		return
+	}
+	status := fmt.Sprintf("READY=1\nSTATUS=serving %d profiles on %s", len(srv.Names()), listen)
+	if err := server.Notify(addr, status); err != nil {
+		c.warnf("serve: %v", err)
+	}
+	<-ctx.Done()
+	_ = server.Notify(addr, "STOPPING=1")
+}
+
 // check refuses combinations the flags cannot mean.
 func (o serveOptions) check(flags map[string]string, profiles []string) error {
-	if *o.format != "" {
+	if *o.format != "" || *o.detach {
 		*o.printEnv = true
 	}
 	if *o.format != "" {

@@ -219,3 +219,14 @@ func skipOnWindows(t *testing.T) {
 		t.Skip("no XDG_RUNTIME_DIR or Unix modes on Windows")
 	}
 }
+
+// TestServeDetachUnderSystemd: --detach is refused (exit 2) when systemd
+// runs serve (Type=notify or socket activation): the service is in the
+// background already, and a second copy would escape its supervision.
+func TestServeDetachUnderSystemd(t *testing.T) {
+	skipOnWindows(t)
+	unitEnv(t)
+	t.Setenv("NOTIFY_SOCKET", "@vcp-never-listened")
+	r := runInProcess(t, os.Getenv, "serve", "--role", "dev", "--detach")
+	assertFailure(t, r, exitUsage, "--detach under systemd", "for usage")
+}

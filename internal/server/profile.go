@@ -81,6 +81,8 @@ type profile struct {
 	errorf func(format string, args ...any)
 	cur    atomic.Pointer[held]
 	kick   chan struct{} // buffered: wakes the refresher to look again
+	// kept, if set, is called after credentials are kept in memory.
+	kept func()
 	// sessionlessWarned: the warning that a client which needs a session
 	// token got none was written (see Server.warnSessionless).
 	sessionlessWarned atomic.Bool
@@ -259,6 +261,9 @@ func (p *profile) keep(c *process.Credentials, src string) {
 	cc.IssuedAt, cc.Expiration = c.IssuedAt.Round(0), c.Expiration.Round(0)
 	if old := p.cur.Load(); src != process.SourceOutage || old == nil || cc.Expiration.After(old.creds.Expiration) {
 		p.cur.Store(&held{creds: &cc, source: src, checked: p.now()})
+	}
+	if p.kept != nil {
+		p.kept()
 	}
 	p.logf("%s: credentials %s from %s, expire %s", p.Name, cc.AccessKeyID, src, cc.Expiration.UTC().Format(time.RFC3339))
 }

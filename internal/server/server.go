@@ -64,13 +64,16 @@ type Server struct {
 	log      io.Writer
 	errs     io.Writer
 	logq     *asyncLog
-	// refusals and httpErrors rate-limit the lines of refused requests and
-	// of net/http's own errors.
-	refusals, httpErrors refusalLog
-	conns                *connLimit
+	// refusals, httpErrors and probes rate-limit the lines of refused
+	// requests, of net/http's own errors and of health checks.
+	refusals, httpErrors, probes refusalLog
+	conns                        *connLimit
 	// freeOSMemory gives the memory a flood of connections took back to
 	// the system (debug.FreeOSMemory; tests count the calls).
 	freeOSMemory func()
+	// ready is closed once every profile has had credentials in memory.
+	ready     chan struct{}
+	readyOnce sync.Once
 }
 
 // Bounds of the HTTP side: every wait of a connection is limited.
@@ -87,6 +90,10 @@ const (
 // CredsPath is the path prefix of the profiles' credentials.
 const CredsPath = "/creds/"
 
+// HealthPath answers, without the token, whether the server can serve
+// every profile now: for supervisors and container health checks.
+const HealthPath = "/healthz"
+
 // New makes a server for profiles with a new random authorization token.
 func New(o Options) (*Server, error) {
 	if len(o.Profiles) == 0 {
@@ -102,7 +109,8 @@ func New(o Options) (*Server, error) {
 		o.Errors = o.Log
 	}
 	s := &Server{byName: map[string]*profile{}, now: o.Now, log: o.Log, errs: o.Errors,
-		logq: newAsyncLog(maxQueuedLines), conns: newConnLimit(maxConns), freeOSMemory: debug.FreeOSMemory}
+		logq: newAsyncLog(maxQueuedLines), conns: newConnLimit(maxConns), freeOSMemory: debug.FreeOSMemory,
+		ready: make(chan struct{})}
 	for _, p := range o.Profiles {
 		if p.Name == "" || strings.ContainsAny(p.Name, "/\x00") {
 			return nil, fmt.Errorf("profile name %q cannot be a path segment", p.Name)
@@ -111,6 +119,7 @@ func New(o Options) (*Server, error) {
 			return nil, fmt.Errorf("profile %q given twice", p.Name)
 		}
 		pr := newProfile(p, o.Now, s.logf, s.errorf)
+		pr.kept = s.checkReady
 		s.profiles = append(s.profiles, pr)
 		s.byName[p.Name] = pr
 	}
@@ -141,6 +150,33 @@ func (s *Server) Names() []string {
 		names[i] = p.Name
 	}
 	return names
+}
+
+// Ready is closed once every profile has had credentials in memory: from
+// then on the server answers every path with credentials (until, while
+// Vault cannot be reached, they expire). After a successful Warm it is
+// closed already; after a Warm that failed because Vault could not be
+// reached, it closes when the background refreshes get through.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// checkReady closes ready once every profile holds credentials.
+func (s *Server) checkReady() {
+	for _, p := range s.profiles {
+		if p.cur.Load() == nil {
+			return
+		}
+	}
+	s.readyOnce.Do(func() { close(s.ready) })
+}
+
+// Healthy reports whether every profile has credentials it may serve now.
+func (s *Server) Healthy() bool {
+	for _, p := range s.profiles {
+		if !p.servable(p.cur.Load(), p.now()) {
+			return false
+		}
+	}
+	return true
 }
 
 // URL is the address of a profile's credentials on a server listening at
@@ -300,6 +336,9 @@ func (s *Server) summary(d time.Duration) int {
 	if line := s.httpErrors.summary(now, "net/http errors"); line != "" {
 		s.errorf("%s", line)
 	}
+	if line := s.probes.summary(now, "health checks"); line != "" {
+		s.logf("%s", line)
+	}
 	n := s.conns.takeEvicted()
 	if n > 0 {
 		s.logf("%d connections closed unanswered in the last %s, to keep at most %d open", n, d, s.conns.max)
@@ -360,6 +399,7 @@ func allowedHosts(addr string) map[string]bool {
 type outcome struct {
 	status  int
 	code    string // of a refusal: the errorDoc's code
+	probe   bool   // a health check: logged at the rate of refusals
 	profile string
 	from    string // memory (and how the credentials in memory were obtained)
 }
@@ -369,6 +409,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string
 	// server with its own name in Host: refuse before anything else.
 	if !hosts[r.Host] {
 		return refuse(w, http.StatusForbidden, "wrong_host", "the Host header does not name this server's address")
+	}
+	if r.URL.Path == HealthPath {
+		return s.health(w, r)
 	}
 	if s.imds != nil {
 		if path := oneSlash(r.URL.Path); strings.HasPrefix(path, imdsPrefix) {
@@ -432,6 +475,29 @@ func (s *Server) warnSessionless(p *profile, agent string) {
 			return
 		}
 	}
+}
+
+// healthDoc is the answer of HealthPath: ready or not, and nothing else
+// (no profile, no credential, no error), as anyone may ask it.
+type healthDoc struct {
+	Status string `json:"status"`
+}
+
+// health answers HealthPath: 200 {"status":"ready"} when every profile has
+// credentials it may serve now, else 503 {"status":"not_ready"}. It needs
+// no token: a supervisor or a container's health check has none.
+func (s *Server) health(w http.ResponseWriter, r *http.Request) outcome {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return refuse(w, http.StatusMethodNotAllowed, "method", "only GET or HEAD")
+	}
+	if !s.Healthy() {
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, healthDoc{Status: "not_ready"})
+		return outcome{status: http.StatusServiceUnavailable, probe: true}
+	}
+	writeJSON(w, http.StatusOK, healthDoc{Status: "ready"})
+	return outcome{status: http.StatusOK, probe: true}
 }
 
 // authorized compares the header with the token in constant time: both
@@ -506,6 +572,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // few a second are only counted (see refusalLog).
 func (s *Server) access(r *http.Request, o outcome, d time.Duration) {
 	if o.code != "" && !s.refusals.allow(s.now(), o.code) {
+		return
+	}
+	if o.probe && !s.probes.allow(s.now(), "healthz") {
 		return
 	}
 	profile, from := o.profile, o.from

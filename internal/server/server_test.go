@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -477,4 +478,52 @@ func TestSessionlessWarning(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHealth: /healthz needs no token and says ready or not, and nothing
+// else: 200 while every profile has credentials it may serve, 503 before
+// the first ones and after they expired. Ready closes with the first
+// credentials, also when they come from a background refresh.
+func TestHealth(t *testing.T) {
+	fetch := newFetch(time.Hour)
+	fetch.err = errors.New("connection refused")
+	f := newFixture(t, false, fetch)
+	health := func(want int, wantStatus string) {
+		t.Helper()
+		req := testenv.Request(t, context.Background(), "GET", f.url+HealthPath, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want || string(body) != `{"status":"`+wantStatus+`"}`+"\n" {
+			t.Errorf("%s: %d %q, want %d with status %s and nothing else", HealthPath, resp.StatusCode, body, want, wantStatus)
+		}
+		for _, secret := range []string{"AKIA", secretKey, sessionToken, f.srv.Token(), "dev"} {
+			if strings.Contains(string(body), secret) || strings.Contains(fmt.Sprint(resp.Header), secret) {
+				t.Errorf("%s tells %q", HealthPath, secret)
+			}
+		}
+	}
+	health(503, "not_ready")
+	select {
+	case <-f.srv.Ready():
+		t.Fatal("Ready closed before any credentials")
+	default:
+	}
+	fetch.fail(nil)
+	if err := f.srv.profiles[0].refresh(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	<-f.srv.Ready() // closed by the refresh, or the test hangs
+	health(200, "ready")
+	if status, _, _ := f.get(t, "POST", HealthPath, nil); status != 405 {
+		t.Errorf("POST %s: %d, want 405", HealthPath, status)
+	}
+	if status, _, _ := f.get(t, "GET", HealthPath, map[string]string{"Host": "rebound.example"}); status != 403 {
+		t.Errorf("%s with a foreign Host: %d, want 403", HealthPath, status)
+	}
+	f.clock.set(t0.Add(2 * time.Hour))
+	health(503, "not_ready")
 }
