@@ -98,7 +98,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"unknown flag", []string{"--bogus"}, nil, "unknown flag --bogus", seeHelp},
 		{"unknown flag of env", []string{"env", "--bogus"}, nil, "unknown flag --bogus", seeHelp},
 		{"unknown flag of cache list", []string{"cache", "list", "--bogus"}, nil, "unknown flag --bogus", seeHelp},
-		{"flag without its value", []string{"--ttl"}, nil, "flag needs an argument: -ttl", seeHelp},
+		{"flag without its value", []string{"--ttl"}, nil, "--ttl needs a value", "--ttl VALUE or --ttl=VALUE"},
 		{"unexpected argument", []string{"--role", "dev", "extra"}, nil, `unexpected argument "extra"`, seeHelp},
 		{"unexpected argument of env", []string{"env", "--role", "dev", "extra"}, nil, `unexpected argument "extra"`, seeHelp},
 		{"unexpected argument of doctor", []string{"doctor", "extra"}, nil, `unexpected argument "extra"`, seeHelp},

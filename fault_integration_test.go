@@ -352,7 +352,7 @@ func TestFaultMatrix(t *testing.T) {
 			fault: func(*faultRun) fault {
 				return answer(0, 200, nil, `{"request_id":"1","lease_id":"aws/creds/assume/x","data":{"access_key":"AKIA`)
 			},
-			code: 1, msg: "is not valid JSON: unexpected EOF", hint: "cut the answer",
+			code: 1, msg: "was cut short", hint: "cut the answer",
 			attempts: 1, vault: 0, entry: entryAbsent,
 		},
 		{

@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,7 +76,7 @@ func unknownFlag(fs *flag.FlagSet, args []string, err error) *config.Error {
 	const prefix = "flag provided but not defined: -"
 	typed, ok := strings.CutPrefix(err.Error(), prefix)
 	if !ok {
-		return usageError(err.Error())
+		return flagValueError(args, err)
 	}
 	dashes := dashesOf(args, typed)
 	e := usageError("unknown flag " + dashes + typed)
@@ -84,6 +86,36 @@ func unknownFlag(fs *flag.FlagSet, args []string, err error) *config.Error {
 		e.Hint = "did you mean " + dashes + s + "? Run " + name + " -h for usage"
 	}
 	return e
+}
+
+// The flag package's other parse errors, which show a flag with one dash
+// whatever was typed, and a bool's refusal as "parse error".
+var (
+	flagNeedsValue = regexp.MustCompile(`^flag needs an argument: -(\S+)$`)
+	flagBadBool    = regexp.MustCompile(`^invalid boolean value (".*") for -(\S+): `)
+	flagBadValue   = regexp.MustCompile(`^invalid value (".*") for flag -(\S+): (.*)$`)
+)
+
+// flagValueError words the flag package's errors about a flag's value with
+// the flag as it was typed; any other error goes out as it is.
+func flagValueError(args []string, err error) *config.Error {
+	msg := err.Error()
+	if m := flagNeedsValue.FindStringSubmatch(msg); m != nil {
+		f := dashesOf(args, m[1]) + m[1]
+		e := usageError(f + " needs a value")
+		e.Hint = "put it after the flag (" + f + " VALUE or " + f + "=VALUE); run " + name + " -h for usage"
+		return e
+	}
+	if m := flagBadBool.FindStringSubmatch(msg); m != nil {
+		f := dashesOf(args, m[2]) + m[2]
+		e := usageError(fmt.Sprintf("%s takes no value, or true or false, not %s", f, m[1]))
+		e.Hint = "write " + f + " alone to turn it on (" + f + "=false to turn it off); run " + name + " -h for usage"
+		return e
+	}
+	if m := flagBadValue.FindStringSubmatch(msg); m != nil {
+		return usageError(fmt.Sprintf("%s: invalid value %s: %s", dashesOf(args, m[2])+m[2], m[1], m[3]))
+	}
+	return usageError(msg)
 }
 
 // dashesOf is how the flag named typed was written in args: "-" or "--"

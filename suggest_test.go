@@ -48,3 +48,32 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagValueErrors: a flag without its value, or a bool flag with one it cannot
+// take, is named as it was typed (-flag or --flag) with what to write instead, not in
+// the flag package's words ("flag needs an argument: -role", "parse error").
+func TestFlagValueErrors(t *testing.T) {
+	const usage = "; run " + name + " -h for usage"
+	for _, tt := range []struct {
+		name      string
+		args      []string
+		msg, hint string
+	}{
+		{"long flag without its value", []string{"--role"}, "--role needs a value",
+			"put it after the flag (--role VALUE or --role=VALUE)" + usage},
+		{"short flag without its value", []string{"env", "-format"}, "-format needs a value",
+			"put it after the flag (-format VALUE or -format=VALUE)" + usage},
+		{"bool with a value", []string{"--role", "dev", "--no-cache=maybe"}, `--no-cache takes no value, or true or false, not "maybe"`,
+			"write --no-cache alone to turn it on (--no-cache=false to turn it off)" + usage},
+		{"bool with a value, one dash", []string{"doctor", "-fetch=yes"}, `-fetch takes no value, or true or false, not "yes"`,
+			"write -fetch alone to turn it on (-fetch=false to turn it off)" + usage},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runInProcess(t, fakeEnv(t, nil), tt.args...)
+			assertFailure(t, r, exitUsage, errorPrefix+tt.msg, tt.hint)
+			if want := errorPrefix + tt.msg + "\n" + hintPrefix + tt.hint + "\n"; r.stderr != want {
+				t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -134,7 +135,7 @@ func Parse(path string, data []byte) (*File, error) {
 		// The parser's message quotes the text it choked on, which may be a
 		// secret pasted without quotes: say only where.
 		var perr toml.ParseError
-		msg := "invalid TOML: " + oneLine(err.Error()) // a type mismatch: names the key and types, no value
+		msg := "invalid TOML: " + typeMismatch(oneLine(err.Error())) // names the key and types, no value
 		if errors.As(err, &perr) {
 			msg = fmt.Sprintf("invalid TOML at line %d, column %d", perr.Position.Line, perr.Position.Col)
 		}
@@ -155,6 +156,55 @@ func Parse(path string, data []byte) (*File, error) {
 	}
 	f.Path = path
 	return &f, nil
+}
+
+// tomlMismatch is the decoder's message for a value of the wrong kind:
+// "toml: line 2 (last key "vault.retries"): incompatible types: TOML value
+// has type string; destination has type integer".
+var tomlMismatch = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): incompatible types: TOML value has type (\S+); destination has type (.+)$`)
+
+// typeMismatch words the decoder's message for a value of the wrong kind
+// in TOML's terms rather than Go's (int64, map[string]any): "line 2:
+// vault.retries must be an integer, not a string". Other messages lose
+// only the "toml: " prefix.
+func typeMismatch(msg string) string {
+	m := tomlMismatch.FindStringSubmatch(msg)
+	if m == nil {
+		return strings.TrimPrefix(msg, "toml: ")
+	}
+	want := tomlKind(m[4])
+	if want == "a string" {
+		want += " (in double quotes)"
+	}
+	out := fmt.Sprintf("%s must be %s, not %s", m[2], want, tomlKind(m[3]))
+	if m[1] != "" {
+		out = "line " + m[1] + ": " + out
+	}
+	return out
+}
+
+// tomlKind names a kind of the decoder's message (its Go type for the
+// value, its own word for the destination) as TOML does.
+func tomlKind(t string) string {
+	switch {
+	case t == "string" || t == "primitive (string-like)":
+		return "a string"
+	case t == "bool" || t == "boolean":
+		return "true or false"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint") || t == "integer":
+		return "a whole number"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case strings.HasPrefix(t, "[]map"):
+		return "an array of tables"
+	case strings.HasPrefix(t, "map"):
+		return "a table"
+	case strings.HasPrefix(t, "[]") || t == "slice":
+		return "an array"
+	case strings.Contains(t, "Date") || strings.Contains(t, "Time") || strings.Contains(t, "time."):
+		return "a date or time"
+	}
+	return t
 }
 
 func pathErrReason(err error) string {

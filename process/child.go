@@ -54,7 +54,8 @@ func (c *child) run(ctx context.Context, name string, args ...string) error {
 		return &Error{Code: ExitFailure, Msg: fmt.Sprintf("%s did not answer within --timeout (%s)", c.what, c.timeout),
 			Hint: c.hint, Err: ctx.Err()}
 	case ctx.Err() != nil:
-		return &Error{Code: ExitFailure, Msg: c.what + " was stopped: " + ctx.Err().Error(), Err: ctx.Err()}
+		// Not the deadline: the run itself is ending (a signal, its caller).
+		return &Error{Code: ExitFailure, Msg: c.what + " was stopped: the run was interrupted", Err: ctx.Err()}
 	case sigCtx.Err() != nil:
 		return &Error{Code: ExitFailure, Msg: c.what + " was stopped: interrupted by a signal", Err: context.Canceled}
 	case errors.Is(err, exec.ErrWaitDelay):

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"reflect"
 	"strings"
 	"syscall"
 
@@ -155,16 +156,77 @@ func vaultError(err error, what, path, addr string, timeout bool) *Error {
 		e.Msg = fmt.Sprintf("%s: the answer from %s is not valid JSON (%s): this is not a Vault server, or something in between rewrote its answer", what, addr, rootCause(err))
 		e.Hint = "set VAULT_ADDR (or vault.address in the configuration) to your Vault's address, the one `vault status` reaches; `vault-credential-process doctor` checks it"
 	case isJSONError(err):
-		e.Msg = fmt.Sprintf("%s: the answer from Vault at %s is not valid JSON: %s", what, addr, rootCause(err))
+		e.Msg = fmt.Sprintf("%s: the answer from Vault at %s %s", what, addr, jsonProblem(err))
 		e.Hint = "something between you and Vault (a proxy, a load balancer) may have changed or cut the answer: check VAULT_ADDR, or run with --debug"
+	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		// Go reports a connection closed before any answer as "EOF".
+		e.Msg = fmt.Sprintf("%s: Vault at %s closed the connection without answering", what, addr)
+		e.Hint = "check that VAULT_ADDR is your Vault (https or http as it listens) and that nothing between drops the request; try again, or raise --retries"
 	default:
 		e.Msg = fmt.Sprintf("%s: %s", what, rootCause(err))
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) {
+			e.Msg = fmt.Sprintf("%s: %s", what, dnsProblem(dnsErr))
 			e.Hint = "check the host name in VAULT_ADDR"
 		}
 	}
 	return e
+}
+
+// jsonProblem says what is wrong with an answer vault/api could not
+// decode, in the user's words rather than the decoder's (which speak of
+// EOF and of Go types).
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "was cut short"
+	case errors.As(err, &te):
+		field := te.Field
+		if i := strings.LastIndex(field, "."); i >= 0 {
+			field = field[i+1:]
+		}
+		return fmt.Sprintf("is not what Vault sends: %s is %s, not %s", field, jsonKindOf(te.Value), jsonKind(te.Type.Kind()))
+	}
+	return "is not valid JSON: " + rootCause(err)
+}
+
+// jsonKindOf names the JSON kind the decoder reports ("string", "number",
+// "bool", "array", "object") as a person would.
+func jsonKindOf(value string) string {
+	switch {
+	case value == "bool":
+		return "true or false"
+	case value == "array" || value == "object":
+		return "an " + value
+	case strings.HasPrefix(value, "number"):
+		return "a number"
+	}
+	return "a " + value
+}
+
+// jsonKind is the JSON kind a Go value of kind k is decoded from.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a number"
+}
+
+// dnsProblem words a failed look-up of Vault's host name without Go's
+// "dial tcp: lookup" prefix (a look-up that timed out is a timeout above).
+func dnsProblem(e *net.DNSError) string {
+	if e.IsNotFound {
+		return fmt.Sprintf("Vault's host name %s was not found (DNS)", e.Name)
+	}
+	return fmt.Sprintf("the DNS look-up of Vault's host name %s failed: %s", e.Name, e.Err)
 }
 
 func responseMessage(re *api.ResponseError) string {

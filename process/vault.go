@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -55,12 +56,41 @@ func NewVault(ctx context.Context, s *config.Settings, now func() time.Time, deb
 	return v, nil
 }
 
+// envError words vault/api's failure to read the VAULT_* variables: the
+// variable at fault named in the hint where the message shows it, and its
+// "Error loading CA File" in the words of the other errors.
+func envError(err error) *Error {
+	msg := oneLine(err.Error())
+	for _, r := range []struct{ api, ours, variable string }{
+		{"Error loading CA File: ", "cannot load the CA certificate that VAULT_CACERT names: ", "VAULT_CACERT"},
+		{"Error loading CA Path: ", "cannot load the CA certificates of the folder VAULT_CAPATH names: ", "VAULT_CAPATH"},
+	} {
+		if rest, ok := strings.CutPrefix(msg, r.api); ok {
+			return &Error{Code: ExitUsage, Msg: "read Vault settings from the environment: " + r.ours + rest,
+				Hint: "set " + r.variable + " to a readable PEM file of the CA that signed Vault's certificate, or unset it", Err: err}
+		}
+	}
+	hint := "check the VAULT_* variables (VAULT_CACERT, VAULT_CLIENT_CERT, VAULT_CLIENT_TIMEOUT, ...)"
+	if v := vaultVariable.FindString(msg); v != "" {
+		hint = "fix or unset " + v
+	}
+	// A client certificate or key that cannot be read shows only its path.
+	for _, v := range []string{"VAULT_CLIENT_CERT", "VAULT_CLIENT_KEY"} {
+		if path := os.Getenv(v); path != "" && strings.Contains(msg, path) {
+			hint = "set " + v + " to a readable PEM file (VAULT_CLIENT_CERT the certificate, VAULT_CLIENT_KEY its key), or unset both"
+		}
+	}
+	return &Error{Code: ExitUsage, Msg: "read Vault settings from the environment: " + msg, Hint: hint, Err: err}
+}
+
+// vaultVariable finds the variable a vault/api message names.
+var vaultVariable = regexp.MustCompile(`VAULT_[A-Z_]+`)
+
 // newVaultNoToken builds the client without looking for a token.
 func newVaultNoToken(s *config.Settings, now func() time.Time, debugf func(string, ...any)) (*Vault, error) {
 	cfg := api.DefaultConfig()
 	if cfg.Error != nil {
-		return nil, &Error{Code: ExitUsage, Msg: "read Vault settings from the environment: " + oneLine(cfg.Error.Error()),
-			Hint: "check the VAULT_* variables (VAULT_CACERT, VAULT_CLIENT_CERT, VAULT_MAX_RETRIES, ...)", Err: cfg.Error}
+		return nil, envError(cfg.Error)
 	}
 	cfg.Address = s.Address
 	cfg.AgentAddress = ""
@@ -112,9 +142,15 @@ func (v *Vault) fetch(ctx context.Context, r Request) (*Credentials, error) {
 	if err != nil {
 		return nil, vaultError(err, what, path, v.addr, ctx.Err() != nil)
 	}
-	if secret == nil {
+	if secret == nil && r.Type == config.TypeStatic {
 		return nil, &Error{Code: ExitFailure, Msg: what + ": Vault returned nothing (no such static role?)",
 			Hint: "check --mount and --role: `vault list <mount>/static-roles` shows the static roles"}
+	}
+	if secret == nil {
+		// Vault answers every credential request with a body: an empty
+		// answer is another server's, or was lost on the way.
+		return nil, &Error{Code: ExitFailure, Msg: what + ": the answer from " + v.addr + " was empty",
+			Hint: "check that VAULT_ADDR is your Vault and that nothing between drops its answers; `vault-credential-process doctor` checks it"}
 	}
 	c, err := parseSecret(secret, r, sent)
 	if errors.Is(err, errTypeMismatch) {

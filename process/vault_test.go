@@ -550,7 +550,7 @@ func TestFetchBadResponses(t *testing.T) {
 		body    string
 		wantMsg string
 	}{
-		{name: "truncated JSON", body: `{"lease_duration":3600,"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `"`, wantMsg: "not valid JSON"},
+		{name: "truncated JSON", body: `{"lease_duration":3600,"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `"`, wantMsg: "was cut short"},
 		{name: "not JSON", body: `<html>` + testSecretKey + `</html>`, wantMsg: "not valid JSON"},
 		{name: "no access_key", body: `{"lease_duration":3600,"data":{"secret_key":"` + testSecretKey + `"}}`, wantMsg: "no access_key"},
 		{name: "no secret_key", body: `{"lease_duration":3600,"data":{"access_key":"AKIA"}}`, wantMsg: "no access_key or secret_key"},
