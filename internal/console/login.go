@@ -70,7 +70,7 @@ func CheckDuration(kind Kind, d time.Duration) error {
 	lo, hi := DurationRange(kind)
 	if d%time.Second != 0 || d < lo || d > hi {
 		return fmt.Errorf("a console session of %s credentials lasts from %s to %s in whole seconds, not %s",
-			kind, fmtDuration(lo), fmtDuration(hi), d)
+			kind, fmtDuration(lo), fmtDuration(hi), fmtDuration(d))
 	}
 	return nil
 }
