@@ -74,8 +74,12 @@ func (s *soak) probeOnce(ctx context.Context, client *http.Client, p profile) pr
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	pr.status = resp.StatusCode
-	if err != nil || resp.StatusCode != http.StatusOK {
-		pr.err = fmt.Sprintf("%v %s", err, strings.TrimSpace(string(body)))
+	if err != nil {
+		pr.err = "read the answer: " + err.Error()
+		return pr
+	}
+	if resp.StatusCode != http.StatusOK {
+		pr.err = strings.TrimSpace(string(body))
 		return pr
 	}
 	var doc containerDoc

@@ -369,25 +369,80 @@ func (s *soak) printFaults(w io.Writer) {
 	}
 }
 
-// printFailures lists the failures that count, at most 20 of each kind.
+// printFailures lists the failures that count, those alike and at most
+// runGap apart as one run, at most 20 runs of the clients' and 20 of the
+// probe's.
 func (s *soak) printFailures(w io.Writer) {
-	var lines []string
+	var calls, probes []failure
 	for _, c := range s.rec.calls {
-		if c.err != "" && !s.rec.excused(c) && len(lines) < 20 {
-			lines = append(lines, fmt.Sprintf("- %s %s %s: %s", s.rec.since(c.at), c.sdk, c.profile, oneLine(c.err)))
+		if c.err != "" && !s.rec.excused(c) {
+			calls = append(calls, failure{c.at, fmt.Sprintf("%s %s: %s", c.sdk, c.profile, oneLine(c.err))})
 		}
 	}
-	n := len(lines)
 	for _, p := range s.rec.probes {
-		bad := p.expired || p.dead && p.deadFor > revokedGrace || s.rec.probeFailed(p)
-		if bad && len(lines) < n+20 {
-			lines = append(lines, fmt.Sprintf("- %s probe %s: status %d %s (expired %v, key gone for %s)", s.rec.since(p.at), p.profile,
-				p.status, oneLine(p.err), p.expired, p.deadFor.Round(time.Second)))
+		var what string
+		switch {
+		case p.expired:
+			what = fmt.Sprintf("probe %s: 200 with credentials that had expired at %s", p.profile, p.exp.Format(time.RFC3339))
+		case p.dead && p.deadFor > revokedGrace:
+			what = fmt.Sprintf("probe %s: 200 with a key IAM no longer had", p.profile)
+		case s.rec.probeFailed(p):
+			what = fmt.Sprintf("probe %s: status %d: %s", p.profile, p.status, oneLine(p.err))
+		default:
+			continue
+		}
+		probes = append(probes, failure{p.at, what})
+	}
+	var lines []string
+	for _, list := range [][]failure{calls, probes} {
+		for i, r := range group(list) {
+			if i == 20 {
+				lines = append(lines, "- ...")
+				break
+			}
+			at := s.rec.since(r.first)
+			if r.n > 1 {
+				at += "–" + s.rec.since(r.last)
+			}
+			lines = append(lines, fmt.Sprintf("- %s ×%d %s", at, r.n, r.what))
 		}
 	}
 	if len(lines) > 0 {
-		fmt.Fprintf(w, "\nFailures that count (at most 20 of the clients' and 20 of the probe's):\n\n%s\n", strings.Join(lines, "\n"))
+		fmt.Fprintf(w, "\nFailures that count (times from serve's start; alike failures at most %s apart as one line):\n\n%s\n", runGap, strings.Join(lines, "\n"))
 	}
+}
+
+// runGap is the longest pause within one run of alike failures.
+const runGap = 5 * time.Second
+
+// failure is one failure for the list; a failRun is alike ones in a row.
+type failure struct {
+	at   time.Time
+	what string
+}
+
+type failRun struct {
+	first, last time.Time
+	n           int
+	what        string
+}
+
+// group merges failures (in time order per source, interleaved between
+// sources) into runs of the same what, at most runGap apart.
+func group(list []failure) []failRun {
+	sort.SliceStable(list, func(i, j int) bool { return list[i].at.Before(list[j].at) })
+	var runs []failRun
+	open := map[string]int{} // what -> index of its latest run
+	for _, f := range list {
+		if i, ok := open[f.what]; ok && f.at.Sub(runs[i].last) <= runGap {
+			runs[i].last = f.at
+			runs[i].n++
+			continue
+		}
+		open[f.what] = len(runs)
+		runs = append(runs, failRun{first: f.at, last: f.at, n: 1, what: f.what})
+	}
+	return runs
 }
 
 func oneLine(s string) string {

@@ -111,3 +111,28 @@ func TestProbeFailed(t *testing.T) {
 		})
 	}
 }
+
+// TestGroup: alike failures at most runGap apart make one run, also when
+// another kind comes between them; a longer pause starts a new run.
+func TestGroup(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	runs := group([]failure{
+		{at(0), "a"}, {at(1), "b"}, {at(2), "a"}, {at(7), "a"}, // a: 0..7, gaps of 2 and 5
+		{at(13), "a"}, // 6 s after the last: a new run
+		{at(3), "b"},  // out of order: sorted first
+	})
+	want := []failRun{
+		{first: at(0), last: at(7), n: 3, what: "a"},
+		{first: at(1), last: at(3), n: 2, what: "b"},
+		{first: at(13), last: at(13), n: 1, what: "a"},
+	}
+	if len(runs) != len(want) {
+		t.Fatalf("group = %+v, want %+v", runs, want)
+	}
+	for i := range want {
+		if runs[i] != want[i] {
+			t.Errorf("run %d = %+v, want %+v", i, runs[i], want[i])
+		}
+	}
+}
