@@ -374,7 +374,9 @@ func (c *cli) serverProfile(s *config.Settings, name, command string) server.Pro
 	check := func(ctx context.Context, creds *process.Credentials) error {
 		ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 		defer cancel()
-		return c.unattendedRunner(s).Check(ctx, creds)
+		r := c.unattendedRunner(s)
+		defer r.Close()
+		return r.Check(ctx, creds)
 	}
 	return server.Profile{Name: name, Fetch: fetch, Check: check, Policy: process.PolicyOf(s)}
 }
@@ -512,12 +514,12 @@ func (c *cli) announce(srv *server.Server, addr net.Addr, tokenFile string, o se
 // exportServer renders the commands that point the SDKs at a server
 // listening at hostport, for its profile name. Both token variables are
 // set: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE for the clients that know it
-// (botocore and aws-sdk-go-v2 read the file first, on every fetch, so they
-// follow a restarted server), and AWS_CONTAINER_AUTHORIZATION_TOKEN for the
-// clients released before 2023, which know only that one (the aws CLI v2
-// before 2.13, aws-sdk-go v1, the JS SDK v2, older botocore and JS v3). The
-// latter is read from the file when the shell runs the commands: the token
-// is never printed.
+// (current botocore, aws-sdk-go v1 and v2 and JS v3 read the file first, on
+// every fetch, so they follow a restarted server), and
+// AWS_CONTAINER_AUTHORIZATION_TOKEN for the clients released before 2023,
+// which know only that one (Debian 12's aws CLI v2 and rclone, the JS SDK
+// v2). The latter is read from the file when the shell runs the commands:
+// the token is never printed.
 func exportServer(format, name, hostport, tokenFile string, imds bool) (string, error) {
 	vars := []process.EnvVar{{Name: envFullURI, Value: server.URL(hostport, name)}, {Name: envTokenFile, Value: tokenFile}}
 	if imds {
