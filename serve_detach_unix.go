@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -101,6 +102,12 @@ func (c *cli) detach() int {
 		close(copied)
 	}()
 	env, _ := io.ReadAll(ready)
+	if len(env) > 0 {
+		// The second copy sent its stderr to its log before it said it was
+		// ready: what it wrote before is in the pipe. A process it started
+		// that still holds the pipe (none should) must not keep this one.
+		_ = stderr.SetReadDeadline(time.Now().Add(time.Second))
+	}
 	<-copied // the second copy's stderr until it went to its log (or it ended)
 	if len(env) == 0 {
 		err := cmd.Wait()
