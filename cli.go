@@ -322,6 +322,7 @@ func (c *cli) fetch(ctx context.Context, command string, s *config.Settings, int
 	if !interactive {
 		r = c.unattendedRunner(s)
 	}
+	defer r.Close()
 	creds, source, err := r.Credentials(ctx)
 	if err != nil {
 		return nil, "", err

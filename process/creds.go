@@ -53,6 +53,11 @@ type Credentials struct {
 	MinterDigest string
 }
 
+// Revocable reports whether Vault can revoke the credentials: iam_user
+// keys, whose lease deletes the IAM user when it ends. STS credentials have
+// a lease in Vault too, but AWS cannot revoke them; static keys have none.
+func (c *Credentials) Revocable() bool { return c.LeaseID != "" && c.SessionToken == "" }
+
 func (r Request) params() map[string]any {
 	p := map[string]any{}
 	if r.TTL > 0 {
@@ -176,6 +181,13 @@ func expiration(d secretData, r Request, leaseSeconds int, sent time.Time) (time
 	default:
 		return exp, errors.New("the response has neither a lease duration nor an expiration")
 	}
+	if r.Type == config.TypeStatic && !exp.After(sent) && sent.Sub(exp) <= maxRotationOverdue {
+		// Vault rotates static keys from a periodic job: until it runs,
+		// it hands out the current keys with their rotation time already
+		// past. They still work in AWS until Vault rotates them, so they
+		// are served, briefly, and asked for again soon.
+		return sent.Add(overdueValidity).UTC(), nil
+	}
 	if !exp.After(sent) {
 		return time.Time{}, fmt.Errorf("the credentials expired at %s, before they were issued", exp.Format(time.RFC3339))
 	}
@@ -228,6 +240,12 @@ const (
 	// maxLifetime is the longest validity the helper believes: longer
 	// means a clock, unit or overflow error, not a real lease.
 	maxLifetime = 10 * 365 * 24 * time.Hour
+	// maxRotationOverdue is how long past its rotation time a static
+	// role's keys are still taken from Vault (its rotation job runs about
+	// once a minute; a little clock skew adds to that), and
+	// overdueValidity how long they are then served for.
+	maxRotationOverdue = 10 * time.Minute
+	overdueValidity    = time.Minute
 )
 
 // checkLeaseDuration refuses a lease duration (seconds) that is negative or

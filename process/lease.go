@@ -46,7 +46,7 @@ func (v *Vault) Renew(ctx context.Context, leaseID string, increment time.Durati
 // expiry. The lease duration is capped too, so the lease looks whole when it
 // is renewed with the token it belongs to.
 func (v *Vault) capToToken(ctx context.Context, c *Credentials) {
-	if c.LeaseID == "" || c.SessionToken != "" {
+	if !c.Revocable() {
 		return
 	}
 	end, accessor := v.tokenInfo(ctx)

@@ -223,6 +223,14 @@ func (r *Runner) fetch(ctx context.Context, req Request) (*Credentials, error) {
 	return src.Fetch(ctx, req)
 }
 
+// Close lets go of what the run's Vault client keeps open (connections
+// kept alive for reuse), for callers that run many Runners in one process.
+func (r *Runner) Close() {
+	if c, ok := r.source.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
 func (r *Runner) vault(ctx context.Context) (Source, error) {
 	if r.source == nil {
 		src, err := r.NewSource(ctx)

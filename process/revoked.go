@@ -42,9 +42,9 @@ func minterDigest(token string) string {
 // the lease does not exist (sys/leases/lookup, which Vault's default policy
 // allows), or the token of this run is the one that minted c and Vault
 // refuses it as invalid (revoked, or expired). An error means it could not
-// tell. Credentials without a lease (STS, static) cannot be revoked.
+// tell. STS and static credentials cannot be revoked (Credentials.Revocable).
 func (v *Vault) Revoked(ctx context.Context, c *Credentials) (bool, error) {
-	if c.LeaseID == "" {
+	if !c.Revocable() {
 		return false, nil
 	}
 	if err := v.Login(ctx); err != nil {
@@ -88,7 +88,7 @@ func forbidden(err error) bool {
 // holds the entry's lease, the entry is removed and the error says so;
 // otherwise err is returned as it is.
 func (r *Runner) dropIfRevoked(ctx context.Context, store *cache.Store, key string, entry *cache.Entry, err error) error {
-	if entry == nil || entry.LeaseID == "" || !forbidden(err) {
+	if entry == nil || !fromEntry(entry).Revocable() || !forbidden(err) {
 		return err
 	}
 	src, serr := r.vault(ctx)

@@ -153,3 +153,19 @@ func TestVaultRevoked(t *testing.T) {
 		t.Errorf("Revoked without a lease = %v, %v; want false, nil", got, err)
 	}
 }
+
+// STS credentials are not revocable: a 403 on their refresh keeps the entry
+// (AWS still honours them until they expire) and asks Vault nothing more.
+func TestRunnerKeepsSTSEntryOn403(t *testing.T) {
+	src := &fakeSource{fakeSpec: fakeSpec{fetchErr: errForbidden, revoked: true}}
+	fx := newRunner(t, nil, src)
+	e := entry(-50*time.Minute, 10*time.Minute)
+	e.LeaseID, e.SessionToken = "aws/creds/assume/1", "sts-session-token"
+	fx.seed(t, e)
+	if _, _, err := fx.r.Credentials(context.Background()); err == nil || errors.Is(err, ErrRevoked) {
+		t.Errorf("Credentials: %v, want the 403 and not ErrRevoked", err)
+	}
+	if fx.saved(t) == nil {
+		t.Error("the STS entry was removed")
+	}
+}

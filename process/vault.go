@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -20,7 +21,10 @@ import (
 // Vault asks one Vault server for credentials.
 type Vault struct {
 	client *api.Client
-	addr   string
+	// httpClient is the client's HTTP client, whose kept-alive connections
+	// Close ends.
+	httpClient *http.Client
+	addr       string
 	// TokenSource says where the token came from: "VAULT_TOKEN" or the
 	// token helper's path (~/.vault-token for the built-in one).
 	TokenSource string
@@ -119,7 +123,14 @@ func newVaultNoToken(s *config.Settings, now func() time.Time, debugf func(strin
 	if s.Namespace != "" {
 		client.SetNamespace(s.Namespace)
 	}
-	return &Vault{client: client, addr: s.DisplayAddress(), OpenTTY: tty.Open, now: now, debugf: debugf}, nil
+	return &Vault{client: client, httpClient: cfg.HttpClient, addr: s.DisplayAddress(), OpenTTY: tty.Open, now: now, debugf: debugf}, nil
+}
+
+// Close ends the connections to Vault that are kept alive for reuse. A
+// long-running server makes a client per refresh: without this each would
+// hold a connection, and a file descriptor, for 90 seconds.
+func (v *Vault) Close() {
+	v.httpClient.CloseIdleConnections()
 }
 
 // fetch asks Vault for new credentials. The expiration of dynamic

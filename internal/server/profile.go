@@ -155,9 +155,9 @@ func (p *profile) dueIn(now time.Time) time.Duration {
 }
 
 // checks reports whether h's lease is looked up in Vault: revocable
-// credentials (a lease) of a profile with a Check.
+// (iam_user) credentials of a profile with a Check.
 func (p *profile) checks(h *held) bool {
-	return p.Check != nil && h != nil && h.creds.LeaseID != ""
+	return p.Check != nil && h != nil && h.creds.Revocable()
 }
 
 // run refreshes the credentials ahead of expiry, and looks up their lease,
@@ -258,7 +258,9 @@ func (p *profile) keep(c *process.Credentials, src string) {
 		p.failures, p.lastErr = 0, nil
 	}
 	cc := *c
-	cc.IssuedAt, cc.Expiration = c.IssuedAt.Round(0), c.Expiration.Round(0)
+	// The documents give the expiry in whole seconds: judge validity by
+	// what they say, so no answer names a time already past.
+	cc.IssuedAt, cc.Expiration = c.IssuedAt.Round(0), c.Expiration.Round(0).Truncate(time.Second)
 	if old := p.cur.Load(); src != process.SourceOutage || old == nil || cc.Expiration.After(old.creds.Expiration) {
 		p.cur.Store(&held{creds: &cc, source: src, checked: p.now()})
 	}

@@ -109,3 +109,45 @@ func TestRefreshRevokedDrops(t *testing.T) {
 		}
 	}
 }
+
+// The documents give the expiry in whole seconds; what the server judges
+// valid must agree, so no 200 names an expiry already past (make soak saw
+// one 153 ms in the past).
+func TestServedExpiryNotPast(t *testing.T) {
+	exp := t0.Add(time.Hour + 700*time.Millisecond)
+	fetch := func(context.Context, bool) (*process.Credentials, string, error) {
+		return &process.Credentials{AccessKeyID: "AKIAFRACTION", SecretAccessKey: secretKey, SessionToken: sessionToken,
+			IssuedAt: t0, Expiration: exp}, process.SourceVault, nil
+	}
+	var mu sync.Mutex
+	clock := t0
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	s, err := New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch, Policy: cache.Policy{}}}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	clock = exp.Add(-300 * time.Millisecond) // before the exact expiry, after the one the document says
+	mu.Unlock()
+	if h, ok := s.profiles[0].get(); ok {
+		t.Errorf("served credentials whose document says they expired at %s", containerCreds(h.creds).Expiration)
+	}
+}
+
+// STS credentials have a lease in Vault, but AWS cannot revoke them: the
+// server does not look their lease up, nor drop them when the token that
+// minted them goes (make soak saw assumed_role credentials dropped).
+func TestSTSNotLookedUp(t *testing.T) {
+	fetch := newFetch(time.Hour)
+	fetch.session = true
+	f := newFixture(t, false, fetch)
+	p := f.srv.profiles[0]
+	p.cur.Load().creds.LeaseID = "aws/creds/assume/1"
+	p.Check = func(context.Context, *process.Credentials) error { return process.ErrRevoked }
+	if d := p.dueIn(t0); d != 45*time.Minute {
+		t.Errorf("STS credentials next looked at in %s, want only their refresh in 45m", d)
+	}
+}
