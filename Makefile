@@ -45,12 +45,17 @@ cross:
 	done
 
 # Release files in dist/ (tools/dist/main.go): per platform an archive
-# with the binary, README.md and LICENSE, and a CycloneDX SBOM of the
-# binary's modules; SHA256SUMS over them. Built from the work tree as it is
-# (a dirty tree says so in the version); the same commit gives the same bytes.
+# with the binary, README.md, LICENSE and the man page once there is one,
+# and a CycloneDX SBOM of the binary's modules; per Linux platform a .deb
+# and an .rpm (nfpm, pinned in tools/linuxpkg/go.mod); a Homebrew formula
+# and a Scoop manifest that download the archives from RELEASE_URL
+# (default: the GitHub release of VERSION); SHA256SUMS over them. Built
+# from the work tree as it is (a dirty tree says so in the version); the
+# same commit gives the same bytes.
+RELEASE_URL ?=
 dist:
 	rm -rf dist
-	$(GO) run ./tools/dist -out dist -version $(VERSION) -epoch $(SOURCE_DATE_EPOCH) -sbom $(CYCLONEDX)
+	$(GO) run ./tools/dist -out dist -version $(VERSION) -epoch $(SOURCE_DATE_EPOCH) -sbom $(CYCLONEDX) -url '$(RELEASE_URL)'
 
 # `make dist` twice from HEAD in fresh clones, the second with an empty
 # build cache, must give byte-identical files. Takes a few minutes.

@@ -1,14 +1,18 @@
 // Command dist writes the release files of vault-credential-process into
 // one folder (`make dist`): for each platform an archive (tar.gz, zip for
-// Windows) holding the binary, README.md and LICENSE, a CycloneDX SBOM of
-// the binary's modules, and SHA256SUMS over all of them.
+// Windows) holding the binary, README.md, LICENSE and the man page when
+// there is one, and a CycloneDX SBOM of the binary's modules; for each
+// Linux platform a .deb and an .rpm (packages.go, written by nfpm in
+// tools/linuxpkg); a Homebrew formula and a Scoop manifest pointing at
+// the archives (taps.go); and SHA256SUMS over all of them.
 //
 // Every byte follows from the commit and the Go toolchain, so two runs from
 // the same commit in different folders agree (`make dist-check` proves it):
-// archive times are the commit's (-epoch), entries are sorted, owners and
-// modes fixed; binaries are built with CGO_ENABLED=0, -trimpath, an empty
-// build id and pinned GOAMD64/GOARM64 levels; the SBOM has no serial number
-// and no timestamp. It runs from the module's root folder.
+// archive and package times are the commit's (-epoch), entries are
+// sorted, owners and modes fixed; binaries are built with CGO_ENABLED=0,
+// -trimpath, an empty build id and pinned GOAMD64/GOARM64 levels; the SBOM
+// has no serial number and no timestamp. It runs from the module's root
+// folder.
 package main
 
 import (
@@ -20,6 +24,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -30,12 +36,16 @@ const program = "vault-credential-process"
 // platforms are the release targets, as GOOS/GOARCH.
 var platforms = []string{"linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64"}
 
+// packageFormats are the Linux packages of each linux platform.
+var packageFormats = []string{"deb", "rpm"}
+
 // options are dist's command line.
 type options struct {
 	out     string // the folder to create
 	version string // stamped into the binary and named in each file
 	epoch   int64  // SOURCE_DATE_EPOCH: the commit's time
 	sbom    string // the SBOM generator for `go run`, pinned to a version
+	url     string // the folder the formula and manifest download the archives from
 	goCmd   string
 }
 
@@ -45,6 +55,7 @@ func main() {
 	flag.StringVar(&o.version, "version", "", "version to stamp, such as the output of git describe")
 	flag.Int64Var(&o.epoch, "epoch", 0, "time of every archive entry, in seconds since 1970 (SOURCE_DATE_EPOCH)")
 	flag.StringVar(&o.sbom, "sbom", "", "the CycloneDX generator to go run, with its version (path@version)")
+	flag.StringVar(&o.url, "url", "", "where the release files will be downloaded from, for the Homebrew formula and Scoop manifest (default "+homepage+"/releases/download/VERSION)")
 	flag.StringVar(&o.goCmd, "go", "go", "the go command")
 	flag.Parse()
 	if err := o.run(); err != nil {
@@ -53,16 +64,42 @@ func main() {
 	}
 }
 
-func (o *options) run() error {
+// word is what a version may hold: it lands in file names, package
+// metadata and Ruby strings.
+var word = regexp.MustCompile(`^[0-9A-Za-z._+~-]+$`)
+
+// check checks the command line and fills in the default URL.
+func (o *options) check() error {
 	switch {
-	case o.version == "" || strings.ContainsAny(o.version, `/\ `):
+	case !word.MatchString(o.version):
 		return fmt.Errorf("-version %q: give one word, such as the output of git describe", o.version)
 	case o.epoch <= 0:
 		return errors.New("-epoch: give the commit's time (git log -1 --format=%ct)")
 	case !strings.Contains(o.sbom, "@"):
 		return fmt.Errorf("-sbom %q: give the generator pinned to a version (path@version)", o.sbom)
 	}
+	if _, err := packageVersion(o.version); err != nil {
+		return fmt.Errorf("-version: %w", err)
+	}
+	if o.url == "" {
+		o.url = homepage + "/releases/download/" + o.version
+	}
+	o.url = strings.TrimSuffix(o.url, "/")
+	if !strings.HasPrefix(o.url, "https://") || strings.ContainsAny(o.url, "\"\\#{} \t\n") {
+		return fmt.Errorf("-url %q: give an https URL without quotes, backslashes, #, braces or blanks", o.url)
+	}
+	return nil
+}
+
+func (o *options) run() error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	docs, err := readDocs("README.md", "LICENSE")
+	if err != nil {
+		return err
+	}
+	man, err := readMan()
 	if err != nil {
 		return err
 	}
@@ -76,12 +113,30 @@ func (o *options) run() error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	bins, err := o.buildAll(work)
+	if err != nil {
+		return err
+	}
+	archived := docs
+	if man != nil {
+		archived = append(slices.Clone(docs), entry{name: program + ".1", mode: 0o644, data: man})
+	}
 	for _, p := range platforms {
-		if err := o.release(p, work, docs); err != nil {
+		if err := o.release(p, bins[p], archived); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 	}
-	return writeSums(o.out)
+	if err := o.linuxPackages(work, bins, docs, man); err != nil {
+		return err
+	}
+	pkgVersion, _ := packageVersion(o.version) // checked in check
+	if err := writeTaps(o.out, release{version: o.version, pkgVersion: pkgVersion, url: o.url, hasMan: man != nil}); err != nil {
+		return err
+	}
+	if err := writeSums(o.out); err != nil {
+		return err
+	}
+	return checkTaps(o.out, o.version, o.url)
 }
 
 // readDocs reads the files every archive carries beside the binary.
@@ -97,28 +152,79 @@ func readDocs(names ...string) ([]entry, error) {
 	return docs, nil
 }
 
-// release builds the binary for platform (GOOS/GOARCH), writes its archive
-// and its SBOM into the output folder.
-func (o *options) release(platform, work string, docs []entry) error {
-	goos, goarch, _ := strings.Cut(platform, "/")
-	base := fmt.Sprintf("%s_%s_%s_%s", program, o.version, goos, goarch)
-	bin := program
-	if goos == "windows" {
-		bin += ".exe"
+// readMan reads the man page, or returns nil when there is none yet.
+func readMan() ([]byte, error) {
+	p, err := findManPage()
+	if p == "" || err != nil {
+		return nil, err
 	}
-	binPath := filepath.Join(work, base, bin)
-	if err := o.build(goos, goarch, binPath); err != nil {
+	return os.ReadFile(p)
+}
+
+// buildAll builds the binary of every platform into work, by platform.
+func (o *options) buildAll(work string) (map[string]string, error) {
+	bins := map[string]string{}
+	for _, p := range platforms {
+		goos, goarch, _ := strings.Cut(p, "/")
+		bin := program
+		if goos == "windows" {
+			bin += ".exe"
+		}
+		bins[p] = filepath.Join(work, archiveBase(o.version, p), bin)
+		if err := o.build(goos, goarch, bins[p]); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return bins, nil
+}
+
+// linuxPackages writes a package of each format for each linux platform.
+// The completions come from running a binary of this machine's platform:
+// one of bins, or one built for the purpose.
+func (o *options) linuxPackages(work string, bins map[string]string, docs []entry, man []byte) error {
+	host, ok := bins[runtime.GOOS+"/"+runtime.GOARCH]
+	if !ok {
+		host = filepath.Join(work, "host", program)
+		if err := o.build(runtime.GOOS, runtime.GOARCH, host); err != nil {
+			return fmt.Errorf("a binary for this machine, to print the completions: %w", err)
+		}
+	}
+	shared := filepath.Join(work, "shared")
+	if err := writeShared(shared, host, docs, man); err != nil {
 		return err
 	}
-	data, err := os.ReadFile(binPath)
+	var pkgs []linuxPackage
+	for _, p := range platforms {
+		goos, goarch, _ := strings.Cut(p, "/")
+		if goos != "linux" {
+			continue
+		}
+		for _, f := range packageFormats {
+			pkgs = append(pkgs, linuxPackage{format: f, arch: goarch, bin: bins[p],
+				out: filepath.Join(o.out, packageName(o.version, goarch, f))})
+		}
+	}
+	return o.writePackages(work, shared, man != nil, pkgs)
+}
+
+// packageName is the file name of a Linux package, named as the archives.
+func packageName(version, goarch, format string) string {
+	return fmt.Sprintf("%s_%s_linux_%s.%s", program, version, goarch, format)
+}
+
+// release writes the archive of platform (GOOS/GOARCH), holding its
+// binary at bin and the docs, and the binary's SBOM into the output
+// folder.
+func (o *options) release(platform, bin string, docs []entry) error {
+	data, err := os.ReadFile(bin)
 	if err != nil {
 		return err
 	}
-	entries := append(slices.Clone(docs), entry{name: bin, mode: 0o755, data: data})
+	entries := append(slices.Clone(docs), entry{name: filepath.Base(bin), mode: 0o755, data: data})
+	archive, base := archiveName(o.version, platform), archiveBase(o.version, platform)
 	var buf bytes.Buffer
-	mtime, archive := time.Unix(o.epoch, 0).UTC(), base+".tar.gz"
-	if goos == "windows" {
-		archive = base + ".zip"
+	mtime := time.Unix(o.epoch, 0).UTC()
+	if strings.HasSuffix(archive, ".zip") {
 		err = writeZip(&buf, base, entries, mtime)
 	} else {
 		err = writeTarGz(&buf, base, entries, mtime)
@@ -129,7 +235,7 @@ func (o *options) release(platform, work string, docs []entry) error {
 	if err := os.WriteFile(filepath.Join(o.out, archive), buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	return o.sbomFor(binPath, filepath.Join(o.out, base+".cdx.json"))
+	return o.sbomFor(bin, filepath.Join(o.out, base+".cdx.json"))
 }
 
 // build compiles the module's main package for goos/goarch. The
