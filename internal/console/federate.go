@@ -2,22 +2,17 @@ package console
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 )
 
 // AllowAll is the default session policy of GetFederationToken. A session's
@@ -32,10 +27,8 @@ const (
 	MaxPolicyARNs = 10
 )
 
-// Propagation bounds the wait for a new IAM access key to reach STS: IAM
-// is eventually consistent, and Vault hands out an iam_user's key as soon
-// as IAM created it.
-const Propagation = 20 * time.Second
+// Propagation bounds the wait for a new IAM access key to reach STS.
+const Propagation = sts.Propagation
 
 // Federation is a GetFederationToken call.
 type Federation struct {
@@ -48,7 +41,7 @@ type Federation struct {
 	HTTP       *http.Client // nil for HTTPClient()
 	Debugf     func(format string, args ...any)
 	// Backoff is the wait before retry n (0, 1, ...) while STS does not
-	// know the key yet; nil for 1 s, 2 s, then 4 s.
+	// know the key yet; nil for sts.Backoff.
 	Backoff func(n int) time.Duration
 	// Propagation bounds those retries; 0 for Propagation above.
 	Propagation time.Duration
@@ -85,35 +78,31 @@ func FederatedName(role string) string {
 // Federate trades an IAM user's long-term keys for federation token
 // credentials, which the federation endpoint accepts. A key that STS does
 // not know yet (InvalidClientTokenId) is retried for up to Propagation,
-// within ctx.
-//
-// The request is STS's query API, signed with aws-sdk-go-v2's SigV4
-// signer. The SDK's STS client would do the same, but linking it costs every
-// credential_process run, cache hits included, about half a millisecond of
-// package initialisation (its endpoint rules and schemas); the signer alone
-// costs nothing measurable.
+// within ctx. The request goes through internal/sts.
 func Federate(ctx context.Context, creds Credentials, f Federation) (Credentials, time.Time, error) {
 	propagation := f.Propagation
 	if propagation == 0 {
 		propagation = Propagation
 	}
-	deadline := time.Now().Add(propagation)
-	for n := 0; ; n++ {
-		c, exp, err := f.call(ctx, creds)
-		if err == nil {
-			return c, exp, nil
-		}
-		wait := f.backoff(n)
-		if !unknownKey(err) || time.Now().Add(wait).After(deadline) {
-			return Credentials{}, time.Time{}, stsError(ctx, err)
-		}
-		f.debugf("STS does not know the IAM key yet (InvalidClientTokenId): retry in %s", wait)
-		select {
-		case <-ctx.Done():
-			return Credentials{}, time.Time{}, stsError(ctx, err)
-		case <-time.After(wait):
-		}
+	backoff := f.Backoff
+	if backoff == nil {
+		backoff = sts.Backoff
 	}
+	endpoint := f.Endpoint
+	if endpoint == "" {
+		endpoint = STSEndpoint(f.Region)
+	}
+	httpClient := f.HTTP
+	if httpClient == nil {
+		httpClient = HTTPClient()
+	}
+	call := sts.Call{Endpoint: endpoint, Region: f.Region, HTTP: httpClient, Form: f.form(),
+		Keys: sts.Keys{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}}
+	body, err := sts.Retry(ctx, propagation, backoff, f.debugf, func() ([]byte, error) { return call.Do(ctx) })
+	if err != nil {
+		return Credentials{}, time.Time{}, stsError(ctx, err)
+	}
+	return parseAnswer(body)
 }
 
 // STSEndpoint is the regional STS endpoint of region.
@@ -122,49 +111,6 @@ func STSEndpoint(region string) string {
 		return "https://sts." + region + ".amazonaws.com.cn"
 	}
 	return "https://sts." + region + ".amazonaws.com"
-}
-
-// call sends one signed GetFederationToken request and reads its answer.
-func (f Federation) call(ctx context.Context, creds Credentials) (Credentials, time.Time, error) {
-	endpoint := f.Endpoint
-	if endpoint == "" {
-		endpoint = STSEndpoint(f.Region)
-	}
-	u, err := url.Parse(endpoint)
-	if err != nil {
-		return Credentials{}, time.Time{}, fmt.Errorf("STS endpoint %q: %w", endpoint, err)
-	}
-	if u.Path == "" {
-		u.Path = "/"
-	}
-	body := f.form().Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(body))
-	if err != nil {
-		return Credentials{}, time.Time{}, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	sum := sha256.Sum256([]byte(body))
-	key := aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey, SessionToken: creds.SessionToken}
-	if err := v4.NewSigner().SignHTTP(ctx, key, req, hex.EncodeToString(sum[:]), "sts", f.Region, time.Now()); err != nil {
-		return Credentials{}, time.Time{}, fmt.Errorf("sign the request: %w", err)
-	}
-	httpClient := f.HTTP
-	if httpClient == nil {
-		httpClient = HTTPClient()
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return Credentials{}, time.Time{}, err
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return Credentials{}, time.Time{}, err
-	}
-	if len(answer) > maxAnswer {
-		return Credentials{}, time.Time{}, fmt.Errorf("the answer is larger than %d KiB", maxAnswer>>10)
-	}
-	return parseAnswer(resp.StatusCode, answer)
 }
 
 // form is the query API's request: the action, its version and parameters.
@@ -185,7 +131,7 @@ func (f Federation) form() url.Values {
 	return q
 }
 
-// stsAnswer is GetFederationToken's answer, or STS's error document.
+// stsAnswer is GetFederationToken's answer.
 type stsAnswer struct {
 	Credentials struct {
 		AccessKeyID     string `xml:"AccessKeyId"`
@@ -193,24 +139,13 @@ type stsAnswer struct {
 		SessionToken    string `xml:"SessionToken"`
 		Expiration      string `xml:"Expiration"`
 	} `xml:"GetFederationTokenResult>Credentials"`
-	Error struct {
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	} `xml:"Error"`
 }
 
-// parseAnswer checks and returns the credentials of an answer, or STS's
-// error as an *STSError.
-func parseAnswer(status int, body []byte) (Credentials, time.Time, error) {
+// parseAnswer checks and returns the credentials of an answer.
+func parseAnswer(body []byte) (Credentials, time.Time, error) {
 	var a stsAnswer
 	if err := xml.Unmarshal(body, &a); err != nil {
-		return Credentials{}, time.Time{}, fmt.Errorf("STS answered %d with no document it could read", status)
-	}
-	if status != http.StatusOK {
-		if a.Error.Code == "" {
-			return Credentials{}, time.Time{}, fmt.Errorf("STS answered %d without an error code", status)
-		}
-		return Credentials{}, time.Time{}, &STSError{Code: a.Error.Code, Message: a.Error.Message}
+		return Credentials{}, time.Time{}, errors.New("STS answered with no document it could read")
 	}
 	c := a.Credentials
 	exp, err := time.Parse(time.RFC3339, c.Expiration)
@@ -220,34 +155,14 @@ func parseAnswer(status int, body []byte) (Credentials, time.Time, error) {
 	return Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}, exp, nil
 }
 
-func (f Federation) backoff(n int) time.Duration {
-	if f.Backoff != nil {
-		return f.Backoff(n)
-	}
-	return min(time.Second<<n, 4*time.Second)
-}
-
 func (f Federation) debugf(format string, args ...any) {
 	if f.Debugf != nil {
 		f.Debugf(format, args...)
 	}
 }
 
-// unknownKey reports whether STS refused the key as unknown, which for a
-// key IAM just created means "not yet".
-func unknownKey(err error) bool {
-	var se *STSError
-	return errors.As(err, &se) && se.Code == "InvalidClientTokenId"
-}
-
 // STSError is STS refusing GetFederationToken, with AWS's error code.
-type STSError struct {
-	Code, Message string
-}
-
-func (e *STSError) Error() string {
-	return fmt.Sprintf("sts:GetFederationToken: STS answered %s: %s", e.Code, e.Message)
-}
+type STSError = sts.Error
 
 // stsError words err for users: AWS's code and message, or what failed on
 // the way, without the request's URL.
