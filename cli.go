@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/console"
+	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -265,7 +268,24 @@ func (c *cli) runner(s *config.Settings) *process.Runner {
 		NewSource: func(ctx context.Context) (process.Source, error) {
 			return process.NewVault(ctx, s, cache.Now, c.debugf)
 		},
+		Usable: c.usable,
 	}
+}
+
+// usable asks STS whom new keys belong to (sts:GetCallerIdentity), waiting
+// while STS does not know them yet, at most sts.Propagation and the run's
+// deadline. The endpoint is the one the AWS clients would use:
+// AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else the regional endpoint of
+// AWS_REGION (AWS_DEFAULT_REGION, us-east-1).
+func (c *cli) usable(ctx context.Context, creds *process.Credentials) (string, error) {
+	region := cmp.Or(c.getenv("AWS_REGION"), c.getenv("AWS_DEFAULT_REGION"), "us-east-1")
+	endpoint := cmp.Or(c.getenv("AWS_ENDPOINT_URL_STS"), c.getenv("AWS_ENDPOINT_URL"), console.STSEndpoint(region))
+	if err := console.CheckEndpoint(endpoint); err != nil {
+		return "", fmt.Errorf("the STS endpoint: %w", err)
+	}
+	call := sts.Call{Endpoint: endpoint, Region: region, HTTP: console.HTTPClient(),
+		Keys: sts.Keys{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey}}
+	return sts.CallerIdentity(ctx, call, sts.Propagation, sts.Backoff, c.debugf)
 }
 
 // unattendedRunner is a Runner for a server's background work: nobody is

@@ -70,15 +70,15 @@ _vault_credential_process() {
         done ;;
     esac
     case $path in
-    "") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --version --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
-    "env") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format" ;;
-    "exec") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --server --imds --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
-    "serve") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --imds --detach --print-env --listen --token-file --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format --listen --token-file" ;;
+    "") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --version --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
+    "env") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format" ;;
+    "exec") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --server --imds --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
+    "serve") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --imds --detach --print-env --listen --token-file --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format --listen --token-file" ;;
     "cache list") flags="--config --cache-dir --refresh-window --json --help" valued="--config --cache-dir --refresh-window" ;;
-    "cache clear") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --all --revoke --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
-    "doctor") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --fetch --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
+    "cache clear") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --all --revoke --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
+    "doctor") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --fetch --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
     "aws-config") flags="--profile --config --timeout --debug --all --aws-profile --write --force --name --region --prune --help" valued="--profile --config --timeout --aws-profile --name --region" ;;
-    "login") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --region --stdout --destination --duration --policy --policy-arn --federation-endpoint --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --region --destination --duration --policy --policy-arn --federation-endpoint" ;;
+    "login") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --region --stdout --destination --duration --policy --policy-arn --federation-endpoint --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --region --destination --duration --policy --policy-arn --federation-endpoint" ;;
     "completion bash") flags="--help" valued="" ;;
     "completion zsh") flags="--help" valued="" ;;
     "completion fish") flags="--help" valued="" ;;
@@ -172,6 +172,7 @@ complete -c vault-credential-process -n '__vault_credential_process_is ""' -l tt
 complete -c vault-credential-process -n '__vault_credential_process_is ""' -l role-arn -x
 complete -c vault-credential-process -n '__vault_credential_process_is ""' -l role-session-name -x
 complete -c vault-credential-process -n '__vault_credential_process_is ""' -l mfa-code -x
+complete -c vault-credential-process -n '__vault_credential_process_is ""' -l wait-usable
 complete -c vault-credential-process -n '__vault_credential_process_is ""' -l timeout -x
 complete -c vault-credential-process -n '__vault_credential_process_is ""' -l retries -x
 complete -c vault-credential-process -n '__vault_credential_process_is ""' -l no-cache
@@ -190,6 +191,7 @@ complete -c vault-credential-process -n '__vault_credential_process_is "env"' -l
 complete -c vault-credential-process -n '__vault_credential_process_is "env"' -l role-arn -x
 complete -c vault-credential-process -n '__vault_credential_process_is "env"' -l role-session-name -x
 complete -c vault-credential-process -n '__vault_credential_process_is "env"' -l mfa-code -x
+complete -c vault-credential-process -n '__vault_credential_process_is "env"' -l wait-usable
 complete -c vault-credential-process -n '__vault_credential_process_is "env"' -l timeout -x
 complete -c vault-credential-process -n '__vault_credential_process_is "env"' -l retries -x
 complete -c vault-credential-process -n '__vault_credential_process_is "env"' -l no-cache
@@ -208,6 +210,7 @@ complete -c vault-credential-process -n '__vault_credential_process_is "exec"' -
 complete -c vault-credential-process -n '__vault_credential_process_is "exec"' -l role-arn -x
 complete -c vault-credential-process -n '__vault_credential_process_is "exec"' -l role-session-name -x
 complete -c vault-credential-process -n '__vault_credential_process_is "exec"' -l mfa-code -x
+complete -c vault-credential-process -n '__vault_credential_process_is "exec"' -l wait-usable
 complete -c vault-credential-process -n '__vault_credential_process_is "exec"' -l timeout -x
 complete -c vault-credential-process -n '__vault_credential_process_is "exec"' -l retries -x
 complete -c vault-credential-process -n '__vault_credential_process_is "exec"' -l no-cache
@@ -227,6 +230,7 @@ complete -c vault-credential-process -n '__vault_credential_process_is "serve"' 
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l role-arn -x
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l role-session-name -x
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l mfa-code -x
+complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l wait-usable
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l timeout -x
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l retries -x
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l no-cache
@@ -255,6 +259,7 @@ complete -c vault-credential-process -n '__vault_credential_process_is "cache cl
 complete -c vault-credential-process -n '__vault_credential_process_is "cache clear"' -l role-arn -x
 complete -c vault-credential-process -n '__vault_credential_process_is "cache clear"' -l role-session-name -x
 complete -c vault-credential-process -n '__vault_credential_process_is "cache clear"' -l mfa-code -x
+complete -c vault-credential-process -n '__vault_credential_process_is "cache clear"' -l wait-usable
 complete -c vault-credential-process -n '__vault_credential_process_is "cache clear"' -l timeout -x
 complete -c vault-credential-process -n '__vault_credential_process_is "cache clear"' -l retries -x
 complete -c vault-credential-process -n '__vault_credential_process_is "cache clear"' -l no-cache
@@ -274,6 +279,7 @@ complete -c vault-credential-process -n '__vault_credential_process_is "doctor"'
 complete -c vault-credential-process -n '__vault_credential_process_is "doctor"' -l role-arn -x
 complete -c vault-credential-process -n '__vault_credential_process_is "doctor"' -l role-session-name -x
 complete -c vault-credential-process -n '__vault_credential_process_is "doctor"' -l mfa-code -x
+complete -c vault-credential-process -n '__vault_credential_process_is "doctor"' -l wait-usable
 complete -c vault-credential-process -n '__vault_credential_process_is "doctor"' -l timeout -x
 complete -c vault-credential-process -n '__vault_credential_process_is "doctor"' -l retries -x
 complete -c vault-credential-process -n '__vault_credential_process_is "doctor"' -l no-cache
@@ -304,6 +310,7 @@ complete -c vault-credential-process -n '__vault_credential_process_is "login"' 
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l role-arn -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l role-session-name -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l mfa-code -x
+complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l wait-usable
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l timeout -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l retries -x
 complete -c vault-credential-process -n '__vault_credential_process_is "login"' -l no-cache
@@ -339,15 +346,15 @@ Register-ArgumentCompleter -Native -CommandName 'vault-credential-process', 'vau
     }
     # The flags of each command line, and those that take a value.
     $flags = @{
-        '' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--version', '--help')
-        'env' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--format', '--help')
-        'exec' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--server', '--imds', '--help')
-        'serve' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--format', '--imds', '--detach', '--print-env', '--listen', '--token-file', '--help')
+        '' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--version', '--help')
+        'env' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--format', '--help')
+        'exec' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--server', '--imds', '--help')
+        'serve' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--format', '--imds', '--detach', '--print-env', '--listen', '--token-file', '--help')
         'cache list' = @('--config', '--cache-dir', '--refresh-window', '--json', '--help')
-        'cache clear' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--all', '--revoke', '--help')
-        'doctor' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--fetch', '--help')
+        'cache clear' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--all', '--revoke', '--help')
+        'doctor' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--fetch', '--help')
         'aws-config' = @('--profile', '--config', '--timeout', '--debug', '--all', '--aws-profile', '--write', '--force', '--name', '--region', '--prune', '--help')
-        'login' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--region', '--stdout', '--destination', '--duration', '--policy', '--policy-arn', '--federation-endpoint', '--help')
+        'login' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--region', '--stdout', '--destination', '--duration', '--policy', '--policy-arn', '--federation-endpoint', '--help')
         'completion bash' = @('--help')
         'completion zsh' = @('--help')
         'completion fish' = @('--help')
@@ -497,15 +504,15 @@ _vault_credential_process() {
         done ;;
     esac
     case $cmdpath in
-    ("") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --version --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
-    ("env") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format) ;;
-    ("exec") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --server --imds --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
-    ("serve") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --imds --detach --print-env --listen --token-file --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format --listen --token-file) ;;
+    ("") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --version --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
+    ("env") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format) ;;
+    ("exec") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --server --imds --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
+    ("serve") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --imds --detach --print-env --listen --token-file --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format --listen --token-file) ;;
     ("cache list") flags=(--config --cache-dir --refresh-window --json --help) valued=(--config --cache-dir --refresh-window) ;;
-    ("cache clear") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --all --revoke --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
-    ("doctor") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --fetch --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
+    ("cache clear") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --all --revoke --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
+    ("doctor") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --fetch --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
     ("aws-config") flags=(--profile --config --timeout --debug --all --aws-profile --write --force --name --region --prune --help) valued=(--profile --config --timeout --aws-profile --name --region) ;;
-    ("login") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --region --stdout --destination --duration --policy --policy-arn --federation-endpoint --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --region --destination --duration --policy --policy-arn --federation-endpoint) ;;
+    ("login") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --region --stdout --destination --duration --policy --policy-arn --federation-endpoint --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --region --destination --duration --policy --policy-arn --federation-endpoint) ;;
     ("completion bash") flags=(--help) valued=() ;;
     ("completion zsh") flags=(--help) valued=() ;;
     ("completion fish") flags=(--help) valued=() ;;

@@ -46,6 +46,7 @@ type AWSTable struct {
 	Mount      string `toml:"mount"`
 	DefaultTTL string `toml:"default_ttl"`
 	MaxTTL     string `toml:"max_ttl"`
+	WaitUsable *bool  `toml:"wait_usable"`
 }
 
 // CacheTable holds the [cache] settings.
@@ -70,6 +71,7 @@ type Profile struct {
 	MaxTTL          string `toml:"max_ttl"`
 	RoleARN         string `toml:"role_arn"`
 	RoleSessionName string `toml:"role_session_name"`
+	WaitUsable      *bool  `toml:"wait_usable"`
 	VaultAddress    string `toml:"vault_address"`
 	VaultNamespace  string `toml:"vault_namespace"`
 	// Auth is [profiles.NAME.auth], over [vault.auth] (see resolveAuth).

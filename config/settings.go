@@ -62,6 +62,8 @@ type Settings struct {
 	Debug   bool
 
 	CacheDisabled bool
+	// WaitUsable: after minting iam_user keys, wait until STS accepts them.
+	WaitUsable bool
 	CacheDir      string
 	RefreshWindow time.Duration
 	MinRemaining  time.Duration
@@ -312,6 +314,9 @@ func (r *resolver) limits(s *Settings) (err error) {
 // too old to serve.
 func (r *resolver) cache(s *Settings) (err error) {
 	if s.CacheDisabled, err = r.boolean(IDNoCache); err != nil {
+		return err
+	}
+	if s.WaitUsable, err = r.boolean(IDWaitUsable); err != nil {
 		return err
 	}
 	if dir := r.pick(IDCacheDir); dir.v != "" {

@@ -28,6 +28,7 @@ const (
 	IDMFACode
 	IDMFA
 	IDMFACommand
+	IDWaitUsable
 	IDTimeout
 	IDRetries
 	IDNoCache
@@ -120,6 +121,9 @@ var Table = [numIDs]Setting{
 		Usage: "the role needs an MFA code whenever credentials are minted"},
 	IDMFACommand: {Name: "mfa-command", ProfileKey: "mfa_command",
 		Usage: "command that prints the current MFA code"},
+	IDWaitUsable: {Name: "wait-usable", Flag: true, Env: "VAULT_CREDENTIAL_PROCESS_WAIT_USABLE", ProfileKey: "wait_usable",
+		TableKey: "aws.wait_usable", Kind: KindBool,
+		Usage: "after minting iam_user keys, wait until AWS STS accepts them"},
 	IDTimeout: {Name: "timeout", Flag: true, Env: "VAULT_CREDENTIAL_PROCESS_TIMEOUT", TableKey: "vault.timeout",
 		Kind: KindDuration, Placeholder: "DURATION", Usage: "limit for the whole run, retries included", Default: "30s"},
 	IDRetries: {Name: "retries", Flag: true, Env: "VAULT_CREDENTIAL_PROCESS_RETRIES", VaultEnv: []string{"VAULT_MAX_RETRIES"},

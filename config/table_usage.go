@@ -15,6 +15,7 @@ const FlagsUsage = `  --profile NAME            profile from the configuration f
   --role-arn ARN            IAM role to assume, when the role allows several (assumed_role)
   --role-session-name NAME  session name of the assumed role (assumed_role)
   --mfa-code CODE           current six-digit MFA code (session_token roles with MFA)
+  --wait-usable             after minting iam_user keys, wait until AWS STS accepts them
   --timeout DURATION        limit for the whole run, retries included (default 30s)
   --retries N               retries after a connection error, 5xx or 429 (default 2)
   --no-cache                neither read nor write the disk cache

@@ -49,6 +49,9 @@ type Runner struct {
 	// NewSource connects to Vault. It is called only when the cache cannot
 	// answer, so a cache hit never builds a Vault client.
 	NewSource func(ctx context.Context) (Source, error)
+	// Usable asks AWS whether new keys are accepted yet, waiting while they
+	// are not, and returns their account (see waitUsable); nil never waits.
+	Usable func(ctx context.Context, c *Credentials) (account string, err error)
 
 	source Source
 }
@@ -220,7 +223,34 @@ func (r *Runner) fetch(ctx context.Context, req Request) (*Credentials, error) {
 			return nil, err
 		}
 	}
-	return src.Fetch(ctx, req)
+	c, err := src.Fetch(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r.waitUsable(ctx, c)
+	return c, nil
+}
+
+// waitUsable, with wait_usable set, holds new iam_user keys back until AWS
+// accepts them: IAM is eventually consistent, and a key Vault hands out the
+// moment IAM created it is refused (InvalidClientTokenId) for a few
+// seconds, which fails the first AWS call of Terraform and the SDKs. It
+// fills in the account from the answer. Renewals and cache hits never come
+// here. A wait that ends without an answer (the bound, an STS that cannot
+// be reached) is a warning: the keys are handed out as they are.
+func (r *Runner) waitUsable(ctx context.Context, c *Credentials) {
+	if !r.Settings.WaitUsable || r.Usable == nil || !c.Revocable() {
+		return
+	}
+	r.Debugf("waiting until AWS STS accepts the new key %s", c.AccessKeyID)
+	account, err := r.Usable(ctx, c)
+	if err != nil {
+		r.Warnf("wait_usable: AWS did not accept the new key %s before the wait ended: %v", c.AccessKeyID, err)
+		return
+	}
+	if c.AccountID == "" {
+		c.AccountID = account
+	}
 }
 
 // Close lets go of what the run's Vault client keeps open (connections
