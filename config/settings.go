@@ -63,7 +63,7 @@ type Settings struct {
 
 	CacheDisabled bool
 	// WaitUsable: after minting iam_user keys, wait until STS accepts them.
-	WaitUsable bool
+	WaitUsable    bool
 	CacheDir      string
 	RefreshWindow time.Duration
 	MinRemaining  time.Duration
