@@ -690,20 +690,14 @@ func clientCertificate(t *testing.T, dir string) (caPEM, certFile, keyFile strin
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})), certFile, keyFile
 }
 
-// TestVaultProxyAutoAuth puts a real `vault proxy` with approle auto-auth in front of
-// the bed's Vault: the helper, with VAULT_AGENT_ADDR and no token anywhere, gets
-// credentials through it, and caches them.
-func TestVaultProxyAutoAuth(t *testing.T) {
-	b := requireBed(t)
-	authSetup(t, b)
-	dir := t.TempDir()
+// startAppRoleProxy starts a real `vault proxy` in front of the bed's Vault
+// with approle auto-auth (the bed's role id and a new secret id, in files
+// under dir); it is stopped at the end of the test.
+func startAppRoleProxy(t *testing.T, b *testbed.Bed, dir string) *testbed.Proxy {
+	t.Helper()
 	roleIDFile, secretIDFile := filepath.Join(dir, "role-id"), filepath.Join(dir, "secret-id")
-	if err := os.WriteFile(roleIDFile, []byte(authBed.roleID), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(secretIDFile, []byte(newSecretID(t, b, false)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, roleIDFile, authBed.roleID, 0o600)
+	writeFile(t, secretIDFile, newSecretID(t, b, false), 0o600)
 	ctx, cancel := context.WithTimeout(runCtx, 2*time.Minute)
 	defer cancel()
 	p, err := b.StartProxy(ctx, filepath.Join(dir, "proxy"), fmt.Sprintf(`  method "approle" {
@@ -718,7 +712,17 @@ func TestVaultProxyAutoAuth(t *testing.T) {
 		t.Fatalf("start vault proxy: %v", err)
 	}
 	t.Cleanup(func() { _ = p.Stop() })
+	return p
+}
 
+// TestVaultProxyAutoAuth puts a real `vault proxy` with approle auto-auth in front of
+// the bed's Vault: the helper, with VAULT_AGENT_ADDR and no token anywhere, gets
+// credentials through it, and caches them.
+func TestVaultProxyAutoAuth(t *testing.T) {
+	b := requireBed(t)
+	authSetup(t, b)
+	dir := t.TempDir()
+	p := startAppRoleProxy(t, b, dir)
 	env := append(cleanEnv(productEnv(t, b), "VAULT_TOKEN=", "VAULT_ADDR="), "VAULT_AGENT_ADDR="+p.Addr)
 	creds := auditCount(t, b, "update", testbed.Mount+"/creds/"+testbed.RoleAssume)
 	r := runBin(t, env, assumeArgs(15, "--debug")...)

@@ -4,13 +4,10 @@ package main
 // finds in the cache folder, against the real Vault of the test bed.
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
@@ -131,24 +128,7 @@ func TestClearRevokesALoginTokenThroughAProxy(t *testing.T) {
 	b := requireBed(t)
 	authSetup(t, b)
 	dir := t.TempDir()
-	roleIDFile, secretIDFile := filepath.Join(dir, "role-id"), filepath.Join(dir, "secret-id")
-	writeFile(t, roleIDFile, authBed.roleID, 0o600)
-	writeFile(t, secretIDFile, newSecretID(t, b, false), 0o600)
-	ctx, cancel := context.WithTimeout(runCtx, 2*time.Minute)
-	defer cancel()
-	p, err := b.StartProxy(ctx, filepath.Join(dir, "proxy"), fmt.Sprintf(`  method "approle" {
-    mount_path = "auth/approle"
-    config = {
-      role_id_file_path                   = %q
-      secret_id_file_path                 = %q
-      remove_secret_id_file_after_reading = false
-    }
-  }`, roleIDFile, secretIDFile))
-	if err != nil {
-		t.Fatalf("start vault proxy: %v", err)
-	}
-	t.Cleanup(func() { _ = p.Stop() })
-
+	p := startAppRoleProxy(t, b, dir)
 	env := append(cleanEnv(appRoleEnv(t, b), "VAULT_ADDR="), "VAULT_AGENT_ADDR="+p.Addr)
 	if r := runBin(t, env, assumeArgs(15)...); r.code != 0 {
 		t.Fatalf("mint through the proxy: exit %d: %s\nproxy log:\n%s", r.code, r.stderr, p.Log())
