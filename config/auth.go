@@ -60,6 +60,7 @@ type AuthTable struct {
 	SkipBrowser     *bool  `toml:"skip_browser"`
 	LoginTimeout    string `toml:"login_timeout"`
 	ExpectIdentity  string `toml:"expect_identity"`
+	MFACommand      string `toml:"mfa_command"`
 }
 
 // Auth is how the helper authenticates to Vault, resolved and validated.
@@ -92,6 +93,9 @@ type Auth struct {
 	// oidc: who must sign in at the browser (alias name, entity name or
 	// entity id); "" for anyone the role lets in.
 	ExpectIdentity string
+	// MFACommand prints the passcode of Vault's Login MFA (TOTP) when a
+	// login asks for one; without it the helper asks at the terminal.
+	MFACommand string
 }
 
 // Interactive reports whether logging in waits for a person (a browser).
@@ -189,6 +193,7 @@ var authKeys = []authKey{
 	}, nil}, // parsed on its own: a boolean
 	{"login_timeout", true, func(t *AuthTable) string { return t.LoginTimeout }, nil}, // parsed on its own: a duration
 	{"expect_identity", true, func(t *AuthTable) string { return t.ExpectIdentity }, func(a *Auth, v string) { a.ExpectIdentity = v }},
+	{"mfa_command", true, func(t *AuthTable) string { return t.MFACommand }, func(a *Auth, v string) { a.MFACommand = v }},
 }
 
 // authMethod lists the keys a method uses (besides method and mount).
@@ -201,15 +206,16 @@ type authMethod struct {
 	atMostOne []string
 }
 
+// Every login method may meet Vault's Login MFA, so each takes mfa_command.
 var authMethods = map[string]authMethod{
 	AuthToken:      {},
-	AuthAppRole:    {required: []string{"role_id"}, optional: []string{"secret_id_wrapped"}, exactlyOne: []string{"secret_id_file", "secret_id_env"}},
-	AuthKubernetes: {required: []string{"role"}, optional: []string{"jwt_file"}},
-	AuthJWT:        {required: []string{"role"}, exactlyOne: []string{"jwt_file", "jwt_env"}},
-	AuthUserpass:   {required: []string{"username"}, atMostOne: []string{"password_file", "password_env"}},
-	AuthLDAP:       {required: []string{"username"}, atMostOne: []string{"password_file", "password_env"}},
-	AuthCert:       {optional: []string{"name", "client_cert", "client_key"}},
-	AuthOIDC:       {required: []string{"role"}, optional: []string{"redirect_uri", "listen_address", "skip_browser", "login_timeout", "expect_identity"}},
+	AuthAppRole:    {required: []string{"role_id"}, optional: []string{"secret_id_wrapped", "mfa_command"}, exactlyOne: []string{"secret_id_file", "secret_id_env"}},
+	AuthKubernetes: {required: []string{"role"}, optional: []string{"jwt_file", "mfa_command"}},
+	AuthJWT:        {required: []string{"role"}, optional: []string{"mfa_command"}, exactlyOne: []string{"jwt_file", "jwt_env"}},
+	AuthUserpass:   {required: []string{"username"}, optional: []string{"mfa_command"}, atMostOne: []string{"password_file", "password_env"}},
+	AuthLDAP:       {required: []string{"username"}, optional: []string{"mfa_command"}, atMostOne: []string{"password_file", "password_env"}},
+	AuthCert:       {optional: []string{"name", "client_cert", "client_key", "mfa_command"}},
+	AuthOIDC:       {required: []string{"role"}, optional: []string{"redirect_uri", "listen_address", "skip_browser", "login_timeout", "expect_identity", "mfa_command"}},
 }
 
 // authMethodNames in the order the README lists them.

@@ -307,3 +307,91 @@ func (l *login) renew(ctx context.Context, e *loginEntry) (*loginEntry, error) {
 	}
 	return &r, nil
 }
+
+// Vault's Login MFA: with an enforcement on the auth mount, a login answers
+// with an mfa_requirement (a request id and, per constraint, the methods
+// that satisfy it) instead of a token, and sys/mfa/validate with a payload
+// per method completes it. A passcode method (TOTP) takes the code from the
+// auth table's mfa_command, else from the terminal; a push method (Duo,
+// Okta, PingID) takes none, and Vault answers once the person approved it,
+// within the run's deadline. The login lock is held throughout, so parallel
+// runs ask once.
+
+// mfaRequirement is the Login MFA requirement of a login's answer, if any.
+func mfaRequirement(s *api.Secret) *api.MFARequirement {
+	if s == nil || s.Auth == nil || s.Auth.ClientToken != "" {
+		return nil
+	}
+	return s.Auth.MFARequirement
+}
+
+// loginMFA completes a login Vault's Login MFA holds back.
+func (l *login) loginMFA(ctx context.Context, req *api.MFARequirement) (*api.Secret, error) {
+	what := "log in to Vault with " + l.auth.Describe() + ": Login MFA"
+	if req.MFARequestID == "" || len(req.MFAConstraints) == 0 {
+		return nil, &Error{Code: ExitFailure, Msg: what + ": Vault's answer names no MFA request or method"}
+	}
+	payload := map[string]any{}
+	for name, c := range req.MFAConstraints {
+		if c == nil || len(c.Any) == 0 || c.Any[0] == nil || c.Any[0].ID == "" {
+			return nil, &Error{Code: ExitFailure, Msg: fmt.Sprintf("%s: constraint %s names no method", what, Printable(name))}
+		}
+		m := c.Any[0] // any one of them satisfies the constraint
+		if !m.UsesPasscode {
+			l.tellPush(m)
+			payload[m.ID] = []string{}
+			continue
+		}
+		code, err := l.mfaPasscode(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		payload[m.ID] = []string{code}
+	}
+	sent := l.now()
+	secret, err := l.client.Sys().MFAValidateWithContext(ctx, req.MFARequestID, payload)
+	l.debugf("PUT sys/mfa/validate: %s in %s", outcome(err), l.now().Sub(sent).Round(time.Millisecond))
+	if err != nil {
+		e := vaultError(err, what, "sys/mfa/validate", l.s.DisplayAddress(), ctx.Err() != nil)
+		if forbidden(err) {
+			e.Hint = "enter the current code of the MFA device Vault enrolled you with; a code is taken only once, so wait for the next one after a failed try"
+		}
+		return nil, e
+	}
+	return secret, nil
+}
+
+// mfaPasscode gets the passcode of method m: from mfa_command, else typed
+// at the terminal; a background refresh has neither and fails.
+func (l *login) mfaPasscode(ctx context.Context, m *api.MFAMethodID) (string, error) {
+	if l.auth.MFACommand != "" {
+		l.debugf("auth %s: Login MFA passcode (%s) from mfa_command", l.auth.Describe(), m.Type)
+		return runMFACommand(ctx, l.auth.MFACommand, l.s.Timeout, os.Stderr)
+	}
+	term, err := l.openTTY()
+	if err != nil {
+		return "", &Error{Code: ExitFailure, Err: err,
+			Msg:  fmt.Sprintf("log in to Vault with %s: Login MFA asks for a %s passcode and there is no terminal to ask on", l.auth.Describe(), Printable(m.Type)),
+			Hint: "set mfa_command in the auth table to a command that prints the current code, or run the helper from a terminal"}
+	}
+	defer term.Close()
+	return promptMFA(ctx, term, "the Vault login with "+Printable(l.auth.Describe())+", "+Printable(mfaLabel(m)))
+}
+
+// tellPush says on the terminal, where there is one, which approval the
+// login waits for.
+func (l *login) tellPush(m *api.MFAMethodID) {
+	l.debugf("auth %s: Login MFA waits for approval of a %s push", l.auth.Describe(), m.Type)
+	if term, err := l.openTTY(); err == nil {
+		fmt.Fprintf(term, "vault-credential-process: approve the Vault login (%s) on your device\n", Printable(mfaLabel(m)))
+		term.Close()
+	}
+}
+
+// mfaLabel names an MFA method for a prompt: its name, else its type.
+func mfaLabel(m *api.MFAMethodID) string {
+	if m.Name != "" {
+		return m.Name + " (" + m.Type + ")"
+	}
+	return m.Type
+}

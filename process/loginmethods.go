@@ -35,6 +35,10 @@ func (l *login) login(ctx context.Context) (*loginEntry, error) {
 	if t, ok := method.(interface{ sentAt() time.Time }); ok && !t.sentAt().IsZero() {
 		sent = t.sentAt()
 	}
+	if mfa := mfaRequirement(secret); mfa != nil {
+		l.debugf("%s %s: Login MFA required in %s", verb, path, l.now().Sub(sent).Round(time.Millisecond))
+		secret, err = l.loginMFA(ctx, mfa)
+	}
 	l.debugf("%s %s: %s in %s", verb, path, outcome(err), l.now().Sub(sent).Round(time.Millisecond))
 	var pe *Error
 	if errors.As(err, &pe) {
@@ -45,7 +49,7 @@ func (l *login) login(ctx context.Context) (*loginEntry, error) {
 	}
 	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
 		return nil, &Error{Code: ExitFailure, Msg: "log in to Vault with " + l.auth.Describe() + ": Vault's answer has no token",
-			Hint: "the auth method may need multi-factor authentication, which this helper does not do"}
+			Hint: "run with --debug to see each step of the login, and check the auth method's configuration in Vault"}
 	}
 	e := &loginEntry{Token: secret.Auth.ClientToken, Accessor: secret.Auth.Accessor, LoginAt: sent.UTC(), TTL: int64(secret.Auth.LeaseDuration),
 		Renewable: secret.Auth.Renewable, Method: l.auth.Method, Mount: l.auth.Mount, Identity: l.auth.Identity(),

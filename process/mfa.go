@@ -32,7 +32,7 @@ func (r *Runner) mfaCode(ctx context.Context) (string, error) {
 		if err == nil {
 			defer term.Close()
 			r.Debugf("MFA code from the terminal")
-			return promptMFA(ctx, term, s.Role)
+			return promptMFA(ctx, term, "Vault role "+Printable(s.Role))
 		}
 		r.Debugf("no terminal for an MFA prompt: %v", err)
 	}
@@ -73,8 +73,9 @@ func runMFACommand(ctx context.Context, command string, timeout time.Duration, s
 
 // promptMFA asks on the terminal itself: the AWS clients give a credential
 // process no usable stdin, and the CLI hides its stderr.
-func promptMFA(ctx context.Context, term io.ReadWriter, role string) (string, error) {
-	if _, err := fmt.Fprintf(term, "vault-credential-process: MFA code for Vault role %s: ", Printable(role)); err != nil {
+// what names what the code is for, printable already.
+func promptMFA(ctx context.Context, term io.ReadWriter, what string) (string, error) {
+	if _, err := fmt.Fprintf(term, "vault-credential-process: MFA code for %s: ", what); err != nil {
 		return "", &Error{Code: ExitFailure, Msg: "write the MFA prompt: " + err.Error()}
 	}
 	line, err := tty.ReadLine(ctx, term)
