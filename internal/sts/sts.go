@@ -76,11 +76,9 @@ func (c Call) Do(ctx context.Context) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	sum := sha256.Sum256([]byte(body))
-	key := aws.Credentials{AccessKeyID: c.Keys.AccessKeyID, SecretAccessKey: c.Keys.SecretAccessKey, SessionToken: c.Keys.SessionToken}
-	if err := v4.NewSigner().SignHTTP(ctx, key, req, hex.EncodeToString(sum[:]), "sts", c.Region, time.Now()); err != nil {
-		return nil, fmt.Errorf("sign the request: %w", err)
+	req.Header.Set("Content-Type", FormType)
+	if err := Sign(ctx, req, []byte(body), c.Keys, c.Region, time.Now()); err != nil {
+		return nil, err
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -105,6 +103,23 @@ func (c Call) Do(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("STS answered %d without an error code", resp.StatusCode)
 	}
 	return nil, &Error{Action: c.Form.Get("Action"), Code: doc.Code, Message: doc.Message}
+}
+
+// FormType is the Content-Type of a query API request's form body.
+const FormType = "application/x-www-form-urlencoded; charset=utf-8"
+
+// Sign signs req, whose body is body, for STS in region with keys
+// (SigV4, at now): the headers it adds are X-Amz-Date, Authorization and,
+// with a session token, X-Amz-Security-Token. Every header req already has
+// is signed too. It is the one place the helper signs: the calls above, and
+// the request Vault's aws auth method sends to STS on the helper's behalf.
+func Sign(ctx context.Context, req *http.Request, body []byte, keys Keys, region string, now time.Time) error {
+	sum := sha256.Sum256(body)
+	key := aws.Credentials{AccessKeyID: keys.AccessKeyID, SecretAccessKey: keys.SecretAccessKey, SessionToken: keys.SessionToken}
+	if err := v4.NewSigner().SignHTTP(ctx, key, req, hex.EncodeToString(sum[:]), "sts", region, now); err != nil {
+		return fmt.Errorf("sign the request: %w", err)
+	}
+	return nil
 }
 
 // Retry runs call until it succeeds, or fails otherwise than with a key STS
@@ -139,18 +154,39 @@ func Backoff(n int) time.Duration { return min(time.Second<<n, 4*time.Second) }
 // propagation for keys IAM just created.
 func CallerIdentity(ctx context.Context, c Call, propagation time.Duration, backoff func(int) time.Duration,
 	debugf func(string, ...any)) (account string, err error) {
-	c.Form = url.Values{"Action": {"GetCallerIdentity"}, "Version": {"2011-06-15"}}
+	id, err := Caller(ctx, c, propagation, backoff, debugf)
+	return id.Account, err
+}
+
+// Identity is GetCallerIdentity's answer.
+type Identity struct {
+	Account string // 12 digits
+	Arn     string // the principal: an IAM user, or a role's session
+	UserID  string
+}
+
+// GetCallerIdentity is the query API form of sts:GetCallerIdentity.
+func GetCallerIdentity() url.Values {
+	return url.Values{"Action": {"GetCallerIdentity"}, "Version": {"2011-06-15"}}
+}
+
+// Caller is CallerIdentity with the whole answer: the ARN too.
+func Caller(ctx context.Context, c Call, propagation time.Duration, backoff func(int) time.Duration,
+	debugf func(string, ...any)) (Identity, error) {
+	c.Form = GetCallerIdentity()
 	body, err := Retry(ctx, propagation, backoff, debugf, func() ([]byte, error) { return c.Do(ctx) })
 	if err != nil {
-		return "", err
+		return Identity{}, err
 	}
 	var doc struct {
 		Account string `xml:"GetCallerIdentityResult>Account"`
+		Arn     string `xml:"GetCallerIdentityResult>Arn"`
+		UserID  string `xml:"GetCallerIdentityResult>UserId"`
 	}
 	if xml.Unmarshal(body, &doc) != nil || !accountID(doc.Account) {
-		return "", errors.New("sts:GetCallerIdentity: the answer has no account")
+		return Identity{}, errors.New("sts:GetCallerIdentity: the answer has no account")
 	}
-	return doc.Account, nil
+	return Identity{Account: doc.Account, Arn: doc.Arn, UserID: doc.UserID}, nil
 }
 
 func accountID(s string) bool {
