@@ -22,6 +22,7 @@ const (
 	AuthLDAP       = "ldap"
 	AuthCert       = "cert"
 	AuthOIDC       = "oidc"
+	AuthAWS        = "aws"
 )
 
 // Defaults of the oidc method. The redirect URI is Vault's own convention
@@ -61,6 +62,10 @@ type AuthTable struct {
 	LoginTimeout    string `toml:"login_timeout"`
 	ExpectIdentity  string `toml:"expect_identity"`
 	MFACommand      string `toml:"mfa_command"`
+	Credentials     string `toml:"credentials"`
+	IAMServerID     string `toml:"iam_server_id_header_value"`
+	STSRegion       string `toml:"sts_region"`
+	STSEndpoint     string `toml:"sts_endpoint"`
 }
 
 // Auth is how the helper authenticates to Vault, resolved and validated.
@@ -96,6 +101,15 @@ type Auth struct {
 	// MFACommand prints the passcode of Vault's Login MFA (TOTP) when a
 	// login asks for one; without it the helper asks at the terminal.
 	MFACommand string
+	// aws: where the AWS credentials that sign the login come from, as
+	// stated ("env", "profile:NAME", "container", "imds"; see
+	// AWSCredentialSource); the X-Vault-AWS-IAM-Server-ID header's value;
+	// the STS region and endpoint URL the request is signed for ("": see
+	// internal/awslogin for the defaults).
+	Credentials string
+	IAMServerID string
+	STSRegion   string
+	STSEndpoint string
 }
 
 // Interactive reports whether logging in waits for a person (a browser).
@@ -132,6 +146,10 @@ func (a *Auth) Identity() []string {
 		return []string{"username", a.Username}
 	case AuthCert:
 		return []string{"name", a.Name, "client_cert", a.ClientCert}
+	case AuthAWS:
+		// Whose keys sign is added by the caller (an access key id, or the
+		// endpoint that hands them out): the source names no principal.
+		return []string{"role", a.Role, "credentials", a.Credentials}
 	}
 	return nil
 }
@@ -194,6 +212,10 @@ var authKeys = []authKey{
 	{"login_timeout", true, func(t *AuthTable) string { return t.LoginTimeout }, nil}, // parsed on its own: a duration
 	{"expect_identity", true, func(t *AuthTable) string { return t.ExpectIdentity }, func(a *Auth, v string) { a.ExpectIdentity = v }},
 	{"mfa_command", true, func(t *AuthTable) string { return t.MFACommand }, func(a *Auth, v string) { a.MFACommand = v }},
+	{"credentials", true, func(t *AuthTable) string { return t.Credentials }, func(a *Auth, v string) { a.Credentials = v }},
+	{"iam_server_id_header_value", true, func(t *AuthTable) string { return t.IAMServerID }, func(a *Auth, v string) { a.IAMServerID = v }},
+	{"sts_region", true, func(t *AuthTable) string { return t.STSRegion }, func(a *Auth, v string) { a.STSRegion = v }},
+	{"sts_endpoint", true, func(t *AuthTable) string { return t.STSEndpoint }, func(a *Auth, v string) { a.STSEndpoint = v }},
 }
 
 // authMethod lists the keys a method uses (besides method and mount).
@@ -216,10 +238,13 @@ var authMethods = map[string]authMethod{
 	AuthLDAP:       {required: []string{"username"}, optional: []string{"mfa_command"}, atMostOne: []string{"password_file", "password_env"}},
 	AuthCert:       {optional: []string{"name", "client_cert", "client_key", "mfa_command"}},
 	AuthOIDC:       {required: []string{"role"}, optional: []string{"redirect_uri", "listen_address", "skip_browser", "login_timeout", "expect_identity", "mfa_command"}},
+	// credentials is required: no default chain, so the keys that sign are
+	// never, unnoticed, the helper's own (a profile that runs it).
+	AuthAWS: {required: []string{"role", "credentials"}, optional: []string{"iam_server_id_header_value", "sts_region", "sts_endpoint", "mfa_command"}},
 }
 
 // authMethodNames in the order the README lists them.
-var authMethodNames = []string{AuthToken, AuthAppRole, AuthKubernetes, AuthJWT, AuthUserpass, AuthLDAP, AuthCert, AuthOIDC}
+var authMethodNames = []string{AuthToken, AuthAppRole, AuthKubernetes, AuthJWT, AuthUserpass, AuthLDAP, AuthCert, AuthOIDC, AuthAWS}
 
 func (m authMethod) uses(key string) bool {
 	return slices.Contains(m.required, key) || slices.Contains(m.optional, key) ||
@@ -405,6 +430,8 @@ func (r *resolver) checkAuthValues(a *Auth, merged map[string]value) error {
 		return r.clientCert(a, merged)
 	case AuthOIDC:
 		return oidcValues(a, merged)
+	case AuthAWS:
+		return awsValues(a, merged)
 	}
 	return nil
 }
@@ -471,7 +498,13 @@ var secretKeys = map[string]string{
 	"vault_token":    "VAULT_TOKEN, `vault login` or a token helper",
 	"private_key":    "client_key (a file name)",
 	"client_key_pem": "client_key (a file name)",
+	// The aws method's signing keys.
+	"aws_secret_access_key": awsSecretInstead,
+	"secret_access_key":     awsSecretInstead,
+	"aws_session_token":     awsSecretInstead,
 }
+
+const awsSecretInstead = `credentials = "env" (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or "profile:NAME" (the AWS credentials file) in the aws auth table`
 
 // inlineSecret refuses, with its own message, a secret written into the
 // file; other unknown keys are left to the caller.

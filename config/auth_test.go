@@ -102,6 +102,15 @@ login_timeout = "5m"
 				"VAULT_CREDENTIAL_PROCESS_AUTH_LOGIN_TIMEOUT": "90", "VAULT_CREDENTIAL_PROCESS_AUTH_SKIP_BROWSER": "1"}, nil,
 			Auth{Method: AuthOIDC, Mount: "oidc", Role: "dev", RedirectURI: DefaultOIDCRedirectURI,
 				ListenAddress: "[::1]:8300", SkipBrowser: true, LoginTimeout: 90 * time.Second}},
+		{"aws: environment keys", "[vault.auth]\nmethod = \"aws\"\nrole = \"ec2\"\ncredentials = \"env\"\n", nil, nil,
+			Auth{Method: AuthAWS, Mount: "aws", Role: "ec2", Credentials: "env"}},
+		{"aws: a profile and every option", "[vault.auth]\nmethod = \"aws\"\nmount = \"aws-iam\"\nrole = \"ci\"\ncredentials = \"profile:ci-signer\"\n" +
+			"iam_server_id_header_value = \"vault.example.com\"\nsts_region = \"eu-west-1\"\nsts_endpoint = \"https://sts.eu-west-1.amazonaws.com\"\n", nil, nil,
+			Auth{Method: AuthAWS, Mount: "aws-iam", Role: "ci", Credentials: "profile:ci-signer", IAMServerID: "vault.example.com",
+				STSRegion: "eu-west-1", STSEndpoint: "https://sts.eu-west-1.amazonaws.com"}},
+		{"aws: from the environment", "", map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD": "aws",
+			"VAULT_CREDENTIAL_PROCESS_AUTH_ROLE": "task", "VAULT_CREDENTIAL_PROCESS_AUTH_CREDENTIALS": "container"}, nil,
+			Auth{Method: AuthAWS, Mount: "aws", Role: "task", Credentials: "container"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +189,22 @@ func TestResolveAuthErrors(t *testing.T) {
 			authPath + ": vault.auth.listen_address", "is not a loopback address", "paste"},
 		{"oidc: listen_address without a port", "[vault.auth]\nmethod = \"oidc\"\nrole = \"r\"\nlisten_address = \"127.0.0.1\"\n", nil,
 			authPath + ": vault.auth.listen_address", "invalid listen_address", "127.0.0.1:8250"},
+		{"aws: no credentials source", "[vault.auth]\nmethod = \"aws\"\nrole = \"r\"\n", nil,
+			authPath + ": vault.auth.method", "the aws auth method needs credentials", "add credentials to [vault.auth]"},
+		{"aws: unknown credentials source", "[vault.auth]\nmethod = \"aws\"\nrole = \"r\"\ncredentials = \"default\"\n", nil,
+			authPath + ": vault.auth.credentials", `invalid credentials "default"`, `"profile:NAME"`},
+		{"aws: profile without a name", "[vault.auth]\nmethod = \"aws\"\nrole = \"r\"\ncredentials = \"profile:\"\n", nil,
+			authPath + ": vault.auth.credentials", `invalid credentials "profile:"`, ""},
+		{"aws: profile name with a blank", "[vault.auth]\nmethod = \"aws\"\nrole = \"r\"\ncredentials = \"profile:a b\"\n", nil,
+			authPath + ": vault.auth.credentials", `invalid credentials`, ""},
+		{"aws: bad sts_region", "[vault.auth]\nmethod = \"aws\"\nrole = \"r\"\ncredentials = \"env\"\nsts_region = \"EU West\"\n", nil,
+			authPath + ": vault.auth.sts_region", `invalid sts_region "EU West"`, "us-east-1"},
+		{"aws: sts_endpoint not a URL", "[vault.auth]\nmethod = \"aws\"\nrole = \"r\"\ncredentials = \"env\"\nsts_endpoint = \"sts.amazonaws.com\"\n", nil,
+			authPath + ": vault.auth.sts_endpoint", "invalid sts_endpoint", "config/client"},
+		{"aws: sts_endpoint with a query", "[vault.auth]\nmethod = \"aws\"\nrole = \"r\"\ncredentials = \"env\"\nsts_endpoint = \"https://sts.amazonaws.com/?a=b\"\n", nil,
+			authPath + ": vault.auth.sts_endpoint", "invalid sts_endpoint", ""},
+		{"aws: sts_region with userpass", "[vault.auth]\nmethod = \"userpass\"\nusername = \"a\"\nsts_region = \"us-east-1\"\n", nil,
+			authPath + ": vault.auth.sts_region", "sts_region is not used by the userpass auth method", "aws"},
 		{"redirect_uri with userpass", "[vault.auth]\nmethod = \"userpass\"\nusername = \"a\"\nredirect_uri = \"http://localhost:1/x\"\n", nil,
 			authPath + ": vault.auth.redirect_uri", "redirect_uri is not used by the userpass auth method", "oidc"},
 	}
@@ -206,6 +231,7 @@ func TestParseRefusesInlineSecrets(t *testing.T) {
 		{"[profiles.p]\nrole = \"x\"\n[profiles.p.auth]\npassword = \"s3cr3t-value\"\n", "profiles.p.auth.password", "password_env"},
 		{"[vault.auth]\njwt = \"s3cr3t-value\"\n", "vault.auth.jwt", "jwt_file"},
 		{"[vault]\ntoken = \"s3cr3t-value\"\n", "vault.token", "VAULT_TOKEN"},
+		{"[vault.auth]\naws_secret_access_key = \"s3cr3t-value\"\n", "vault.auth.aws_secret_access_key", `credentials = "env"`},
 	} {
 		t.Run(tt.key, func(t *testing.T) {
 			_, err := Parse(authPath, []byte(tt.toml))
@@ -249,6 +275,8 @@ func TestAuthIdentity(t *testing.T) {
 			"cert at auth/cert, client_cert /c"},
 		{Auth{Method: AuthOIDC, Mount: "sso", Role: "dev", RedirectURI: DefaultOIDCRedirectURI}, []string{"role", "dev"},
 			"oidc at auth/sso, role dev"},
+		{Auth{Method: AuthAWS, Mount: "aws", Role: "ec2", Credentials: "imds", STSRegion: "eu-west-1"}, []string{"role", "ec2", "credentials", "imds"},
+			"aws at auth/aws, role ec2, credentials imds"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.describe, func(t *testing.T) {
