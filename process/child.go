@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/awslogin"
 )
 
 // childWaitDelay bounds how long Wait waits for a child's output pipes once
@@ -45,7 +47,9 @@ func (c *child) run(ctx context.Context, name string, args ...string) error {
 	cmd := exec.CommandContext(sigCtx, name, args...)
 	ownGroup(cmd)
 	cmd.WaitDelay = childWaitDelay
-	cmd.Env, cmd.Stdout, cmd.Stderr = c.env, c.stdout, c.stderr
+	// Marked: a helper this child starts refuses the aws login, whose
+	// keys could then be this run's own (internal/awslogin).
+	cmd.Env, cmd.Stdout, cmd.Stderr = awslogin.MarkEnv(c.env), c.stdout, c.stderr
 	err := cmd.Run()
 	switch {
 	case err == nil:

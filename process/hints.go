@@ -58,6 +58,8 @@ func (l *login) loginError(ctx context.Context, err error, path string) error {
 		e.Hint = fmt.Sprintf("check role %q and the JWT in %s: it may be expired, or not match the role's bound audiences and claims", a.Role, secretSource(a))
 	case a.Method == config.AuthUserpass || a.Method == config.AuthLDAP:
 		e.Hint = "check username " + a.Username + " and the password from " + secretSource(a)
+	case a.Method == config.AuthAWS:
+		e.Hint = fmt.Sprintf("check role %q of auth/%s: its bound_iam_principal_arn must match who signed (--debug names the ARN), and iam_server_id_header_value, sts_region and sts_endpoint must agree with auth/%s/config/client", a.Role, a.Mount, a.Mount)
 	case a.Method == config.AuthCert:
 		e.Hint = "check that the client certificate " + a.ClientCert + " is signed by a CA that a certificate role at auth/" + a.Mount + "/certs trusts"
 		if a.Name != "" {

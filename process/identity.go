@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,12 +14,14 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/awslogin"
 )
 
 // Who a login proves, for the cache keys.
@@ -43,6 +46,14 @@ import (
 // (one person per OS account and cache folder); the entity Vault names is
 // kept in the token file and shown with --debug, not keyed, since a cache
 // hit must not wait for a browser to find out whose it is.
+//
+// aws is keyed by what tells the signing principal apart without a request
+// (internal/awslogin's Source.Identity): the access key id of keys in the
+// environment or a profile, which belongs to one principal; the profile and
+// command of a credential_process; the container endpoint's URL; the
+// instance metadata endpoint. Asking STS for the ARN, running the
+// credential_process or the endpoint would make every hit wait on them; the
+// ARN is asked on a login only.
 
 // maxProofSize bounds the JWT or certificate file read on every run.
 const maxProofSize = 64 << 10
@@ -92,8 +103,41 @@ func proofIdentity(a *config.Auth) ([]string, error) {
 				Hint: "client_cert (or VAULT_CLIENT_CERT) must be a PEM certificate file"}
 		}
 		return []string{"cert_sha256", fp}, nil
+	case config.AuthAWS:
+		id, err := awsSource(a, 0, nil).Identity()
+		return id, awsError(err)
 	}
 	return nil, nil
+}
+
+// awsSource is the aws method's source of signing keys with this run's
+// environment and child runner; timeout is --timeout, for messages.
+func awsSource(a *config.Auth, timeout time.Duration, debugf func(string, ...any)) *awslogin.Source {
+	kind, profile, _ := config.AWSCredentialSource(a.Credentials) // checked by config
+	return &awslogin.Source{Kind: kind, Profile: profile, Getenv: os.Getenv, Executable: os.Executable, Debugf: debugf,
+		Run: func(ctx context.Context, stdout io.Writer, name string, args ...string) error {
+			c := &child{what: "the credential_process of AWS profile " + profile, timeout: timeout, stdout: stdout, stderr: os.Stderr,
+				hint: "run the profile's credential_process by hand: it must print its document at once; or raise --timeout"}
+			err := c.run(ctx, name, args...)
+			var pe *Error
+			if errors.As(err, &pe) {
+				return &awslogin.Error{Msg: pe.Msg, Hint: pe.Hint, Err: err}
+			}
+			return err
+		}}
+}
+
+// awsError is a failure of internal/awslogin as the run reports it.
+func awsError(err error) error {
+	var ae *awslogin.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	code := ExitFailure
+	if ae.Usage {
+		code = ExitUsage
+	}
+	return &Error{Code: code, Msg: ae.Msg, Hint: ae.Hint, Err: err}
 }
 
 // perIssueClaims change with every token of the same identity: a rotated

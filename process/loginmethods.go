@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/vault/api/auth/userpass"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/awslogin"
 )
 
 // login logs in with the configured method.
@@ -135,6 +136,13 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 		data := map[string]any{}
 		if a.Name != "" {
 			data["name"] = a.Name
+		}
+		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: data}
+	case config.AuthAWS:
+		data, err := awslogin.Login(ctx, awsSource(&a, l.s.Timeout, l.debugf),
+			awslogin.Request{Role: a.Role, ServerID: a.IAMServerID, Region: a.STSRegion, Endpoint: a.STSEndpoint})
+		if err != nil {
+			return nil, awsError(err)
 		}
 		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: data}
 	case config.AuthOIDC:
