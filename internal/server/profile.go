@@ -108,8 +108,14 @@ func (p *profile) fresh(h *held, now time.Time) bool {
 
 // servable reports whether h may be handed out at now: fresh, or while a
 // refresh fails, as the cache's policy allows. Expired credentials never are.
+//
+// The documents give the expiry in whole seconds, so that is the expiry
+// judged here: no answer names a time already past. Freshness, though, is
+// the cache's exact rule: judged on a rounded time, the server would want a
+// refresh that the cache, asked by that refresh, does not yet see due, and
+// ask again and again until it did.
 func (p *profile) servable(h *held, now time.Time) bool {
-	return h != nil && (p.fresh(h, now) || p.Policy.Usable(h.entry(), now)) && h.creds.Expiration.After(now)
+	return h != nil && (p.fresh(h, now) || p.Policy.Usable(h.entry(), now)) && h.creds.Expiration.Truncate(time.Second).After(now)
 }
 
 // get returns what to serve now, if anything. It never waits: when the
@@ -258,9 +264,7 @@ func (p *profile) keep(c *process.Credentials, src string) {
 		p.failures, p.lastErr = 0, nil
 	}
 	cc := *c
-	// The documents give the expiry in whole seconds: judge validity by
-	// what they say, so no answer names a time already past.
-	cc.IssuedAt, cc.Expiration = c.IssuedAt.Round(0), c.Expiration.Round(0).Truncate(time.Second)
+	cc.IssuedAt, cc.Expiration = c.IssuedAt.Round(0), c.Expiration.Round(0)
 	if old := p.cur.Load(); src != process.SourceOutage || old == nil || cc.Expiration.After(old.creds.Expiration) {
 		p.cur.Store(&held{creds: &cc, source: src, checked: p.now()})
 	}

@@ -151,3 +151,42 @@ func TestSTSNotLookedUp(t *testing.T) {
 		t.Errorf("STS credentials next looked at in %s, want only their refresh in 45m", d)
 	}
 }
+
+// After a refresh that the cache answered (the credentials are still fresh
+// by its rule), the refresher is not due again at once: the server judges
+// freshness by the same exact times as the cache. Judged on the expiry
+// rounded to the second, it wanted a refresh the cache did not yet see due,
+// and asked again in a tight loop (TestServeExecRefresh saw 5,818 runs in
+// 41 s).
+func TestNoRefreshLoopAtTheWindow(t *testing.T) {
+	exp := t0.Add(40*time.Second + 700*time.Millisecond)
+	creds := &process.Credentials{AccessKeyID: "AKIAWINDOW", SecretAccessKey: secretKey, IssuedAt: t0, Expiration: exp, LeaseID: "aws/creds/x/1"}
+	pol := cache.Policy{RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute}
+	var mu sync.Mutex
+	clock := t0
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	fetches := 0
+	fetch := func(context.Context, bool) (*process.Credentials, string, error) {
+		fetches++
+		c := *creds
+		if pol.Fresh(&cache.Entry{IssuedAt: c.IssuedAt, Expiration: c.Expiration}, now()) {
+			return &c, process.SourceCache, nil // what the Runner does: a cache hit
+		}
+		c.AccessKeyID = "AKIANEW"
+		return &c, process.SourceVault, nil
+	}
+	s, err := New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch, Policy: pol}}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := s.profiles[0]
+	mu.Lock()
+	clock = t0.Add(20200 * time.Millisecond) // fresh to the cache (20.5 s left > 20.35 s window)
+	mu.Unlock()
+	if d := p.dueIn(now()); d <= 0 {
+		t.Fatalf("due in %s while the cache still calls the credentials fresh", d)
+	}
+}
