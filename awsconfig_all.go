@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,9 +47,10 @@ func (c *cli) awsConfigAll(ctx context.Context, flags map[string]string, o allOp
 		return c.report(err)
 	}
 	listing, err := c.listAWS(ctx, s)
+	// Whatever failed, the file is as it was: the hint says so first.
 	var pe *process.Error
-	if errors.As(err, &pe) && pe.Hint == "" {
-		pe.Hint = "the AWS config file was not changed; run aws-config --all again once Vault answers"
+	if errors.As(err, &pe) {
+		pe.Hint = "the AWS config file was not changed; " + cmp.Or(pe.Hint, "run aws-config --all again once Vault answers")
 	}
 	if err != nil {
 		return c.report(err)
