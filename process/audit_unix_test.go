@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 )
 
 // TestAppendAuditRefuses: the audit log is appended to only when it is a regular
@@ -69,7 +71,7 @@ func TestAppendAuditRefuses(t *testing.T) {
 			dir := t.TempDir()
 			log, elsewhere := filepath.Join(dir, "audit.jsonl"), filepath.Join(dir, "elsewhere")
 			tt.setup(t, log, elsewhere)
-			err := within(t, "AppendAudit", func() error { return AppendAudit(log, rec) })
+			err := testenv.Within(t, "AppendAudit", func() error { return AppendAudit(log, rec) })
 			if tt.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.want) {
 					t.Errorf("AppendAudit: %v, want an error with %q", err, tt.want)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/child"
 )
 
 // Exit statuses, as cmd/go uses them.
@@ -50,6 +52,17 @@ func Unavailable(err error) bool {
 	}
 	var ue *url.Error
 	return errors.As(err, &ue)
+}
+
+// ChildError reports a program the run started that did not finish (an
+// mfa_command, a token helper: see internal/child) as an *Error; any other
+// error is returned as it is, for the caller to explain.
+func ChildError(err error) error {
+	var ce *child.Error
+	if errors.As(err, &ce) {
+		return &Error{Code: ExitFailure, Msg: ce.Msg, Hint: ce.Hint, Err: ce.Err}
+	}
+	return err
 }
 
 func oneLine(s string) string {

@@ -22,6 +22,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/awslogin"
+	"github.com/vault-credential-process/vault-credential-process/internal/child"
 )
 
 // Who a login proves, for the cache keys.
@@ -116,9 +117,9 @@ func awsSource(a *config.Auth, timeout time.Duration, debugf func(string, ...any
 	kind, profile, _ := config.AWSCredentialSource(a.Credentials) // checked by config
 	return &awslogin.Source{Kind: kind, Profile: profile, Getenv: os.Getenv, Executable: os.Executable, Debugf: debugf,
 		Run: func(ctx context.Context, stdout io.Writer, name string, args ...string) error {
-			c := &child{what: "the credential_process of AWS profile " + profile, timeout: timeout, stdout: stdout, stderr: os.Stderr,
-				hint: "run the profile's credential_process by hand: it must print its document at once; or raise --timeout"}
-			err := c.run(ctx, name, args...)
+			c := &child.Cmd{What: "the credential_process of AWS profile " + profile, Timeout: timeout, Stdout: stdout, Stderr: os.Stderr,
+				Hint: "run the profile's credential_process by hand: it must print its document at once; or raise --timeout"}
+			err := ChildError(c.Run(ctx, name, args...))
 			var pe *Error
 			if errors.As(err, &pe) {
 				return &awslogin.Error{Msg: pe.Msg, Hint: pe.Hint, Err: err}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/child"
 	"github.com/vault-credential-process/vault-credential-process/internal/tty"
 )
 
@@ -47,14 +48,15 @@ func (r *Runner) mfaCode(ctx context.Context) (string, error) {
 // "mfa_command", never by its text: it may hold a TOTP seed.
 func runMFACommand(ctx context.Context, command string, timeout time.Duration, stderr io.Writer) (string, error) {
 	var stdout bytes.Buffer
-	c := &child{what: "mfa_command", timeout: timeout, stdout: &stdout, stderr: stderr,
-		hint: "run the profile's mfa_command by hand: it must print the code at once, without reading the terminal (leave mfa_command unset to be asked there); or raise --timeout"}
+	c := &child.Cmd{What: "mfa_command", Timeout: timeout, Stdout: &stdout, Stderr: stderr,
+		Hint: "run the profile's mfa_command by hand: it must print the code at once, without reading the terminal (leave mfa_command unset to be asked there); or raise --timeout"}
 	var err error
 	if runtime.GOOS == "windows" {
-		err = c.run(ctx, "cmd", "/C", command)
+		err = c.Run(ctx, "cmd", "/C", command)
 	} else {
-		err = c.run(ctx, "/bin/sh", "-c", command)
+		err = c.Run(ctx, "/bin/sh", "-c", command)
 	}
+	err = ChildError(err)
 	var e *Error
 	if errors.As(err, &e) {
 		return "", e

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/vault/api/tokenhelper"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/internal/child"
 )
 
 // findToken keeps the VAULT_TOKEN that api.NewClient read, or asks the
@@ -61,11 +62,11 @@ func (v *Vault) getToken(ctx context.Context, helper tokenhelper.TokenHelper) (s
 	switch h := helper.(type) {
 	case *tokenhelper.ExternalTokenHelper:
 		var stdout, stderr bytes.Buffer
-		c := &child{what: "token helper " + h.Path(), timeout: v.client.ClientTimeout(),
-			env: h.Env, stdout: &stdout, stderr: &stderr,
-			hint: fmt.Sprintf("run `%s get` by hand to see why it hangs, set VAULT_TOKEN, or raise --timeout", h.Path())}
+		c := &child.Cmd{What: "token helper " + h.Path(), Timeout: v.client.ClientTimeout(),
+			Env: h.Env, Stdout: &stdout, Stderr: &stderr,
+			Hint: fmt.Sprintf("run `%s get` by hand to see why it hangs, set VAULT_TOKEN, or raise --timeout", h.Path())}
 		// Get doubles backslashes in the path; so do we, to run the same file.
-		err := c.run(ctx, strings.ReplaceAll(h.BinaryPath, `\`, `\\`), append(slices.Clone(h.Args), "get")...)
+		err := ChildError(c.Run(ctx, strings.ReplaceAll(h.BinaryPath, `\`, `\\`), append(slices.Clone(h.Args), "get")...))
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/child"
 )
 
 // TestVaultErrorWording: the exact line and hint of each failure whose cause Go words
@@ -108,8 +110,8 @@ func TestEnvErrorWording(t *testing.T) {
 func TestChildStoppedWording(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	c := &child{what: "test child", timeout: time.Minute}
-	err := c.run(ctx, os.Args[0], "-test.run=^$")
+	c := &child.Cmd{What: "test child", Timeout: time.Minute}
+	err := ChildError(c.Run(ctx, os.Args[0], "-test.run=^$"))
 	var e *Error
 	if !errors.As(err, &e) || e.Msg != "test child was stopped: the run was interrupted" || !errors.Is(err, context.Canceled) {
 		t.Errorf("run = %v, want the child stopped because the run was interrupted", err)
