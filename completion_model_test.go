@@ -22,7 +22,7 @@ import (
 	"text/template"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
-	"github.com/vault-credential-process/vault-credential-process/process"
+	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
 )
 
 // completionTemplates are the templates of the scripts by shell, made from
@@ -75,7 +75,7 @@ type completionValues struct {
 var flagValues = map[string][]string{
 	config.IDType.Setting().Name: {config.TypeIAMUser, config.TypeAssumedRole, config.TypeFederationToken,
 		config.TypeSessionToken, config.TypeStatic},
-	"format": {process.FormatSh, process.FormatFish, process.FormatPowerShell},
+	"format": {shellenv.FormatSh, shellenv.FormatFish, shellenv.FormatPowerShell},
 }
 
 // fileSettings are the settings whose value is a file or folder.

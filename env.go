@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
-	"github.com/vault-credential-process/vault-credential-process/process"
+	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
 )
 
 const envUsage = `Usage:
@@ -27,7 +27,7 @@ Examples:
 
 func (c *cli) env(ctx context.Context, args []string) int {
 	fs := flagSet("env", true)
-	format := fs.String("format", process.FormatSh, "")
+	format := fs.String("format", shellenv.FormatSh, "")
 	flags, code, done := c.parseCommand(fs, args, "env", envUsage, false)
 	if done {
 		return code
@@ -39,7 +39,7 @@ func (c *cli) env(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.report(err)
 	}
-	out, err := creds.Export(*format)
+	out, err := shellenv.Export(creds, *format)
 	if err != nil {
 		return c.report(err)
 	}
@@ -50,7 +50,7 @@ func (c *cli) env(ctx context.Context, args []string) int {
 // checkFormat refuses a --format that Export does not know.
 func checkFormat(format string) error {
 	switch format {
-	case process.FormatSh, process.FormatFish, process.FormatPowerShell:
+	case shellenv.FormatSh, shellenv.FormatFish, shellenv.FormatPowerShell:
 		return nil
 	}
 	return &config.Error{Source: "--format", Msg: fmt.Sprintf("unknown shell format %q", format),

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -82,7 +83,7 @@ func (c *cli) exec(ctx context.Context, args []string) int {
 		return c.report(err)
 	}
 	env := removeVars(os.Environ(), append(inheritedAWS, execGuard)...)
-	for _, v := range creds.EnvVars() {
+	for _, v := range shellenv.Vars(creds) {
 		env = append(env, v.Name+"="+v.Value)
 	}
 	env = append(env, execGuard+"=1")

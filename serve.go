@@ -21,6 +21,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/server"
+	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -521,15 +522,15 @@ func (c *cli) announce(srv *server.Server, addr net.Addr, tokenFile string, o se
 // v2). The latter is read from the file when the shell runs the commands:
 // the token is never printed.
 func exportServer(format, name, hostport, tokenFile string, imds bool) (string, error) {
-	vars := []process.EnvVar{{Name: envFullURI, Value: server.URL(hostport, name)}, {Name: envTokenFile, Value: tokenFile}}
+	vars := []shellenv.Var{{Name: envFullURI, Value: server.URL(hostport, name)}, {Name: envTokenFile, Value: tokenFile}}
 	if imds {
-		vars = append(vars, process.EnvVar{Name: envIMDS, Value: "http://" + hostport + "/"})
+		vars = append(vars, shellenv.Var{Name: envIMDS, Value: "http://" + hostport + "/"})
 	}
-	out, err := process.ExportVars(format, vars, shadowing)
+	out, err := shellenv.ExportVars(format, vars, shadowing)
 	if err != nil {
 		return "", err
 	}
-	fromFile, err := process.ExportFileVars(format, []process.EnvVar{{Name: envToken, Value: tokenFile}})
+	fromFile, err := shellenv.ExportFileVars(format, []shellenv.Var{{Name: envToken, Value: tokenFile}})
 	return out + fromFile, err
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -151,5 +152,5 @@ func (c *cli) daemonize(cacheDir string, addr net.Addr, format string) (string, 
 	if err := unix.Dup2(int(f.Fd()), 2); err != nil {
 		return "", &process.Error{Code: exitFailure, Msg: "serve: send stderr to the log: " + err.Error(), Err: err}
 	}
-	return process.ExportVars(format, []process.EnvVar{{Name: envServePID, Value: strconv.Itoa(pid)}, {Name: envServeLog, Value: path}}, nil)
+	return shellenv.ExportVars(format, []shellenv.Var{{Name: envServePID, Value: strconv.Itoa(pid)}, {Name: envServeLog, Value: path}}, nil)
 }

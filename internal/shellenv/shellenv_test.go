@@ -1,10 +1,12 @@
-package process
+package shellenv
 
 import (
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // TestExportRoundTrip feeds the sh export lines of awkward values to a real sh and
@@ -15,8 +17,8 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	exp := time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)
 	for _, secret := range []string{`plain`, `it's`, `a'b'c`, `$(touch /tmp/x)`, "`id`", `back\slash`, `"dq"`, "new\nline", `!*?[]{}~#;&|<>`} {
-		c := &Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: secret, SessionToken: "tok'" + secret, Expiration: exp}
-		out, err := c.Export(FormatSh)
+		c := &process.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: secret, SessionToken: "tok'" + secret, Expiration: exp}
+		out, err := Export(c, FormatSh)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,7 +35,7 @@ func TestExportRoundTrip(t *testing.T) {
 }
 
 func TestExportFormats(t *testing.T) {
-	c := &Credentials{AccessKeyID: "AKIA", SecretAccessKey: `s'\x`, Expiration: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c := &process.Credentials{AccessKeyID: "AKIA", SecretAccessKey: `s'\x`, Expiration: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	tests := []struct{ format, want string }{
 		{FormatSh, "export AWS_ACCESS_KEY_ID='AKIA'\nexport AWS_SECRET_ACCESS_KEY='s'\\''\\x'\nexport AWS_CREDENTIAL_EXPIRATION='2026-01-02T03:04:05Z'\nunset AWS_SESSION_TOKEN\n"},
 		{FormatFish, "set -gx AWS_ACCESS_KEY_ID 'AKIA';\nset -gx AWS_SECRET_ACCESS_KEY 's\\'\\\\x';\nset -gx AWS_CREDENTIAL_EXPIRATION '2026-01-02T03:04:05Z';\nset -e AWS_SESSION_TOKEN;\n"},
@@ -41,13 +43,13 @@ func TestExportFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			got, err := c.Export(tt.format)
+			got, err := Export(c, tt.format)
 			if err != nil || got != tt.want {
 				t.Errorf("got %q, %v\nwant %q", got, err, tt.want)
 			}
 		})
 	}
-	if _, err := c.Export("csh"); err == nil {
+	if _, err := Export(c, "csh"); err == nil {
 		t.Error("unknown format accepted")
 	}
 }

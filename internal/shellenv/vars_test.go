@@ -1,9 +1,9 @@
-package process
+package shellenv
 
 import "testing"
 
 func TestExportVars(t *testing.T) {
-	set := []EnvVar{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds/it's"}}
+	set := []Var{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds/it's"}}
 	unset := []string{"AWS_ACCESS_KEY_ID"}
 	for format, want := range map[string]string{
 		FormatSh:         "unset AWS_ACCESS_KEY_ID\nexport AWS_CONTAINER_CREDENTIALS_FULL_URI='http://127.0.0.1:1/creds/it'\\''s'\n",
@@ -21,7 +21,7 @@ func TestExportVars(t *testing.T) {
 }
 
 func TestExportFileVars(t *testing.T) {
-	vars := []EnvVar{{"AWS_CONTAINER_AUTHORIZATION_TOKEN", "/run/user/1000/it's/serve-1.token"}}
+	vars := []Var{{"AWS_CONTAINER_AUTHORIZATION_TOKEN", "/run/user/1000/it's/serve-1.token"}}
 	for format, want := range map[string]string{
 		FormatSh:         "export AWS_CONTAINER_AUTHORIZATION_TOKEN=\"$(cat '/run/user/1000/it'\\''s/serve-1.token')\"\n",
 		FormatFish:       "set -gx AWS_CONTAINER_AUTHORIZATION_TOKEN (cat '/run/user/1000/it\\'s/serve-1.token');\n",
