@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/vault-credential-process/vault-credential-process/internal/child"
 )
 
@@ -26,6 +24,15 @@ type Error struct {
 	Msg  string
 	Hint string
 	Err  error // the cause, for errors.Is/As; not printed
+	// Status is the HTTP status of the server's answer to a request that
+	// it refused or failed; 0 when it did not answer. Set by the Vault
+	// client, so that the core can tell a refusal from an outage without
+	// knowing the client's types.
+	Status int
+	// Refused: the server answered with something the helper refuses (a
+	// redirect to another host, an answer too large): asking again gets
+	// the same.
+	Refused bool
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -35,13 +42,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // failure, timeout, 5xx, 429), as opposed to answering "no": only then may a
 // still-valid cached entry stand in for fresh credentials.
 func Unavailable(err error) bool {
-	if err == nil || errors.Is(err, errOtherHost) || errors.Is(err, errResponseTooLarge) {
-		// The server answered, with something the helper refuses.
+	if err == nil {
 		return false
 	}
-	var re *api.ResponseError
-	if errors.As(err, &re) {
-		return re.StatusCode >= 500 || re.StatusCode == 429
+	if a := answer(err); a != nil {
+		// The server answered: only a failure or "too many" is an outage.
+		return !a.Refused && (a.Status >= 500 || a.Status == 429)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true
@@ -52,6 +58,33 @@ func Unavailable(err error) bool {
 	}
 	var ue *url.Error
 	return errors.As(err, &ue)
+}
+
+// Forbidden reports whether err is the server's 403.
+func Forbidden(err error) bool {
+	a := answer(err)
+	return a != nil && a.Status == 403
+}
+
+// answer is the *Error in err's tree that carries the server's answer
+// (Status or Refused), nil when there is none.
+func answer(err error) *Error {
+	if e, ok := err.(*Error); ok && (e.Status != 0 || e.Refused) {
+		return e
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		if next := u.Unwrap(); next != nil {
+			return answer(next)
+		}
+	case interface{ Unwrap() []error }:
+		for _, next := range u.Unwrap() {
+			if a := answer(next); a != nil {
+				return a
+			}
+		}
+	}
+	return nil
 }
 
 // ChildError reports a program the run started that did not finish (an

@@ -50,7 +50,7 @@ func TestUnavailable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Unavailable(tt.err); got != tt.want {
+			if got := unavailable(tt.err); got != tt.want {
 				t.Errorf("Unavailable(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})

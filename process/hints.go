@@ -112,6 +112,10 @@ func vaultError(err error, what, path, addr string, timeout bool) *Error {
 	e := &Error{Code: ExitFailure, Err: err}
 	var re *api.ResponseError
 	var ne net.Error
+	if errors.As(err, &re) {
+		e.Status = re.StatusCode
+	}
+	e.Refused = errors.Is(err, errOtherHost) || errors.Is(err, errResponseTooLarge)
 	switch {
 	case errors.Is(err, errOtherHost):
 		e.Msg = fmt.Sprintf("%s: %s", what, rootCause(err))
@@ -300,4 +304,18 @@ func rootCause(err error) string {
 		err = ue.Err
 	}
 	return oneLine(err.Error())
+}
+
+// unavailable is Unavailable for any error of the Vault client, explained
+// (an *Error of vaultError) or not (vault/api's own).
+func unavailable(err error) bool {
+	if errors.Is(err, errOtherHost) || errors.Is(err, errResponseTooLarge) {
+		// The server answered, with something the helper refuses.
+		return false
+	}
+	var re *api.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode >= 500 || re.StatusCode == 429
+	}
+	return Unavailable(err)
 }

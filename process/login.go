@@ -198,7 +198,7 @@ func (l *login) renewStored(ctx context.Context, store *cache.Store, name string
 	desc := l.auth.Describe()
 	renewed, err := l.renew(ctx, e)
 	switch {
-	case err != nil && Unavailable(err):
+	case err != nil && unavailable(err):
 		return true, vaultError(err, "renew the login token ("+desc+")", "auth/token/renew-self", l.s.DisplayAddress(), ctx.Err() != nil)
 	case err != nil:
 		l.debugf("auth %s: login token renewal refused (%s); logging in again", desc, outcome(err))
@@ -353,7 +353,7 @@ func (l *login) loginMFA(ctx context.Context, req *api.MFARequirement) (*api.Sec
 	l.debugf("PUT sys/mfa/validate: %s in %s", outcome(err), l.now().Sub(sent).Round(time.Millisecond))
 	if err != nil {
 		e := vaultError(err, what, "sys/mfa/validate", l.s.DisplayAddress(), ctx.Err() != nil)
-		if forbidden(err) {
+		if Forbidden(e) {
 			e.Hint = "enter the current code of the MFA device Vault enrolled you with; a code is taken only once, so wait for the next one after a failed try"
 		}
 		return nil, e

@@ -77,18 +77,12 @@ func (v *Vault) tokenRefused(ctx context.Context) bool {
 	return errors.As(err, &re) && re.StatusCode == 403
 }
 
-// forbidden reports whether err is Vault's 403.
-func forbidden(err error) bool {
-	var re *api.ResponseError
-	return errors.As(err, &re) && re.StatusCode == 403
-}
-
 // dropIfRevoked is the Runner's answer to a refresh that Vault refused
 // (err, a 403) while the cache held entry under key: when Vault no longer
 // holds the entry's lease, the entry is removed and the error says so;
 // otherwise err is returned as it is.
 func (r *Runner) dropIfRevoked(ctx context.Context, store *cache.Store, key string, entry *cache.Entry, err error) error {
-	if entry == nil || !fromEntry(entry).Revocable() || !forbidden(err) {
+	if entry == nil || !fromEntry(entry).Revocable() || !Forbidden(err) {
 		return err
 	}
 	src, serr := r.vault(ctx)
