@@ -13,6 +13,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -66,10 +67,10 @@ func (c *cli) awsConfigAll(ctx context.Context, flags map[string]string, o allOp
 }
 
 // listAWS asks Vault for the AWS mounts and roles within the run's deadline.
-func (c *cli) listAWS(ctx context.Context, s *config.Settings) (*process.AWSListing, error) {
+func (c *cli) listAWS(ctx context.Context, s *config.Settings) (*vault.AWSListing, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.RunTimeout())
 	defer cancel()
-	v, err := process.NewVault(ctx, s, cache.Now, c.debugf)
+	v, err := vault.New(ctx, s, vaultOptions(cache.Now, c.debugf, c.getenv, c.stderr))
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ type allPlan struct {
 // the helper will resolve its line, so a profile that would fail at every
 // AWS command is not written; two roles that the template gives the same
 // name are a usage error, before anything is written.
-func (c *cli) planAll(l *process.AWSListing, s *config.Settings, flags map[string]string, o allOptions) (*allPlan, error) {
+func (c *cli) planAll(l *vault.AWSListing, s *config.Settings, flags map[string]string, o allOptions) (*allPlan, error) {
 	self, configWords, err := c.helperWords(s)
 	if err != nil {
 		return nil, err
@@ -150,7 +151,7 @@ func (c *cli) planAll(l *process.AWSListing, s *config.Settings, flags map[strin
 
 // deniedWarnings says what the token may not list or read under a mount,
 // one line for the lists and one per role.
-func deniedWarnings(m process.AWSMount) []string {
+func deniedWarnings(m vault.AWSMount) []string {
 	var lists []string
 	var out []string
 	for _, d := range m.Denied {
@@ -181,7 +182,7 @@ type roleProfile struct {
 // roleProfiles are the profiles of one role: one, or one per ARN of an
 // assumed_role role with several role_arns (the helper must then be told
 // which: Vault refuses to choose).
-func roleProfiles(mount string, r process.AWSRole, template string) []roleProfile {
+func roleProfiles(mount string, r vault.AWSRole, template string) []roleProfile {
 	base := roleProfile{name: awsconfig.ProfileName(template, mount, r.Name), role: mount + "/" + r.Name,
 		flags: []string{"--mount", mount, "--role", r.Name}}
 	switch {

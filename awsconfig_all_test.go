@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
-	"github.com/vault-credential-process/vault-credential-process/process"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault"
 )
 
 // TestAWSConfigAllUsage: mistakes on the command line of aws-config --all are usage
@@ -44,29 +44,29 @@ func TestRoleProfiles(t *testing.T) {
 		name     string
 		mount    string
 		template string
-		role     process.AWSRole
+		role     vault.AWSRole
 		want     []want
 	}{
-		{"iam_user", "aws", "{mount}-{role}", process.AWSRole{Name: "dev", CredentialTypes: []string{"iam_user"}},
+		{"iam_user", "aws", "{mount}-{role}", vault.AWSRole{Name: "dev", CredentialTypes: []string{"iam_user"}},
 			[]want{{"aws-dev", "--mount aws --role dev --type iam_user", ""}}},
-		{"static, at a nested mount", "team/aws", "{mount}-{role}", process.AWSRole{Name: "rot", Static: true},
+		{"static, at a nested mount", "team/aws", "{mount}-{role}", vault.AWSRole{Name: "rot", Static: true},
 			[]want{{"team-aws-rot", "--mount team/aws --role rot --type static", ""}}},
 		{"one role_arn: no suffix, Vault picks it", "aws", "{mount}-{role}",
-			process.AWSRole{Name: "ops", CredentialTypes: []string{"assumed_role"}, RoleARNs: []string{a}},
+			vault.AWSRole{Name: "ops", CredentialTypes: []string{"assumed_role"}, RoleARNs: []string{a}},
 			[]want{{"aws-ops", "--mount aws --role ops --type assumed_role", ""}}},
 		{"several role_arns: one profile each, named by the IAM role", "aws", "vault {role}",
-			process.AWSRole{Name: "ops", CredentialTypes: []string{"assumed_role"}, RoleARNs: []string{a, b}},
+			vault.AWSRole{Name: "ops", CredentialTypes: []string{"assumed_role"}, RoleARNs: []string{a, b}},
 			[]want{{"vault-ops-deploy", "--mount aws --role ops --type assumed_role --role-arn " + a, ""},
 				{"vault-ops-read", "--mount aws --role ops --type assumed_role --role-arn " + b, ""}}},
 		{"the same IAM role name in two accounts", "aws", "{role}",
-			process.AWSRole{Name: "ops", CredentialTypes: []string{"assumed_role"}, RoleARNs: []string{a, otherAccount}},
+			vault.AWSRole{Name: "ops", CredentialTypes: []string{"assumed_role"}, RoleARNs: []string{a, otherAccount}},
 			[]want{{"ops-111111111111-deploy", "--mount aws --role ops --type assumed_role --role-arn " + a, ""},
 				{"ops-222222222222-deploy", "--mount aws --role ops --type assumed_role --role-arn " + otherAccount, ""}}},
 		{"session_token with MFA: none", "aws", "{mount}-{role}",
-			process.AWSRole{Name: "mfa", CredentialTypes: []string{"session_token"}, MFASerial: "arn:aws:iam::1:mfa/x"},
+			vault.AWSRole{Name: "mfa", CredentialTypes: []string{"session_token"}, MFASerial: "arn:aws:iam::1:mfa/x"},
 			[]want{{"aws-mfa", "--mount aws --role mfa", "aws: no profile for role mfa: it needs an MFA code"}}},
 		{"a legacy role of two types: Vault picks", "aws", "{mount}-{role}",
-			process.AWSRole{Name: "old", CredentialTypes: []string{"iam_user", "federation_token"}},
+			vault.AWSRole{Name: "old", CredentialTypes: []string{"iam_user", "federation_token"}},
 			[]want{{"aws-old", "--mount aws --role old", ""}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,10 +98,10 @@ func TestPlanAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	listing := &process.AWSListing{Mounts: []process.AWSMount{
-		{Path: "aws", Roles: []process.AWSRole{{Name: "dev", CredentialTypes: []string{"iam_user"}}}},
-		{Path: "team/aws", Roles: []process.AWSRole{{Name: "dev", Static: true}},
-			Denied: []process.Denied{{Path: "team/aws/roles", Capability: "list"}, {Path: "team/aws/roles/x", Capability: "read"}}},
+	listing := &vault.AWSListing{Mounts: []vault.AWSMount{
+		{Path: "aws", Roles: []vault.AWSRole{{Name: "dev", CredentialTypes: []string{"iam_user"}}}},
+		{Path: "team/aws", Roles: []vault.AWSRole{{Name: "dev", Static: true}},
+			Denied: []vault.Denied{{Path: "team/aws/roles", Capability: "list"}, {Path: "team/aws/roles/x", Capability: "read"}}},
 	}}
 	p, err := c.planAll(listing, s, nil, allOptions{name: "{mount}-{role}", region: "eu-west-1", prune: true})
 	if err != nil {
@@ -133,7 +133,7 @@ func TestPlanAll(t *testing.T) {
 		}
 	}
 
-	empty, err := c.planAll(&process.AWSListing{}, s, nil, allOptions{name: "{mount}-{role}"})
+	empty, err := c.planAll(&vault.AWSListing{}, s, nil, allOptions{name: "{mount}-{role}"})
 	if err != nil || len(empty.plan.Profiles) != 0 || len(empty.warnings) != 1 || !strings.Contains(empty.warnings[0], "no AWS secrets engine") {
 		t.Errorf("no mounts: %+v, %v; want no profile and a warning", empty, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/console"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -293,7 +294,7 @@ type clearing struct {
 	store  *cache.Store
 	revoke bool
 	here   vaultID // the Vault this run resolved
-	vault  *process.Vault
+	vault  *vault.Vault
 
 	removed, temps, tokens int
 	leases, loginsRevoked  int      // revoked in Vault
@@ -407,7 +408,7 @@ func (cl *clearing) entry(ctx context.Context, key string) {
 // this run's token or login: the entry was checked to come from there.
 func (cl *clearing) revokeLease(ctx context.Context, e *cache.Entry) error {
 	if cl.vault == nil {
-		v, err := process.NewVault(ctx, cl.st, time.Now, cl.cli.debugf)
+		v, err := vault.New(ctx, cl.st, vaultOptions(time.Now, cl.cli.debugf, cl.cli.getenv, cl.cli.stderr))
 		if err != nil {
 			return err
 		}
@@ -429,7 +430,7 @@ func (cl *clearing) revokeLease(ctx context.Context, e *cache.Entry) error {
 // first with --revoke, and the unfinished writes no entry or token claims
 // (an older version's).
 func (cl *clearing) loginTokens(ctx context.Context) {
-	names, err := cl.store.Blobs(process.LoginTokenPrefix)
+	names, err := cl.store.Blobs(vault.LoginTokenPrefix)
 	if err != nil {
 		cl.failures = append(cl.failures, err)
 		return
@@ -451,7 +452,7 @@ func (cl *clearing) loginTokens(ctx context.Context) {
 // under its lock, as a login replaces it: a login running now cannot write
 // it back, nor lose its unfinished write.
 func (cl *clearing) loginToken(ctx context.Context, name string) error {
-	unlock, err := cl.lock(ctx, process.LoginLockKey(name))
+	unlock, err := cl.lock(ctx, vault.LoginLockKey(name))
 	if err != nil {
 		return err
 	}
@@ -459,7 +460,7 @@ func (cl *clearing) loginToken(ctx context.Context, name string) error {
 	if cl.revoke {
 		// A file the cache refuses is removed all the same, but never
 		// revoked: its content is not to be trusted.
-		sl, err := process.LoadStoredLogin(cl.store, name)
+		sl, err := vault.LoadStoredLogin(cl.store, name)
 		if err != nil {
 			cl.cli.debugf("%v", err)
 		}
@@ -479,14 +480,14 @@ func (cl *clearing) loginToken(ctx context.Context, name string) error {
 // revokeLogin revokes a stored login token with itself, only at the Vault
 // this run resolved; keep says the file stays: the token is of another
 // Vault, or still live after err.
-func (cl *clearing) revokeLogin(ctx context.Context, sl *process.StoredLogin) (keep bool, err error) {
+func (cl *clearing) revokeLogin(ctx context.Context, sl *vault.StoredLogin) (keep bool, err error) {
 	if at := vaultOf(sl.Address, sl.Namespace); at.addr == "" || at != cl.here {
 		cl.keep(at, true)
 		return true, nil
 	}
-	err = process.RevokeStoredLogin(ctx, cl.st, sl, time.Now, cl.cli.debugf)
+	err = vault.RevokeStoredLogin(ctx, cl.st, sl, vaultOptions(time.Now, cl.cli.debugf, cl.cli.getenv, cl.cli.stderr))
 	switch {
-	case errors.Is(err, process.ErrLoginTokenInvalid):
+	case errors.Is(err, vault.ErrLoginTokenInvalid):
 		cl.lines = append(cl.lines, process.Printable(fmt.Sprintf("login token of %s was no longer valid in Vault: removed", sl)))
 	case err != nil:
 		return true, err

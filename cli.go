@@ -16,6 +16,8 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/console"
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault/oidc"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -265,8 +267,9 @@ func (c *cli) runner(s *config.Settings) *process.Runner {
 		Warnf:    c.warnf,
 		OpenTTY:  process.OpenTerminal,
 		Stderr:   c.stderr,
+		Getenv:   c.getenv,
 		NewSource: func(ctx context.Context) (process.Source, error) {
-			return process.NewVault(ctx, s, cache.Now, c.debugf)
+			return vault.New(ctx, s, vaultOptions(cache.Now, c.debugf, c.getenv, c.stderr))
 		},
 		Usable: c.usable,
 	}
@@ -288,13 +291,21 @@ func (c *cli) usable(ctx context.Context, creds *process.Credentials) (string, e
 	return sts.CallerIdentity(ctx, call, sts.Propagation, sts.Backoff, c.debugf)
 }
 
+// vaultOptions are the Vault client's options: the run's clock, --debug,
+// environment and stderr, and the oidc browser login plugged in (the
+// Vault package cannot import it: it imports the Vault package).
+func vaultOptions(now func() time.Time, debugf func(string, ...any), getenv func(string) string, stderr io.Writer) vault.Options {
+	return vault.Options{Now: now, Debugf: debugf, Getenv: getenv, Stderr: stderr,
+		OIDC: vault.OIDC{Login: oidc.Login, Hint: oidc.Hint}}
+}
+
 // unattendedRunner is a Runner for a server's background work: nobody is
 // at the terminal, so it never prompts and never starts a browser login.
 func (c *cli) unattendedRunner(s *config.Settings) *process.Runner {
 	r := c.runner(s)
 	r.OpenTTY = nil
 	r.NewSource = func(ctx context.Context) (process.Source, error) {
-		v, err := process.NewVault(ctx, s, cache.Now, c.debugf)
+		v, err := vault.New(ctx, s, vaultOptions(cache.Now, c.debugf, c.getenv, c.stderr))
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/browser"
 	"github.com/vault-credential-process/vault-credential-process/internal/console"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault/oidc"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -162,7 +163,7 @@ func (c *cli) signIn(ctx context.Context, s *config.Settings, o *loginOptions) (
 func (c *cli) openConsole(url string, s *config.Settings) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	err := browser.Opener{Getenv: c.getenv, Debugf: c.debugf, Hide: process.SecretVariables(s.Auth),
+	err := browser.Opener{Getenv: c.getenv, Debugf: c.debugf, Hide: oidc.SecretVariables(s.Auth),
 		Handed: c.handedNotice}.Open(ctx, url)
 	switch {
 	case err == nil:

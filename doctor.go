@@ -46,7 +46,7 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 	if done {
 		return code
 	}
-	d := &doctorRun{Getenv: c.getenv, Now: time.Now, Program: name, Out: c.stdout, WaitNotice: waitNotice}
+	d := &doctorRun{Getenv: c.getenv, Now: time.Now, Stderr: c.stderr, Program: name, Out: c.stdout, WaitNotice: waitNotice}
 	file, err := loadConfig(flags, c.getenv)
 	if err == nil {
 		d.ConfigPath = file.Path

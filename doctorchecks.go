@@ -16,6 +16,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -56,6 +57,8 @@ type doctorRun struct {
 	ConfigPath string
 	Getenv     func(string) string
 	Now        func() time.Time
+	// Stderr receives what a browser login says without a terminal.
+	Stderr io.Writer
 	// Program is the base name AWS profiles must run to count as ours.
 	Program string
 	// Out receives each check's lines as the check finishes, and a line
@@ -161,7 +164,7 @@ func profileText(p string) string {
 // server checks Vault's health and, when Vault answered, the clock; it
 // reports whether Vault can be asked anything more.
 func (d *doctorRun) server(ctx context.Context, s *config.Settings) bool {
-	var health *process.HealthInfo
+	var health *vault.HealthInfo
 	var asked time.Time
 	c := d.step(ctx, s.Timeout, "vault server", "Vault at "+s.DisplayAddress()+" to answer sys/health", func(ctx context.Context) Check {
 		var c Check
@@ -178,9 +181,9 @@ func (d *doctorRun) server(ctx context.Context, s *config.Settings) bool {
 // health asks sys/health, which answers without a token and with a status
 // code per state (sealed 503, standby 429, ...); the body says the rest.
 // The local time it was asked at is returned with it, for the clock check.
-func (d *doctorRun) health(ctx context.Context, s *config.Settings) (*process.HealthInfo, time.Time, Check) {
+func (d *doctorRun) health(ctx context.Context, s *config.Settings) (*vault.HealthInfo, time.Time, Check) {
 	c := Check{Name: "vault server"}
-	h, status, err := process.Health(ctx, s)
+	h, status, err := vault.Health(ctx, s, vault.Options{Getenv: d.Getenv})
 	asked := d.Now()
 	var pe *process.Error
 	switch {
@@ -216,7 +219,7 @@ func (d *doctorRun) health(ctx context.Context, s *config.Settings) (*process.He
 // token finds the token (or logs in) and, when Vault was reached, looks it
 // up. unusable says why the token cannot be used for the checks of the
 // request; "" when it can.
-func (d *doctorRun) token(ctx context.Context, s *config.Settings, reached bool) (v *process.Vault, unusable string) {
+func (d *doctorRun) token(ctx context.Context, s *config.Settings, reached bool) (v *vault.Vault, unusable string) {
 	waitingFor := "Vault at " + s.DisplayAddress() + " to look up the token"
 	if !s.Auth.IsToken() {
 		waitingFor = "the " + s.Auth.Describe() + " login"
@@ -225,7 +228,7 @@ func (d *doctorRun) token(ctx context.Context, s *config.Settings, reached bool)
 		var err error
 		// Finding the token is local (a variable, a file, a token helper):
 		// its failure is worth a line even when Vault is down.
-		if v, err = process.NewVault(ctx, s, d.Now, func(string, ...any) {}); err != nil {
+		if v, err = vault.New(ctx, s, vaultOptions(d.Now, nil, d.Getenv, d.Stderr)); err != nil {
 			return failedCheck("vault token", err)
 		}
 		if !reached {
@@ -259,7 +262,7 @@ func failedCheck(name string, err error) Check {
 
 const tokenExpiresSoon = "the token expires soon"
 
-func (d *doctorRun) lookupToken(ctx context.Context, v *process.Vault) Check {
+func (d *doctorRun) lookupToken(ctx context.Context, v *vault.Vault) Check {
 	c := Check{Name: "vault token"}
 	// With an auth method, the token is the stored login token or a new login.
 	if err := v.Login(ctx); err != nil {
@@ -289,23 +292,23 @@ func (d *doctorRun) lookupToken(ctx context.Context, v *process.Vault) Check {
 // timed out, TLS, DNS) or could not answer (5xx, 429), the token is reported
 // as not checked, with a hint about the address and the network, not as
 // invalid, which would send the user to `vault login` for nothing.
-func tokenLookupFailed(ctx context.Context, v *process.Vault, err error) Check {
+func tokenLookupFailed(ctx context.Context, v *vault.Vault, err error) Check {
 	c := Check{Name: "vault token"}
 	timeout := ctx.Err() != nil
 	var re *api.ResponseError
 	answered := errors.As(err, &re) && !timeout
 	what := "from " + v.TokenSource + ", not checked"
 	switch {
-	case answered && !process.Unavailable(err):
-		ve := process.Explain(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.Address(), false)
+	case answered && !vault.Unavailable(err):
+		ve := vault.Explain(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.Address(), false)
 		c.Detail = ve.Msg
 		c.Hint = "the token is invalid or expired: run `vault login`, or set VAULT_TOKEN"
 	case answered:
-		ve := process.Explain(err, what, "auth/token/lookup-self", v.Address(), false)
+		ve := vault.Explain(err, what, "auth/token/lookup-self", v.Address(), false)
 		c.Detail = ve.Msg
 		c.Hint = "Vault could not answer, so the token was not checked: " + ve.Hint
-	case timeout || process.Unavailable(err):
-		ve := process.Explain(err, what+", Vault was not reached", "auth/token/lookup-self", v.Address(), timeout)
+	case timeout || vault.Unavailable(err):
+		ve := vault.Explain(err, what+", Vault was not reached", "auth/token/lookup-self", v.Address(), timeout)
 		c.Detail = ve.Msg
 		c.Hint = ve.Hint
 		if c.Hint == "" {
@@ -313,13 +316,13 @@ func tokenLookupFailed(ctx context.Context, v *process.Vault, err error) Check {
 		}
 		c.Hint = "the token could not be checked because Vault was not reached: " + c.Hint
 	default: // reached, but the answer was not usable
-		ve := process.Explain(err, what, "auth/token/lookup-self", v.Address(), false)
+		ve := vault.Explain(err, what, "auth/token/lookup-self", v.Address(), false)
 		c.Detail, c.Hint = ve.Msg, ve.Hint
 	}
 	return c
 }
 
-func (d *doctorRun) capabilities(ctx context.Context, v *process.Vault, s *config.Settings) Check {
+func (d *doctorRun) capabilities(ctx context.Context, v *vault.Vault, s *config.Settings) Check {
 	path, static := process.CredentialsPath(s)
 	c := Check{Name: "vault policy"}
 	caps, err := v.CapabilitiesSelf(ctx, path)
@@ -330,7 +333,7 @@ func (d *doctorRun) capabilities(ctx context.Context, v *process.Vault, s *confi
 		return c
 	}
 	if err != nil {
-		ve := process.Explain(err, "check the token's capabilities on "+path, "sys/capabilities-self", v.Address(), ctx.Err() != nil)
+		ve := vault.Explain(err, "check the token's capabilities on "+path, "sys/capabilities-self", v.Address(), ctx.Err() != nil)
 		c.Detail, c.Hint = ve.Msg, ve.Hint
 		return c
 	}
@@ -351,7 +354,7 @@ func (d *doctorRun) capabilities(ctx context.Context, v *process.Vault, s *confi
 	return c
 }
 
-func (d *doctorRun) clock(h *process.HealthInfo, asked time.Time) Check {
+func (d *doctorRun) clock(h *vault.HealthInfo, asked time.Time) Check {
 	c := Check{Name: "clock"}
 	if h.ServerTime == 0 {
 		c.OK, c.Detail = true, "Vault did not say its time; not checked"
@@ -406,7 +409,7 @@ func (d *doctorRun) awsConfig() Check {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		c.Detail = "cannot read " + path + ": " + pathReason(err)
+		c.Detail = "cannot read " + path + ": " + config.PathReason(err)
 		c.Hint = "add a profile with `vault-credential-process aws-config --profile NAME --write`"
 		return c
 	}
@@ -419,12 +422,4 @@ func (d *doctorRun) awsConfig() Check {
 	c.OK = true
 	c.Detail = fmt.Sprintf("%s: profile %s runs %s", path, strings.Join(found, ", "), d.Program)
 	return c
-}
-
-func pathReason(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -22,7 +23,7 @@ import (
 // request emits the mount, role and policy checks; with no usable token
 // (or no Vault: unusable says why) they are reported as not checked, not
 // failed again.
-func (d *doctorRun) request(ctx context.Context, s *config.Settings, v *process.Vault, unusable string) {
+func (d *doctorRun) request(ctx context.Context, s *config.Settings, v *vault.Vault, unusable string) {
 	names := []string{"vault mount", "vault role", "vault policy"}
 	if unusable != "" {
 		for _, n := range names {
@@ -43,7 +44,7 @@ func (d *doctorRun) request(ctx context.Context, s *config.Settings, v *process.
 		}
 		return
 	}
-	rolePath := process.RolePath(s.Mount, s.Role, s.Type == config.TypeStatic)
+	rolePath := vault.RolePath(s.Mount, s.Role, s.Type == config.TypeStatic)
 	d.emit(d.step(ctx, s.Timeout, "vault role", at+rolePath, func(ctx context.Context) Check {
 		return d.role(ctx, v, s)
 	}))
@@ -63,7 +64,7 @@ func denied(err error) bool {
 }
 
 // mount checks that --mount names an AWS secrets engine the token may use.
-func (d *doctorRun) mount(ctx context.Context, v *process.Vault, s *config.Settings) Check {
+func (d *doctorRun) mount(ctx context.Context, v *vault.Vault, s *config.Settings) Check {
 	c := Check{Name: "vault mount"}
 	path := "sys/internal/ui/mounts/" + s.Mount
 	m, err := v.Mount(ctx, s.Mount)
@@ -78,7 +79,7 @@ func (d *doctorRun) mount(ctx context.Context, v *process.Vault, s *config.Setti
 		c.OK, c.Skipped = false, true
 		c.Detail = "not checked: the token may not read " + path
 	case err != nil:
-		ve := process.Explain(err, "ask Vault about the mount "+s.Mount, path, v.Address(), ctx.Err() != nil)
+		ve := vault.Explain(err, "ask Vault about the mount "+s.Mount, path, v.Address(), ctx.Err() != nil)
 		c.Detail, c.Hint = ve.Msg, ve.Hint
 	case m == nil:
 		c.Detail, c.Hint = fmt.Sprintf("Vault said nothing about the mount %s/", s.Mount), mountListHint
@@ -98,7 +99,7 @@ func (d *doctorRun) mount(ctx context.Context, v *process.Vault, s *config.Setti
 // apart: when the token may use another AWS engine, --mount is wrong; when
 // it may use none, its policy is what is missing (the policy check says
 // so), and whether the mount exists cannot be known.
-func (d *doctorRun) noMount(ctx context.Context, v *process.Vault, s *config.Settings) Check {
+func (d *doctorRun) noMount(ctx context.Context, v *vault.Vault, s *config.Settings) Check {
 	c := Check{Name: "vault mount"}
 	mounts, err := v.AWSMounts(ctx)
 	if err != nil || len(mounts) == 0 {
@@ -120,10 +121,10 @@ func (d *doctorRun) noMount(ctx context.Context, v *process.Vault, s *config.Set
 // and issues that type. A token that may not read the role's definition
 // (most users' policies allow only the credentials path) gets "not
 // checked", never a ✓.
-func (d *doctorRun) role(ctx context.Context, v *process.Vault, s *config.Settings) Check {
+func (d *doctorRun) role(ctx context.Context, v *vault.Vault, s *config.Settings) Check {
 	c := Check{Name: "vault role"}
 	static := s.Type == config.TypeStatic
-	path := process.RolePath(s.Mount, s.Role, static)
+	path := vault.RolePath(s.Mount, s.Role, static)
 	data, err := v.Role(ctx, s.Mount, s.Role, static)
 	switch {
 	case denied(err):
@@ -131,7 +132,7 @@ func (d *doctorRun) role(ctx context.Context, v *process.Vault, s *config.Settin
 		c.Detail = "not checked: the token may not read " + path + " (--fetch tries the request itself)"
 		return c
 	case err != nil:
-		ve := process.Explain(err, "read the role "+path, path, v.Address(), ctx.Err() != nil)
+		ve := vault.Explain(err, "read the role "+path, path, v.Address(), ctx.Err() != nil)
 		c.Detail, c.Hint = ve.Msg, ve.Hint
 		return c
 	case data == nil:
@@ -196,13 +197,13 @@ func roleSettings(s *config.Settings, typ string, data map[string]any) (msg, hin
 // noRole is the check of a role Vault does not have: a static role asked
 // for as dynamic (or the other way round) says which type to use; else
 // the nearest role the token may list is suggested.
-func (d *doctorRun) noRole(ctx context.Context, v *process.Vault, s *config.Settings) Check {
+func (d *doctorRun) noRole(ctx context.Context, v *vault.Vault, s *config.Settings) Check {
 	static := s.Type == config.TypeStatic
 	kind, listCmd := "role", "vault list "+s.Mount+"/roles"
 	if static {
 		kind, listCmd = "static role", "vault list "+s.Mount+"/static-roles"
 	}
-	c := Check{Name: "vault role", Detail: fmt.Sprintf("no %s %s at %s", kind, s.Role, process.RolePath(s.Mount, s.Role, static))}
+	c := Check{Name: "vault role", Detail: fmt.Sprintf("no %s %s at %s", kind, s.Role, vault.RolePath(s.Mount, s.Role, static))}
 	if other, err := v.Role(ctx, s.Mount, s.Role, !static); err == nil && other != nil {
 		if static {
 			types := splitList(other["credential_type"])

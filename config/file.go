@@ -123,7 +123,7 @@ func Load(path string, explicit bool) (*File, error) {
 			return &File{}, nil
 		}
 		cfg := IDConfig.Setting()
-		return nil, &Error{Source: path, Msg: "cannot read configuration file: " + pathErrReason(err),
+		return nil, &Error{Source: path, Msg: "cannot read configuration file: " + PathReason(err),
 			Hint: "check the path given with --" + cfg.Name + " or " + cfg.Env}
 	}
 	return Parse(path, data)
@@ -137,7 +137,7 @@ func Parse(path string, data []byte) (*File, error) {
 		// The parser's message quotes the text it choked on, which may be a
 		// secret pasted without quotes: say only where.
 		var perr toml.ParseError
-		msg := "invalid TOML: " + typeMismatch(oneLine(err.Error())) // names the key and types, no value
+		msg := "invalid TOML: " + typeMismatch(OneLine(err.Error())) // names the key and types, no value
 		if errors.As(err, &perr) {
 			msg = fmt.Sprintf("invalid TOML at line %d, column %d", perr.Position.Line, perr.Position.Col)
 		}
@@ -209,7 +209,8 @@ func tomlKind(t string) string {
 	return t
 }
 
-func pathErrReason(err error) string {
+// PathReason is the reason of a file error without the path again.
+func PathReason(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()
@@ -217,6 +218,8 @@ func pathErrReason(err error) string {
 	return err.Error()
 }
 
-func oneLine(s string) string {
+// OneLine is s with every run of white space, newlines included, as one
+// space: error text from elsewhere fits the one line of an error.
+func OneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }

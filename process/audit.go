@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/config"
 )
 
 // AuditRecord is one line of the audit trail: which credentials a run
@@ -58,19 +59,19 @@ func AppendAudit(path string, rec AuditRecord) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		dir := filepath.Dir(path)
 		if merr := os.MkdirAll(dir, 0o700); merr != nil {
-			return fmt.Errorf("cannot create its folder: %s; create it (mkdir -p -m 700 %s) or set another path", pathReason(merr), dir)
+			return fmt.Errorf("cannot create its folder: %s; create it (mkdir -p -m 700 %s) or set another path", config.PathReason(merr), dir)
 		}
 		f, err = openAuditLog(path)
 	}
 	if err != nil {
-		return fmt.Errorf("cannot open it: %s", pathReason(err))
+		return fmt.Errorf("cannot open it: %s", config.PathReason(err))
 	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		f.Close()
-		return fmt.Errorf("cannot write it: %s", pathReason(err))
+		return fmt.Errorf("cannot write it: %s", config.PathReason(err))
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("cannot write it: %s", pathReason(err))
+		return fmt.Errorf("cannot write it: %s", config.PathReason(err))
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/url"
-	"strings"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/child"
 )
@@ -96,8 +95,4 @@ func ChildError(err error) error {
 		return &Error{Code: ExitFailure, Msg: ce.Msg, Hint: ce.Hint, Err: ce.Err}
 	}
 	return err
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

@@ -64,39 +64,39 @@ const maxProofSize = 64 << 10
 var jwtAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384,
 	jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA, jose.HS256, jose.HS384, jose.HS512}
 
-// proofIdentity returns, as name/value pairs, who the secret of a jwt,
+// ProofIdentity returns, as name/value pairs, who the secret of a jwt,
 // kubernetes or cert login proves; nil for the other methods, whose
-// settings name the identity (role_id, username).
-func proofIdentity(a *config.Auth) ([]string, error) {
+// settings name the identity (role_id, username). getenv reads jwt_env.
+func ProofIdentity(a *config.Auth, getenv func(string) string) ([]string, error) {
 	switch a.Method {
 	case config.AuthJWT, config.AuthKubernetes:
 		var raw string
 		if a.JWTEnv != "" {
-			if err := envSet("jwt_env", a.JWTEnv); err != nil {
+			if err := EnvSet(getenv, "jwt_env", a.JWTEnv); err != nil {
 				return nil, err
 			}
-			raw = strings.TrimSpace(os.Getenv(a.JWTEnv))
+			raw = strings.TrimSpace(getenv(a.JWTEnv))
 		} else {
-			b, err := readProof(a.JWTFile)
+			b, err := ReadProof(a.JWTFile)
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) && a.Method == config.AuthKubernetes && a.JWTFile == config.DefaultKubernetesJWTFile {
 					return nil, &Error{Code: ExitUsage, Err: err,
 						Msg:  "read the service account token " + a.JWTFile + ": no such file (not in a Kubernetes pod?)",
 						Hint: "run in a pod with a service account token, or set jwt_file in the auth table"}
 				}
-				return nil, fileError(err, "jwt_file", a.JWTFile)
+				return nil, FileError(err, "jwt_file", a.JWTFile)
 			}
 			raw = strings.TrimSpace(string(b))
 		}
 		if raw == "" {
-			return nil, &Error{Code: ExitUsage, Msg: "the JWT in " + secretSource(*a) + " is empty",
+			return nil, &Error{Code: ExitUsage, Msg: "the JWT in " + SecretSource(*a) + " is empty",
 				Hint: "put the token there, or name another source in the auth table"}
 		}
 		return jwtIdentity(raw), nil
 	case config.AuthCert:
-		b, err := readProof(a.ClientCert)
+		b, err := ReadProof(a.ClientCert)
 		if err != nil {
-			return nil, fileError(err, "client_cert", a.ClientCert)
+			return nil, FileError(err, "client_cert", a.ClientCert)
 		}
 		fp, err := certFingerprint(b)
 		if err != nil {
@@ -105,19 +105,20 @@ func proofIdentity(a *config.Auth) ([]string, error) {
 		}
 		return []string{"cert_sha256", fp}, nil
 	case config.AuthAWS:
-		id, err := awsSource(a, 0, nil).Identity()
-		return id, awsError(err)
+		id, err := AWSSource(a, 0, nil, getenv, io.Discard).Identity()
+		return id, AWSError(err)
 	}
 	return nil, nil
 }
 
-// awsSource is the aws method's source of signing keys with this run's
-// environment and child runner; timeout is --timeout, for messages.
-func awsSource(a *config.Auth, timeout time.Duration, debugf func(string, ...any)) *awslogin.Source {
+// AWSSource is the aws method's source of signing keys with this run's
+// environment (getenv) and child runner, whose stderr goes to stderr;
+// timeout is --timeout, for messages.
+func AWSSource(a *config.Auth, timeout time.Duration, debugf func(string, ...any), getenv func(string) string, stderr io.Writer) *awslogin.Source {
 	kind, profile, _ := config.AWSCredentialSource(a.Credentials) // checked by config
-	return &awslogin.Source{Kind: kind, Profile: profile, Getenv: os.Getenv, Executable: os.Executable, Debugf: debugf,
+	return &awslogin.Source{Kind: kind, Profile: profile, Getenv: getenv, Executable: os.Executable, Debugf: debugf,
 		Run: func(ctx context.Context, stdout io.Writer, name string, args ...string) error {
-			c := &child.Cmd{What: "the credential_process of AWS profile " + profile, Timeout: timeout, Stdout: stdout, Stderr: os.Stderr,
+			c := &child.Cmd{What: "the credential_process of AWS profile " + profile, Timeout: timeout, Stdout: stdout, Stderr: stderr,
 				Hint: "run the profile's credential_process by hand: it must print its document at once; or raise --timeout"}
 			err := ChildError(c.Run(ctx, name, args...))
 			var pe *Error
@@ -128,8 +129,8 @@ func awsSource(a *config.Auth, timeout time.Duration, debugf func(string, ...any
 		}}
 }
 
-// awsError is a failure of internal/awslogin as the run reports it.
-func awsError(err error) error {
+// AWSError is a failure of internal/awslogin as the run reports it.
+func AWSError(err error) error {
 	var ae *awslogin.Error
 	if !errors.As(err, &ae) {
 		return err
@@ -195,10 +196,10 @@ func certFingerprint(data []byte) (string, error) {
 	}
 }
 
-// readProof reads a small secret file without blocking on a FIFO in its
+// ReadProof reads a small secret file without blocking on a FIFO in its
 // place. Symlinks are followed: Kubernetes mounts the service account
 // token as one.
-func readProof(path string) ([]byte, error) {
+func ReadProof(path string) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
@@ -223,11 +224,11 @@ func readProof(path string) ([]byte, error) {
 
 // authIdentity is the login identity's part of the credentials cache key:
 // "" for token auth, so that its keys stay what they were.
-func authIdentity(a *config.Auth) (string, error) {
+func authIdentity(a *config.Auth, getenv func(string) string) (string, error) {
 	if a.IsToken() {
 		return "", nil
 	}
-	proof, err := proofIdentity(a)
+	proof, err := ProofIdentity(a, getenv)
 	if err != nil {
 		return "", err
 	}

@@ -26,14 +26,14 @@ func (r *Runner) mfaCode(ctx context.Context) (string, error) {
 	}
 	if s.MFACommand != "" {
 		r.Debugf("MFA code from mfa_command")
-		return runMFACommand(ctx, s.MFACommand, s.Timeout, r.Stderr)
+		return RunMFACommand(ctx, s.MFACommand, s.Timeout, r.Stderr)
 	}
 	if r.OpenTTY != nil {
 		term, err := r.OpenTTY()
 		if err == nil {
 			defer term.Close()
 			r.Debugf("MFA code from the terminal")
-			return promptMFA(ctx, term, "Vault role "+Printable(s.Role))
+			return PromptMFA(ctx, term, "Vault role "+Printable(s.Role))
 		}
 		r.Debugf("no terminal for an MFA prompt: %v", err)
 	}
@@ -41,12 +41,12 @@ func (r *Runner) mfaCode(ctx context.Context) (string, error) {
 		Hint: "pass --mfa-code, set mfa_command in the profile, or run the helper from a terminal"}
 }
 
-// runMFACommand runs command through the system shell and returns the code
+// RunMFACommand runs command through the system shell and returns the code
 // it prints, giving up with the run's context (timeout is --timeout, for
 // the message). Its stderr is passed through (it may say "touch your key");
 // its stdout is never shown, only checked. Errors name the command as
 // "mfa_command", never by its text: it may hold a TOTP seed.
-func runMFACommand(ctx context.Context, command string, timeout time.Duration, stderr io.Writer) (string, error) {
+func RunMFACommand(ctx context.Context, command string, timeout time.Duration, stderr io.Writer) (string, error) {
 	var stdout bytes.Buffer
 	c := &child.Cmd{What: "mfa_command", Timeout: timeout, Stdout: &stdout, Stderr: stderr,
 		Hint: "run the profile's mfa_command by hand: it must print the code at once, without reading the terminal (leave mfa_command unset to be asked there); or raise --timeout"}
@@ -62,7 +62,7 @@ func runMFACommand(ctx context.Context, command string, timeout time.Duration, s
 		return "", e
 	}
 	if err != nil {
-		return "", &Error{Code: ExitFailure, Msg: "mfa_command failed: " + oneLine(err.Error()),
+		return "", &Error{Code: ExitFailure, Msg: "mfa_command failed: " + config.OneLine(err.Error()),
 			Hint: "run the profile's mfa_command by hand; it must print the current six-digit code", Err: err}
 	}
 	code := strings.TrimSpace(stdout.String())
@@ -73,10 +73,10 @@ func runMFACommand(ctx context.Context, command string, timeout time.Duration, s
 	return code, nil
 }
 
-// promptMFA asks on the terminal itself: the AWS clients give a credential
+// PromptMFA asks on the terminal itself: the AWS clients give a credential
 // process no usable stdin, and the CLI hides its stderr.
 // what names what the code is for, printable already.
-func promptMFA(ctx context.Context, term io.ReadWriter, what string) (string, error) {
+func PromptMFA(ctx context.Context, term io.ReadWriter, what string) (string, error) {
 	if _, err := fmt.Fprintf(term, "vault-credential-process: MFA code for %s: ", what); err != nil {
 		return "", &Error{Code: ExitFailure, Msg: "write the MFA prompt: " + err.Error()}
 	}

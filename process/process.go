@@ -1,7 +1,10 @@
 // Package process turns a resolved request into AWS credentials: from the
-// disk cache while they are fresh, else from Vault's AWS secrets engine
-// (renewing an iam_user lease rather than minting a new IAM user where it
-// can), and renders them as the credential_process document.
+// disk cache while they are fresh, else from a Source (the Vault client of
+// internal/vault, which the command layer plugs in), renewing an iam_user
+// lease rather than minting a new IAM user where it can. It holds the
+// request and credentials types, the identity that keys the cache, MFA,
+// the audit log, the errors every front end reports, and the
+// credential_process document. It knows no HTTP client.
 package process
 
 import (
@@ -26,7 +29,8 @@ const (
 	SourceOutage  = "outage" // a still-valid cache entry served while Vault is unavailable
 )
 
-// Source is what the Runner needs from Vault; *Vault implements it.
+// Source is what the Runner needs from Vault; internal/vault's *Vault
+// implements it.
 type Source interface {
 	Fetch(ctx context.Context, r Request) (*Credentials, error)
 	// Renew extends a lease minted under the token with accessor minter;
@@ -35,6 +39,10 @@ type Source interface {
 	// Revoked reports whether Vault no longer holds the lease of c.
 	Revoked(ctx context.Context, c *Credentials) (bool, error)
 }
+
+// ErrNotMinter marks a renewal refused because the token of this run did
+// not mint the lease (or cannot be identified).
+var ErrNotMinter = errors.New("the lease was minted under another Vault token")
 
 // Runner gets credentials for one set of settings.
 type Runner struct {
@@ -46,6 +54,9 @@ type Runner struct {
 	OpenTTY func() (io.ReadWriteCloser, error)
 	// Stderr receives what an mfa_command writes to its stderr.
 	Stderr io.Writer
+	// Getenv reads the variable that holds a jwt or kubernetes login's
+	// JWT (jwt_env), for the cache key; nil is an empty environment.
+	Getenv func(string) string
 	// NewSource connects to Vault. It is called only when the cache cannot
 	// answer, so a cache hit never builds a Vault client.
 	NewSource func(ctx context.Context) (Source, error)
@@ -62,7 +73,7 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 	s := r.Settings
 	if s.CacheDisabled {
 		r.Debugf("cache disabled")
-		c, err := r.fetch(ctx, requestOf(s))
+		c, err := r.fetch(ctx, RequestOf(s))
 		return c, SourceVault, err
 	}
 
@@ -73,7 +84,7 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 	if err != nil {
 		// The folder cannot be created (a read-only file system, say):
 		// nothing can be cached, but the credentials can still be had.
-		c, ferr := r.fetch(ctx, requestOf(s))
+		c, ferr := r.fetch(ctx, RequestOf(s))
 		if ferr != nil {
 			return nil, "", ferr
 		}
@@ -91,7 +102,7 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 	now := r.Now()
 	if r.policy().Fresh(entry, now) {
 		if s.Debug { // the hit path: no formatting for nobody
-			r.Debugf("cache hit %s: expires %s", key[:12], untilText(entry.Expiration, now))
+			r.Debugf("cache hit %s: expires %s", key[:12], UntilText(entry.Expiration, now))
 		}
 		return fromEntry(entry), SourceCache, nil
 	}
@@ -139,7 +150,7 @@ func (r *Runner) miss(ctx context.Context, store *cache.Store, key string, entry
 		}
 	}
 
-	c, src, err := r.refresh(ctx, requestOf(r.Settings), entry)
+	c, src, err := r.refresh(ctx, RequestOf(r.Settings), entry)
 	if err != nil {
 		if Unavailable(err) && r.usable(entry) {
 			r.Debugf("Vault unavailable (%v); serving the cached entry, valid until %s", err, entry.Expiration.Format(time.RFC3339))
@@ -280,7 +291,11 @@ func (r *Runner) vault(ctx context.Context) (Source, error) {
 // model). The error is that of reading a JWT or certificate (identity.go).
 func (r *Runner) Key() (string, error) {
 	s := r.Settings
-	id, err := authIdentity(&s.Auth)
+	getenv := r.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	id, err := authIdentity(&s.Auth, getenv)
 	if err != nil {
 		return "", err
 	}
@@ -331,8 +346,11 @@ func fromEntry(e *cache.Entry) *Credentials {
 	}
 }
 
+// CacheError explains an error of the cache folder, with a hint.
+func CacheError(err error) *Error { return cacheError(err) }
+
 func cacheError(err error) *Error {
-	e := &Error{Code: ExitFailure, Msg: oneLine(err.Error()), Err: err}
+	e := &Error{Code: ExitFailure, Msg: config.OneLine(err.Error()), Err: err}
 	if errors.Is(err, cache.ErrUnsafe) {
 		e.Hint = "the cache must be a folder of your own with mode 0700 holding files of mode 0600: fix or remove it, or pass --cache-dir"
 	} else {
@@ -341,6 +359,7 @@ func cacheError(err error) *Error {
 	return e
 }
 
-func untilText(t, now time.Time) string {
+// UntilText is t for --debug: in UTC, and how far ahead of now.
+func UntilText(t, now time.Time) string {
 	return fmt.Sprintf("%s (in %s)", t.UTC().Format(time.RFC3339), t.Sub(now).Round(time.Second))
 }

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/vault/api"
-
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
@@ -112,17 +110,19 @@ func freshCreds() *Credentials {
 		Expiration: now.Add(time.Hour), LeaseID: "aws/creds/dev/new", LeaseDuration: time.Hour, Renewable: true}
 }
 
-// vaultFailure is what Vault.Fetch returns for a failed call.
-func vaultFailure(cause error) error {
-	return vaultError(cause, "get credentials from aws/creds/dev", "aws/creds/dev", "http://127.0.0.1:1", false)
+// vaultFailure is what Vault.Fetch returns for a failed call: an *Error
+// with the status of Vault's answer (0: no answer) and the cause (see
+// internal/vault's TestVaultErrorCarriesTheAnswer).
+func vaultFailure(status int, cause error) error {
+	return &Error{Code: ExitFailure, Msg: "get credentials from aws/creds/dev: " + cause.Error(), Status: status, Err: cause}
 }
 
 var (
-	errUnavailable = vaultFailure(&api.ResponseError{StatusCode: 503, Errors: []string{"overloaded"}})
-	errRefused     = vaultFailure(&url.Error{Op: "Put", URL: "http://127.0.0.1:1/v1/aws/creds/dev",
+	errUnavailable = vaultFailure(503, errors.New("Vault answered 503: overloaded"))
+	errRefused     = vaultFailure(0, &url.Error{Op: "Put", URL: "http://127.0.0.1:1/v1/aws/creds/dev",
 		Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
-	errForbidden = vaultFailure(&api.ResponseError{StatusCode: 403, Errors: []string{"permission denied"}})
-	errNotFound  = vaultFailure(&api.ResponseError{StatusCode: 400, Errors: []string{"lease not found"}})
+	errForbidden = vaultFailure(403, errors.New("Vault answered 403: permission denied"))
+	errNotFound  = vaultFailure(400, errors.New("Vault answered 400: lease not found"))
 )
 
 // runnerFixture is a Runner over a temporary cache folder and a fakeSource.
@@ -149,7 +149,7 @@ func newRunner(t *testing.T, flags map[string]string, src *fakeSource) *runnerFi
 	fx.r = &Runner{
 		Settings: s,
 		Now:      fixedNow,
-		Debugf:   log.printf,
+		Debugf:   log.Printf,
 		Warnf:    func(format string, args ...any) { fx.warnings = append(fx.warnings, format) },
 		NewSource: func(context.Context) (Source, error) {
 			fx.newSources++

@@ -188,7 +188,7 @@ func entryKey(env, args []string) (key, dir string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	key, err = (&process.Runner{Settings: s}).Key()
+	key, err = (&process.Runner{Settings: s, Getenv: os.Getenv}).Key()
 	return key, s.CacheDir, err
 }
 
