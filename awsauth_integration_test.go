@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 const (
@@ -245,20 +246,20 @@ func TestAuthAWSRecursion(t *testing.T) {
 		inner   bool // the inner helper's own error and hint come first
 	}{
 		{"credential_process is this binary", func(string) string { return bin + " --role " + testbed.RoleAssume },
-			nil, exitUsage, "the profile's credential_process runs vault-credential-process", "another program", false},
+			nil, process.ExitUsage, "the profile's credential_process runs vault-credential-process", "another program", false},
 		{"credential_process is a link to it", func(home string) string {
 			link := filepath.Join(home, "creds")
 			if err := os.Symlink(bin, link); err != nil {
 				t.Fatal(err)
 			}
 			return link + " --role " + testbed.RoleAssume
-		}, nil, exitUsage, "the profile's credential_process runs vault-credential-process", "another program", false},
+		}, nil, process.ExitUsage, "the profile's credential_process runs vault-credential-process", "another program", false},
 		{"a wrapper script runs it", func(home string) string {
 			script := filepath.Join(home, "wrapper.sh")
 			writeFile(t, script, fmt.Sprintf("#!/bin/sh\nexec %q --role %s --type assumed_role\n", bin, testbed.RoleAssume), 0o700)
 			return script
-		}, nil, exitFailure, "credential_process failed: exit status 2", "credential_process by hand", true},
-		{"started by the helper", nil, append(signers[0].env(), "VAULT_CREDENTIAL_PROCESS_DEPTH=1"), exitUsage,
+		}, nil, process.ExitFailure, "credential_process failed: exit status 2", "credential_process by hand", true},
+		{"started by the helper", nil, append(signers[0].env(), "VAULT_CREDENTIAL_PROCESS_DEPTH=1"), process.ExitUsage,
 			"this run was started by vault-credential-process itself (VAULT_CREDENTIAL_PROCESS_DEPTH is set)", "must come from elsewhere", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -304,6 +305,6 @@ func TestAuthAWSRefusedByVault(t *testing.T) {
 	signers := awsAuthSetup(t, b)
 	env := setEnv(awsAuthEnv(t, b, "env", signers[0].env()...), "VAULT_CREDENTIAL_PROCESS_AUTH_IAM_SERVER_ID_HEADER_VALUE", "other.vault")
 	r := runBin(t, env, assumeArgs(15)...)
-	assertFailure(t, r, exitFailure, "log in to Vault with aws at auth/aws, role signer, credentials env: Vault answered 400: error validating X-Vault-AWS-IAM-Server-ID header",
+	assertFailure(t, r, process.ExitFailure, "log in to Vault with aws at auth/aws, role signer, credentials env: Vault answered 400: error validating X-Vault-AWS-IAM-Server-ID header",
 		"bound_iam_principal_arn must match who signed")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 const awsConfigUsage = `Usage:
@@ -133,7 +134,7 @@ func (c *cli) awsConfig(ctx context.Context, args []string) int {
 	}
 	if !*write {
 		fmt.Fprint(c.stdout, awsconfig.Stanza(*awsProfile, command))
-		return exitOK
+		return process.ExitOK
 	}
 	return c.writeAWSConfig(*awsProfile, command, *force)
 }
@@ -192,5 +193,5 @@ func (c *cli) writeAWSConfig(awsProfile, command string, force bool) int {
 	default:
 		fmt.Fprintf(c.stdout, "wrote profile %s to %s\n", awsProfile, file)
 	}
-	return exitOK
+	return process.ExitOK
 }

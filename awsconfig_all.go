@@ -265,5 +265,5 @@ func (c *cli) syncAWSConfig(plan awsconfig.Plan, write bool) int {
 			fmt.Fprintf(c.stdout, "wrote %s\n", file)
 		}
 	}
-	return exitOK
+	return process.ExitOK
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // allMount is the AWS mount at a non-default path; the other is at "aws".
@@ -327,7 +328,7 @@ func TestAWSConfigAll(t *testing.T) {
 					t.Fatal("the fault was never reached")
 				}
 				t.Logf("stderr:\n%s", r.stderr)
-				assertFailure(t, r, exitFailure, row.msg, row.hint)
+				assertFailure(t, r, process.ExitFailure, row.msg, row.hint)
 				assertFileIs(t, awsConfig, kept)
 				if got := dirNames(t, dir); !slices.Equal(got, []string{"config"}) {
 					t.Errorf("the folder holds %q, want only config", got)

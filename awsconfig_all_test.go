@@ -9,6 +9,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/vault"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // TestAWSConfigAllUsage: mistakes on the command line of aws-config --all are usage
@@ -29,7 +30,7 @@ func TestAWSConfigAllUsage(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runInProcess(t, fakeEnv(t, nil), append([]string{"aws-config"}, tt.args...)...)
-			assertFailure(t, r, exitUsage, tt.msg, tt.hint)
+			assertFailure(t, r, process.ExitUsage, tt.msg, tt.hint)
 		})
 	}
 }

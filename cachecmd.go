@@ -112,14 +112,14 @@ func (c *cli) cacheList(args []string) int {
 	if *asJSON {
 		out, _ := json.MarshalIndent(rows, "", "  ")
 		fmt.Fprintf(c.stdout, "%s\n", out)
-		return exitOK
+		return process.ExitOK
 	}
 	if len(rows) == 0 {
 		fmt.Fprintf(c.stdout, "no cache entries in %s\n", st.Dir())
-		return exitOK
+		return process.ExitOK
 	}
 	c.listTable(rows)
-	return exitOK
+	return process.ExitOK
 }
 
 // listTable prints rows as a table. The last column holds what else tells
@@ -271,7 +271,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	}
 	if !*all && cl.removed == 0 && cl.temps == 0 {
 		fmt.Fprintf(c.stdout, "no cache entry for this request in %s\n", st.Dir())
-		return exitOK
+		return process.ExitOK
 	}
 	fmt.Fprintf(c.stdout, "removed %s", plural(cl.removed, "cache entry", "cache entries"))
 	if cl.temps > 0 {
@@ -281,7 +281,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stdout, " and %s", plural(cl.tokens, "login token", "login tokens"))
 	}
 	fmt.Fprintf(c.stdout, " from %s\n", st.Dir())
-	return exitOK
+	return process.ExitOK
 }
 
 // clearing is one `cache clear` run: what it removed, revoked, kept and
@@ -364,7 +364,7 @@ func (cl *clearing) lock(ctx context.Context, key string) (func(), error) {
 func (cl *clearing) entry(ctx context.Context, key string) {
 	unlock, err := cl.lock(ctx, key)
 	if errors.Is(err, context.DeadlineExceeded) {
-		cl.failures = append(cl.failures, &process.Error{Code: exitFailure, Err: err,
+		cl.failures = append(cl.failures, &process.Error{Code: process.ExitFailure, Err: err,
 			Msg:  "wait for the lock of cache entry " + key[:12] + ": another vault-credential-process held it until --timeout",
 			Hint: "a process may be stuck asking Vault: check it, or raise --timeout"})
 		return
@@ -516,7 +516,7 @@ func (cl *clearing) err() error {
 		if cl.tokenFailures > 0 {
 			failed = append(failed, plural(cl.tokenFailures, "login token", "login tokens"))
 		}
-		e := &process.Error{Code: exitFailure, Err: first,
+		e := &process.Error{Code: process.ExitFailure, Err: first,
 			Msg: fmt.Sprintf("cache clear: %s (%s failed; %s)", first.Error(), strings.Join(failed, " and "), done)}
 		var pe *process.Error
 		if errors.As(first, &pe) {
@@ -561,7 +561,7 @@ func (cl *clearing) keptError(done string) error {
 	drop := "drop them without revoking: cache clear --all"
 	first := vaults[0]
 	if first.addr == "" {
-		return &process.Error{Code: exitFailure, Msg: msg,
+		return &process.Error{Code: process.ExitFailure, Msg: msg,
 			Hint: "entries of an older version do not name their Vault: revoke their leases with `vault lease revoke`, or " + drop}
 	}
 	// An empty variable counts as unset, for this helper and for vault/api.
@@ -579,7 +579,7 @@ func (cl *clearing) keptError(done string) error {
 	if len(vaults) > 1 {
 		more = fmt.Sprintf(" (and likewise for the other %d; `cache list --json` shows each entry's vault_address)", len(vaults)-1)
 	}
-	return &process.Error{Code: exitFailure, Msg: msg,
+	return &process.Error{Code: process.ExitFailure, Msg: msg,
 		Hint: fmt.Sprintf("revoke them at their own Vault%s: %s %s cache clear --all --revoke%s; or %s", with, how, name, more, drop)}
 }
 

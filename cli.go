@@ -9,7 +9,6 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
@@ -27,14 +26,6 @@ const name = "vault-credential-process"
 // those of config.Table with Flag set; every command that gets credentials
 // takes them.
 const requestFlagsUsage = config.FlagsUsage
-
-// Exit statuses, the command line's contract (as cmd/go uses them). A
-// *process.Error carries its own, from the same values.
-const (
-	exitOK      = 0
-	exitFailure = 1 // a failure at run time: Vault, network, cache
-	exitUsage   = 2 // a usage or configuration error
-)
 
 const usage = `Usage:
   vault-credential-process [flags]
@@ -127,7 +118,7 @@ func (c *cli) printVersion(_ context.Context, args []string) int {
 		return c.report(usageError("version takes no arguments"))
 	}
 	fmt.Fprintln(c.stdout, versionString())
-	return exitOK
+	return process.ExitOK
 }
 
 // isHelp reports an argument that asks a command with subcommands (or
@@ -234,7 +225,7 @@ func (c *cli) parseCommand(fs *flag.FlagSet, args []string, cmd, usageText strin
 		}
 		return nil, c.report(usageError(fmt.Sprintf("%sunexpected argument %q", prefix, fs.Arg(0)))), true
 	}
-	return flags, exitOK, false
+	return flags, process.ExitOK, false
 }
 
 func usageError(msg string) *config.Error {
@@ -388,7 +379,7 @@ func (c *cli) credentialProcess(ctx context.Context, args []string) int {
 	if _, err := c.stdout.Write(doc); err != nil {
 		return c.report(fmt.Errorf("write the credential document: %w", err))
 	}
-	return exitOK
+	return process.ExitOK
 }
 
 // loadConfig reads the file named by --config or the environment, else the
@@ -415,12 +406,12 @@ func loadConfig(flags map[string]string, getenv func(string) string) (*config.Fi
 // value the user gave, so control characters are shown escaped, not sent
 // to the terminal.
 func (c *cli) report(err error) int {
-	code, hint := exitFailure, ""
+	code, hint := process.ExitFailure, ""
 	var ce *config.Error
 	var pe *process.Error
 	switch {
 	case errors.As(err, &ce):
-		code, hint = exitUsage, ce.Hint
+		code, hint = process.ExitUsage, ce.Hint
 	case errors.As(err, &pe):
 		code, hint = pe.Code, pe.Hint
 	}
@@ -430,8 +421,6 @@ func (c *cli) report(err error) int {
 	}
 	return code
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // versionString is the stamped version, else what the Go toolchain recorded
 // (module version and VCS revision), so `go install` builds say something.
@@ -461,5 +450,5 @@ func versionString() string {
 // helpText prints a command's usage when asked.
 func (c *cli) helpText(text string) int {
 	fmt.Fprint(c.stdout, text)
-	return exitOK
+	return process.ExitOK
 }

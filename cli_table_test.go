@@ -71,7 +71,7 @@ func assertAccepts(t *testing.T, cmd []string, flag string, takesValue bool) {
 		flag += "=x"
 	}
 	args := append(append([]string{}, cmd...), flag, "-h")
-	if r := runInProcess(t, fakeEnv(t, nil), args...); r.code != exitOK || r.stdout == "" || r.stderr != "" {
+	if r := runInProcess(t, fakeEnv(t, nil), args...); r.code != process.ExitOK || r.stdout == "" || r.stderr != "" {
 		t.Errorf("%q: exit %d, stderr %q; want the usage", args, r.code, r.stderr)
 	}
 }
@@ -84,11 +84,11 @@ func TestReportExitCodes(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"configuration error", &config.Error{Msg: "bad"}, exitUsage},
-		{"process usage error", &process.Error{Code: process.ExitUsage, Msg: "bad"}, exitUsage},
-		{"process failure", &process.Error{Code: process.ExitFailure, Msg: "bad"}, exitFailure},
+		{"configuration error", &config.Error{Msg: "bad"}, process.ExitUsage},
+		{"process usage error", &process.Error{Code: process.ExitUsage, Msg: "bad"}, process.ExitUsage},
+		{"process failure", &process.Error{Code: process.ExitFailure, Msg: "bad"}, process.ExitFailure},
 		{"exec's command not found", &process.Error{Code: exitNotFound, Msg: "bad"}, exitNotFound},
-		{"any other error", errors.New("bad"), exitFailure},
+		{"any other error", errors.New("bad"), process.ExitFailure},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer

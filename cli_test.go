@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // cliEnv is a fake environment whose Vault fails the test if a request reaches it:
@@ -64,7 +66,7 @@ func TestHelp(t *testing.T) {
 	for _, tt := range cases {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := runInProcess(t, cliEnv(t, nil), tt.args...)
-			if r.code != exitOK || r.stderr != "" || r.stdout != tt.want {
+			if r.code != process.ExitOK || r.stderr != "" || r.stdout != tt.want {
 				t.Errorf("exit %d, stderr %q, stdout:\n%s\nwant 0, nothing and:\n%s", r.code, r.stderr, r.stdout, tt.want)
 			}
 		})
@@ -129,7 +131,7 @@ func TestCommandLineErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runInProcess(t, cliEnv(t, tt.env), tt.args...)
-			assertFailure(t, r, exitUsage, tt.msg, tt.hint)
+			assertFailure(t, r, process.ExitUsage, tt.msg, tt.hint)
 		})
 	}
 }

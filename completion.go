@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // The scripts are rendered from the command and settings tables by the
@@ -56,7 +57,7 @@ func (c *cli) completion(_ context.Context, args []string) int {
 		return c.report(usageError(fmt.Sprintf("completion %s: unexpected argument %q", args[0], args[1])))
 	}
 	io.WriteString(c.stdout, script)
-	return exitOK
+	return process.ExitOK
 }
 
 // completionProfiles prints the profile names of the configuration file,
@@ -83,5 +84,5 @@ func (c *cli) completionProfiles(args []string) int {
 	for _, p := range names {
 		fmt.Fprintln(c.stdout, p)
 	}
-	return exitOK
+	return process.ExitOK
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // completionTemplates are the templates of the scripts by shell, made from
@@ -215,11 +216,11 @@ func probe(path []string, arg string) bool {
 	cancel()
 	c := &cli{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
 	if len(path) == 0 {
-		return c.credentialProcess(ctx, []string{arg, "-h"}) == exitOK
+		return c.credentialProcess(ctx, []string{arg, "-h"}) == process.ExitOK
 	}
 	for _, cmd := range commands {
 		if cmd.name == path[0] {
-			return cmd.run(c, ctx, append(slices.Clone(path[1:]), arg, "-h")) == exitOK
+			return cmd.run(c, ctx, append(slices.Clone(path[1:]), arg, "-h")) == process.ExitOK
 		}
 	}
 	return false

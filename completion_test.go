@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // TestCompletionModel: the default command has every request flag of
@@ -136,7 +137,7 @@ func hasFlag(shell, script, path, flag string) bool {
 func completionScript(t *testing.T, shell string) string {
 	t.Helper()
 	r := runInProcess(t, fakeEnv(t, nil), "completion", shell)
-	if r.code != exitOK || r.stderr != "" || r.stdout == "" {
+	if r.code != process.ExitOK || r.stderr != "" || r.stdout == "" {
 		t.Fatalf("completion %s: exit %d, stderr %q", shell, r.code, r.stderr)
 	}
 	return r.stdout
@@ -276,7 +277,7 @@ func TestCompletionProfiles(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "config.toml")
 	writeFile(t, cfg, "[profiles.prod]\nrole = \"p\"\n[profiles.dev]\nrole = \"d\"\n[profiles.\"two words\"]\nrole = \"x\"\n", 0o600)
 	r := runInProcess(t, fakeEnv(t, nil), "completion", "profiles", "--config", cfg)
-	if r.code != exitOK || r.stdout != "dev\nprod\n" || r.stderr != "" {
+	if r.code != process.ExitOK || r.stdout != "dev\nprod\n" || r.stderr != "" {
 		t.Errorf("exit %d, stdout %q, stderr %q; want dev and prod", r.code, r.stdout, r.stderr)
 	}
 	r = runInProcess(t, fakeEnv(t, map[string]string{config.IDConfig.Setting().Env: cfg}), "completion", "profiles")
@@ -285,6 +286,6 @@ func TestCompletionProfiles(t *testing.T) {
 	}
 	for _, args := range [][]string{{"completion", "tcsh"}, {"completion", "bash", "extra"}, {"completion", "profiles", "extra"}} {
 		r := runInProcess(t, fakeEnv(t, nil), args...)
-		assertFailure(t, r, exitUsage, "completion", "for usage")
+		assertFailure(t, r, process.ExitUsage, "completion", "for usage")
 	}
 }

@@ -113,7 +113,7 @@ func (c *cli) login(ctx context.Context, args []string) int {
 	cancel()
 	if o.stdout {
 		fmt.Fprintln(c.stdout, url)
-		return exitOK
+		return process.ExitOK
 	}
 	return c.openConsole(url, s)
 }
@@ -167,11 +167,11 @@ func (c *cli) openConsole(url string, s *config.Settings) int {
 		Handed: c.handedNotice}.Open(ctx, url)
 	switch {
 	case err == nil:
-		return exitOK
+		return process.ExitOK
 	case errors.Is(err, context.Canceled):
-		return exitFailure
+		return process.ExitFailure
 	}
-	return c.report(&process.Error{Code: exitFailure, Msg: "login: open the browser: " + err.Error(),
+	return c.report(&process.Error{Code: process.ExitFailure, Msg: "login: open the browser: " + err.Error(),
 		Hint: "set BROWSER to your browser's command, or run login with --stdout and open the URL yourself", Err: err})
 }
 
@@ -303,7 +303,7 @@ func credentialsKind(typ string, creds *process.Credentials) (kind console.Kind,
 // session_token credentials are refused either way.
 func (o *loginOptions) fits(kind console.Kind, typ string, before bool) error {
 	if kind == console.SessionToken {
-		return &process.Error{Code: exitFailure, Err: console.ErrSessionToken,
+		return &process.Error{Code: process.ExitFailure, Err: console.ErrSessionToken,
 			Msg:  "login: " + console.ErrSessionToken.Error(),
 			Hint: "sign in with an assumed_role or federation_token role, or iam_user or static keys the IAM user may call sts:GetFederationToken with"}
 	}
@@ -321,7 +321,7 @@ func (o *loginOptions) fits(kind console.Kind, typ string, before bool) error {
 	if before {
 		return &config.Error{Source: source, Msg: msg, Hint: hint}
 	}
-	return &process.Error{Code: exitFailure, Msg: "login: " + source + ": " + msg, Hint: hint + "; set --type to have this found before Vault is asked"}
+	return &process.Error{Code: process.ExitFailure, Msg: "login: " + source + ": " + msg, Hint: hint + "; set --type to have this found before Vault is asked"}
 }
 
 // durationRule words the console session rule of the credentials at hand,
@@ -384,5 +384,5 @@ func loginError(err error, kind console.Kind, guessed bool, o *loginOptions) err
 	case errors.As(err, &stsErr) && strings.Contains(stsErr.Code, "Policy"):
 		hint = "check --policy and --policy-arn"
 	}
-	return &process.Error{Code: exitFailure, Msg: "login: " + err.Error(), Hint: hint, Err: err}
+	return &process.Error{Code: process.ExitFailure, Msg: "login: " + err.Error(), Hint: hint, Err: err}
 }

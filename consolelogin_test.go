@@ -21,6 +21,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/console"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // federationFake is a federation endpoint on 127.0.0.1: it checks that a
@@ -139,7 +140,7 @@ func assertLoginURL(t *testing.T, stdout, endpoint, destination, token string) {
 // the request is one it takes, its text in the request flags' column.
 func TestConsoleLoginUsage(t *testing.T) {
 	r := runInProcess(t, fakeEnv(t, nil), "login", "-h")
-	if r.code != exitOK || r.stdout != loginUsage || r.stderr != "" {
+	if r.code != process.ExitOK || r.stdout != loginUsage || r.stderr != "" {
 		t.Fatalf("login -h: exit %d, stderr %q", r.code, r.stderr)
 	}
 	for _, want := range []string{"Usage:", "Flags:", "Examples:", requestFlagsUsage} {
@@ -178,25 +179,25 @@ func TestConsoleLoginRefusals(t *testing.T) {
 		code      int
 		msg, hint string
 	}{
-		{"duration syntax", nil, []string{"--duration", "1x"}, exitUsage, `--duration: invalid duration "1x"`, "90m"},
-		{"duration of federation token", nil, []string{"--type", "federation_token", "--duration", "1h"}, exitUsage,
+		{"duration syntax", nil, []string{"--duration", "1x"}, process.ExitUsage, `--duration: invalid duration "1x"`, "90m"},
+		{"duration of federation token", nil, []string{"--type", "federation_token", "--duration", "1h"}, process.ExitUsage,
 			"--duration: federation_token credentials take none: their console session lasts as long as they do", "leave out --duration; "},
-		{"duration too long", nil, []string{"--type", "assumed_role", "--duration", "13h"}, exitUsage,
+		{"duration too long", nil, []string{"--type", "assumed_role", "--duration", "13h"}, process.ExitUsage,
 			"lasts 15m to 12h (AWS's SessionDuration), not 13h", "give a --duration from 15m to 12h"},
-		{"region", nil, []string{"--region", "us-east-1.evil.example"}, exitUsage, `--region: "us-east-1.evil.example" is not an AWS region name`, "us-gov-west-1"},
-		{"region from AWS_REGION", map[string]string{"AWS_REGION": "Mars"}, nil, exitUsage, `AWS_REGION: "Mars" is not`, "us-east-1"},
-		{"destination", nil, []string{"--destination", "http://console.aws.amazon.com/"}, exitUsage, "--destination:", "full https URL"},
-		{"federation endpoint", nil, []string{"--federation-endpoint", "http://example.com/federation"}, exitUsage,
+		{"region", nil, []string{"--region", "us-east-1.evil.example"}, process.ExitUsage, `--region: "us-east-1.evil.example" is not an AWS region name`, "us-gov-west-1"},
+		{"region from AWS_REGION", map[string]string{"AWS_REGION": "Mars"}, nil, process.ExitUsage, `AWS_REGION: "Mars" is not`, "us-east-1"},
+		{"destination", nil, []string{"--destination", "http://console.aws.amazon.com/"}, process.ExitUsage, "--destination:", "full https URL"},
+		{"federation endpoint", nil, []string{"--federation-endpoint", "http://example.com/federation"}, process.ExitUsage,
 			"--federation-endpoint:", "credentials are sent there"},
-		{"sts endpoint", map[string]string{"AWS_ENDPOINT_URL_STS": "http://example.com"}, []string{"--type", "iam_user"}, exitUsage,
+		{"sts endpoint", map[string]string{"AWS_ENDPOINT_URL_STS": "http://example.com"}, []string{"--type", "iam_user"}, process.ExitUsage,
 			"AWS_ENDPOINT_URL_STS:", "unset AWS_ENDPOINT_URL_STS"},
-		{"sts endpoint of static keys", map[string]string{"AWS_ENDPOINT_URL_STS": "http://example.com"}, []string{"--type", "static"}, exitUsage,
+		{"sts endpoint of static keys", map[string]string{"AWS_ENDPOINT_URL_STS": "http://example.com"}, []string{"--type", "static"}, process.ExitUsage,
 			`AWS_ENDPOINT_URL_STS: "http://example.com" is not an https URL`, "unset AWS_ENDPOINT_URL_STS"},
-		{"policy", nil, []string{"--policy", "[1]"}, exitUsage, "--policy: the session policy is not a JSON object", "JSON"},
-		{"policy arn", nil, []string{"--policy-arn", "ReadOnlyAccess"}, exitUsage, `--policy-arn: "ReadOnlyAccess" is not an ARN`, "arn:aws:iam::aws:policy/"},
-		{"policy of a role", nil, []string{"--type", "assumed_role", "--policy", "{}"}, exitUsage,
+		{"policy", nil, []string{"--policy", "[1]"}, process.ExitUsage, "--policy: the session policy is not a JSON object", "JSON"},
+		{"policy arn", nil, []string{"--policy-arn", "ReadOnlyAccess"}, process.ExitUsage, `--policy-arn: "ReadOnlyAccess" is not an ARN`, "arn:aws:iam::aws:policy/"},
+		{"policy of a role", nil, []string{"--type", "assumed_role", "--policy", "{}"}, process.ExitUsage,
 			"--policy: a session policy applies only to iam_user and static", "the role's own policy"},
-		{"session token", nil, []string{"--type", "session_token"}, exitFailure,
+		{"session token", nil, []string{"--type", "session_token"}, process.ExitFailure,
 			"login: AWS does not accept session_token credentials (sts:GetSessionToken) for console sign-in", "assumed_role or federation_token"},
 	}
 	for _, tt := range tests {
@@ -249,9 +250,9 @@ func TestConsoleLoginSTSVariables(t *testing.T) {
 		code         int
 		msg          string
 	}{
-		{"assumed role", assumed, []string{"--type", "assumed_role"}, exitOK, ""},
-		{"assumed role, type from the answer", assumed, nil, exitOK, ""},
-		{"IAM user keys, type from the answer", iamUserAnswer, nil, exitUsage, `AWS_ENDPOINT_URL_STS: "http://sts.example" is not an https URL`},
+		{"assumed role", assumed, []string{"--type", "assumed_role"}, process.ExitOK, ""},
+		{"assumed role, type from the answer", assumed, nil, process.ExitOK, ""},
+		{"IAM user keys, type from the answer", iamUserAnswer, nil, process.ExitUsage, `AWS_ENDPOINT_URL_STS: "http://sts.example" is not an https URL`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			unitEnv(t)
@@ -261,14 +262,14 @@ func TestConsoleLoginSTSVariables(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL", "http://aws.example")
 			fed := newFederationFake(t)
 			r := runInProcess(t, os.Getenv, append([]string{"login", "--role", "dev", "--stdout", "--federation-endpoint", fed.endpoint()}, tt.args...)...)
-			if tt.code != exitOK {
+			if tt.code != process.ExitOK {
 				assertFailure(t, r, tt.code, tt.msg, "unset AWS_ENDPOINT_URL_STS")
 				if fed.count() != 0 {
 					t.Errorf("the federation endpoint was asked %d times", fed.count())
 				}
 				return
 			}
-			if r.code != exitOK || r.stderr != "" {
+			if r.code != process.ExitOK || r.stderr != "" {
 				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 			}
 			_, _, signin := fed.only(t)

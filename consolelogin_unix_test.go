@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/browser"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // TestConsoleLoginBrowserEnvironment: the browser `login` starts gets none
@@ -63,7 +64,7 @@ func TestConsoleLoginBrowserEnvironment(t *testing.T) {
 	fed := newFederationFake(t)
 
 	r := runInProcess(t, os.Getenv, "login", "--role", "dev", "--type", "assumed_role", "--federation-endpoint", fed.endpoint())
-	assertFailure(t, r, exitFailure, "login: open the browser: the browser command "+script+" failed: exit status 3", "set BROWSER")
+	assertFailure(t, r, process.ExitFailure, "login: open the browser: the browser command "+script+" failed: exit status 3", "set BROWSER")
 	data, err := os.ReadFile(environ)
 	if err != nil {
 		t.Fatalf("the browser did not run: %v", err)

@@ -64,8 +64,8 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 	}
 	for _, ch := range d.Run(ctx) {
 		if ch.Failed() {
-			return exitFailure
+			return process.ExitFailure
 		}
 	}
-	return exitOK
+	return process.ExitOK
 }

@@ -80,7 +80,7 @@ type doctorRun struct {
 // was refused) are reported as not checked, so each failure shows once.
 func (d *doctorRun) Run(ctx context.Context) []Check {
 	if d.ResolveErr != nil {
-		c := Check{Name: "configuration", Detail: oneLine(d.ResolveErr.Error())}
+		c := Check{Name: "configuration", Detail: config.OneLine(d.ResolveErr.Error())}
 		var ce *config.Error
 		if errors.As(d.ResolveErr, &ce) {
 			c.Hint = ce.Hint
@@ -187,7 +187,7 @@ func (d *doctorRun) health(ctx context.Context, s *config.Settings) (*vault.Heal
 	asked := d.Now()
 	var pe *process.Error
 	switch {
-	case errors.As(err, &pe) && pe.Code == exitFailure:
+	case errors.As(err, &pe) && pe.Code == process.ExitFailure:
 		// The message says "reach Vault: ..." and names the address, or
 		// not (a DNS failure names the host).
 		c.Detail, c.Hint = strings.TrimPrefix(pe.Msg, "reach Vault: "), pe.Hint
@@ -196,7 +196,7 @@ func (d *doctorRun) health(ctx context.Context, s *config.Settings) (*vault.Heal
 		}
 		return nil, asked, c
 	case err != nil:
-		c.Detail, c.Hint = oneLine(err.Error()), "check VAULT_ADDR and the TLS variables"
+		c.Detail, c.Hint = config.OneLine(err.Error()), "check VAULT_ADDR and the TLS variables"
 		return nil, asked, c
 	case h == nil:
 		c.Detail = fmt.Sprintf("%s answered sys/health with status %d, not as Vault answers: this is not a Vault server", s.DisplayAddress(), status)
@@ -252,7 +252,7 @@ func (d *doctorRun) token(ctx context.Context, s *config.Settings, reached bool)
 // failedCheck is a check that failed with err, whose hint it carries when
 // it has one.
 func failedCheck(name string, err error) Check {
-	c := Check{Name: name, Detail: oneLine(err.Error())}
+	c := Check{Name: name, Detail: config.OneLine(err.Error())}
 	var pe *process.Error
 	if errors.As(err, &pe) {
 		c.Hint = pe.Hint
@@ -388,7 +388,7 @@ func (d *doctorRun) cache(s *config.Settings) Check {
 	}
 	entries, err := st.List()
 	if err != nil {
-		c.Detail, c.Hint = oneLine(err.Error()), "check the folder's permissions"
+		c.Detail, c.Hint = config.OneLine(err.Error()), "check the folder's permissions"
 		return c
 	}
 	c.OK = true
@@ -404,7 +404,7 @@ func (d *doctorRun) awsConfig() Check {
 	c := Check{Name: "aws config"}
 	path, err := awsconfig.Path(d.Getenv)
 	if err != nil {
-		c.Detail, c.Hint = oneLine(err.Error()), "set AWS_CONFIG_FILE"
+		c.Detail, c.Hint = config.OneLine(err.Error()), "set AWS_CONFIG_FILE"
 		return c
 	}
 	data, err := os.ReadFile(path)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 const envUsage = `Usage:
@@ -44,7 +45,7 @@ func (c *cli) env(ctx context.Context, args []string) int {
 		return c.report(err)
 	}
 	fmt.Fprint(c.stdout, out)
-	return exitOK
+	return process.ExitOK
 }
 
 // checkFormat refuses a --format that Export does not know.

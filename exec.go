@@ -89,7 +89,7 @@ func (c *cli) exec(ctx context.Context, args []string) int {
 	env = append(env, execGuard+"=1")
 	code, err = runCommand(path, argv, env)
 	if err != nil {
-		return c.report(&process.Error{Code: exitFailure, Msg: fmt.Sprintf("exec: run %s: %v", argv[0], err)})
+		return c.report(&process.Error{Code: process.ExitFailure, Msg: fmt.Sprintf("exec: run %s: %v", argv[0], err)})
 	}
 	return code
 }

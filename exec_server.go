@@ -26,7 +26,7 @@ func (c *cli) execServer(ctx context.Context, flags map[string]string, path stri
 	}
 	ln, err := server.Listen("127.0.0.1:0")
 	if err != nil {
-		return c.report(&process.Error{Code: exitFailure, Msg: "exec: " + err.Error(), Err: err})
+		return c.report(&process.Error{Code: process.ExitFailure, Msg: "exec: " + err.Error(), Err: err})
 	}
 	sctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -48,7 +48,7 @@ func (c *cli) execServer(ctx context.Context, flags map[string]string, path stri
 		c.warnf("exec: %v", err)
 	}
 	if runErr != nil {
-		return c.report(&process.Error{Code: exitFailure, Msg: fmt.Sprintf("exec: run %s: %v", argv[0], runErr)})
+		return c.report(&process.Error{Code: process.ExitFailure, Msg: fmt.Sprintf("exec: run %s: %v", argv[0], runErr)})
 	}
 	return code
 }

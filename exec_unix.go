@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // runCommand replaces this process with the command, so the command gets
@@ -149,5 +151,5 @@ func init() {
 	}
 	err := syscall.Exec(path, argv, removeVars(os.Environ(), coreTrampolineEnv))
 	fmt.Fprintf(os.Stderr, "%s: error: exec: run %s: %v\n", name, argv[0], err)
-	os.Exit(exitFailure)
+	os.Exit(process.ExitFailure)
 }

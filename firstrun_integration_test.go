@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // TestFirstRunMistakes: the exact error and hint of each mistake, and its exit status.
@@ -116,7 +117,7 @@ func TestFirstRunMistakes(t *testing.T) {
 			if want := errorPrefix + tt.msg(env) + "\n" + hintPrefix + tt.hint(env) + "\n"; r.stderr != want {
 				t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
 			}
-			if tt.code == exitUsage {
+			if tt.code == process.ExitUsage {
 				if after := auditTotal(t, b); after != before {
 					t.Errorf("a usage or configuration error reached Vault: %d requests", after-before)
 				}

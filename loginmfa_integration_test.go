@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // loginMFABed is a userpass mount of its own (so no other test meets the
@@ -135,7 +136,7 @@ func TestLoginMFA(t *testing.T) {
 		wrong := fmt.Sprintf("%06d", (mustAtoi(t, totp(secret, time.Now()))+500_000)%1_000_000)
 		writeFile(t, filepath.Join(home, "code.sh"), "#!/bin/sh\necho "+wrong+"\n", 0o700)
 		r := runProgram(t, env, runOpts{document: true}, args...)
-		assertFailure(t, r, exitFailure, "log in to Vault with userpass at auth/"+mfaMount+", username "+mfaUser+": Login MFA",
+		assertFailure(t, r, process.ExitFailure, "log in to Vault with userpass at auth/"+mfaMount+", username "+mfaUser+": Login MFA",
 			"a code is taken only once")
 		if tokens, _ := filepath.Glob(filepath.Join(cacheDir(env), "login-*.token")); len(tokens) != 0 {
 			t.Errorf("a login token was kept after a refused code: %v", tokens)

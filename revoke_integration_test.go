@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // revokeToken revokes a token (and with it every lease it created: Vault
@@ -41,7 +42,7 @@ func TestRevokedTokenDropsCacheEntry(t *testing.T) {
 	editEntry(t, path, age(10*time.Minute)) // due: the run asks Vault
 
 	r = runProgram(t, env, runOpts{document: true}, args...)
-	assertFailure(t, r, exitFailure, "Vault revoked the cached credentials with the token that minted them",
+	assertFailure(t, r, process.ExitFailure, "Vault revoked the cached credentials with the token that minted them",
 		"the cache entry was removed")
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the entry of revoked keys is still there (%v)", err)

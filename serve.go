@@ -211,7 +211,7 @@ func (c *cli) serveOn(ctx context.Context, srv *server.Server, ln net.Listener, 
 		return c.report(fmt.Errorf("serve: %w", err))
 	}
 	fmt.Fprintf(c.stderr, "%s: serve: shut down\n", name)
-	return exitOK
+	return process.ExitOK
 }
 
 // notifySystemd tells systemd (a Type=notify service) that the server is
@@ -262,7 +262,7 @@ func (o serveOptions) check(flags map[string]string, profiles []string) error {
 func (c *cli) activated(listen string) (net.Listener, error) {
 	ln, err := server.Activated()
 	if err != nil {
-		return nil, &process.Error{Code: exitFailure, Msg: "serve: " + err.Error(),
+		return nil, &process.Error{Code: process.ExitFailure, Msg: "serve: " + err.Error(),
 			Hint: "give the .socket unit one ListenStream= with an address such as 127.0.0.1:9911, and Accept=no"}
 	}
 	if ln != nil && listen != "" && listen != ln.Addr().String() {
@@ -304,7 +304,7 @@ func (c *cli) listenFailed(err error, o serveOptions, cacheDir string) error {
 	if len(removed) > 0 {
 		msg += "; removed " + strings.Join(removed, " and ") + ", an earlier server's token file, so that its clients fail instead of asking whoever holds the port"
 	}
-	return &process.Error{Code: exitFailure, Msg: msg, Err: err,
+	return &process.Error{Code: process.ExitFailure, Msg: msg, Err: err,
 		Hint: "pick another --listen address, or leave it out for a free port on 127.0.0.1; for a port that must stay yours, let systemd hold it (socket activation, see the README)"}
 }
 
@@ -389,7 +389,7 @@ func (c *cli) writeTokenFile(path, cacheDir string, addr net.Addr, token string)
 	if path == "" {
 		dir, err := c.tokenDir(cacheDir)
 		if err != nil {
-			return "", &process.Error{Code: exitFailure, Msg: "serve: the folder for the token file: " + err.Error(), Err: err,
+			return "", &process.Error{Code: process.ExitFailure, Msg: "serve: the folder for the token file: " + err.Error(), Err: err,
 				Hint: "pass --token-file PATH in a folder of your own, or --cache-dir"}
 		}
 		_, port, _ := net.SplitHostPort(addr.String())
@@ -403,7 +403,7 @@ func (c *cli) writeTokenFile(path, cacheDir string, addr net.Addr, token string)
 		err = cache.WriteFile(abs, []byte(token), 0o600)
 	}
 	if err != nil {
-		return "", &process.Error{Code: exitFailure, Msg: fmt.Sprintf("serve: write the token file %s: %v", path, err), Err: err,
+		return "", &process.Error{Code: process.ExitFailure, Msg: fmt.Sprintf("serve: write the token file %s: %v", path, err), Err: err,
 			Hint: "pass --token-file PATH in a folder of your own"}
 	}
 	return abs, nil

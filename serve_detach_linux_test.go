@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // TestServeDetach: `eval "$(serve --detach)"` in sh returns once the server
@@ -107,7 +109,7 @@ for v in AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN_FI
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
 		assertFailure(t, result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()},
-			exitFailure, "permission denied", "the Vault token is invalid")
+			process.ExitFailure, "permission denied", "the Vault token is invalid")
 		if err == nil {
 			t.Error("exit 0")
 		}

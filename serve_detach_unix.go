@@ -121,7 +121,7 @@ func (c *cli) detach() int {
 	if _, err := c.stdout.Write(env); err != nil {
 		return c.report(err)
 	}
-	return exitOK
+	return process.ExitOK
 }
 
 // daemonize is the second copy becoming a background server, once it is
@@ -131,26 +131,26 @@ func (c *cli) detach() int {
 func (c *cli) daemonize(cacheDir string, addr net.Addr, format string) (string, error) {
 	dir, err := c.tokenDir(cacheDir)
 	if err != nil {
-		return "", &process.Error{Code: exitFailure, Msg: "serve: the folder for the log: " + err.Error(), Err: err,
+		return "", &process.Error{Code: process.ExitFailure, Msg: "serve: the folder for the log: " + err.Error(), Err: err,
 			Hint: "pass --cache-dir with a folder of your own"}
 	}
 	_, port, _ := net.SplitHostPort(addr.String())
 	path := filepath.Join(dir, "serve-"+port+".log")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
-		return "", &process.Error{Code: exitFailure, Msg: "serve: open the log: " + err.Error(), Err: err}
+		return "", &process.Error{Code: process.ExitFailure, Msg: "serve: open the log: " + err.Error(), Err: err}
 	}
 	defer f.Close()
 	if err := f.Chmod(0o600); err != nil { // an earlier file's mode
-		return "", &process.Error{Code: exitFailure, Msg: "serve: the log: " + err.Error(), Err: err}
+		return "", &process.Error{Code: process.ExitFailure, Msg: "serve: the log: " + err.Error(), Err: err}
 	}
 	pid := os.Getpid()
 	fmt.Fprintf(c.stderr, "%s: serve: running in the background as pid %d, its log in %s; stop it with: kill %d\n", name, pid, path, pid)
 	if _, err := syscall.Setsid(); err != nil {
-		return "", &process.Error{Code: exitFailure, Msg: "serve: start a session of its own: " + err.Error(), Err: err}
+		return "", &process.Error{Code: process.ExitFailure, Msg: "serve: start a session of its own: " + err.Error(), Err: err}
 	}
 	if err := unix.Dup2(int(f.Fd()), 2); err != nil {
-		return "", &process.Error{Code: exitFailure, Msg: "serve: send stderr to the log: " + err.Error(), Err: err}
+		return "", &process.Error{Code: process.ExitFailure, Msg: "serve: send stderr to the log: " + err.Error(), Err: err}
 	}
 	return shellenv.ExportVars(format, []shellenv.Var{{Name: envServePID, Value: strconv.Itoa(pid)}, {Name: envServeLog, Value: path}}, nil)
 }

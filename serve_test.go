@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // TestServeUsageErrors: serve and exec --server refuse what their flags cannot mean
@@ -31,7 +33,7 @@ func TestServeUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runInProcess(t, fakeEnv(t, nil), tt.args...)
-			assertFailure(t, r, exitUsage, tt.msg, tt.hint)
+			assertFailure(t, r, process.ExitUsage, tt.msg, tt.hint)
 		})
 	}
 }
@@ -123,7 +125,7 @@ func TestServeSquattedPort(t *testing.T) {
 			// then the failure.
 			lines := strings.SplitAfter(r.stderr, "\n")
 			r.stderr = strings.Join(lines[max(len(lines)-3, 0):], "")
-			assertFailure(t, r, exitFailure, msg, "socket activation")
+			assertFailure(t, r, process.ExitFailure, msg, "socket activation")
 			for _, p := range paths {
 				_, err := os.Stat(p)
 				if gone := errors.Is(err, fs.ErrNotExist); gone != tt.removed {
@@ -228,5 +230,5 @@ func TestServeDetachUnderSystemd(t *testing.T) {
 	unitEnv(t)
 	t.Setenv("NOTIFY_SOCKET", "@vcp-never-listened")
 	r := runInProcess(t, os.Getenv, "serve", "--role", "dev", "--detach")
-	assertFailure(t, r, exitUsage, "--detach under systemd", "for usage")
+	assertFailure(t, r, process.ExitUsage, "--detach under systemd", "for usage")
 }

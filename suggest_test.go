@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/vault-credential-process/vault-credential-process/process"
+)
 
 // TestDidYouMean: a mistyped command or flag is a usage error (exit 2) that
 // shows the word as typed and suggests the nearest command or flag, in the
@@ -28,7 +32,7 @@ func TestDidYouMean(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runInProcess(t, fakeEnv(t, nil), tt.args...)
-			assertFailure(t, r, exitUsage, tt.msg, tt.hint)
+			assertFailure(t, r, process.ExitUsage, tt.msg, tt.hint)
 		})
 	}
 }
@@ -70,7 +74,7 @@ func TestFlagValueErrors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runInProcess(t, fakeEnv(t, nil), tt.args...)
-			assertFailure(t, r, exitUsage, errorPrefix+tt.msg, tt.hint)
+			assertFailure(t, r, process.ExitUsage, errorPrefix+tt.msg, tt.hint)
 			if want := errorPrefix + tt.msg + "\n" + hintPrefix + tt.hint + "\n"; r.stderr != want {
 				t.Errorf("stderr:\n%s\nwant:\n%s", r.stderr, want)
 			}

@@ -9,7 +9,8 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/internal/child"
 )
 
-// Exit statuses, as cmd/go uses them.
+// Exit statuses, the command line's contract (as cmd/go uses them); every
+// front end exits with these.
 const (
 	ExitOK      = 0
 	ExitFailure = 1 // a failure at run time: Vault, network, cache
