@@ -75,87 +75,19 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 	)
 	switch a.Method {
 	case config.AuthAppRole:
-		sid := &approle.SecretID{FromEnv: a.SecretIDEnv}
-		if err := process.EnvSet(l.getenv, "secret_id_env", a.SecretIDEnv); err != nil {
-			return nil, err
-		}
-		if a.SecretIDFile != "" {
-			// Read here, not by the library: bounded, and a FIFO refused.
-			if sid.FromString, err = readSecretFile("secret_id_file", a.SecretIDFile); err != nil {
-				return nil, err
-			}
-		}
-		opts := []approle.LoginOption{approle.WithMountPath(a.Mount)}
-		if a.SecretIDWrapped {
-			opts = append(opts, approle.WithWrappingToken())
-		}
-		m, err = approle.NewAppRoleAuth(a.RoleID, sid, opts...)
+		m, err = l.approle()
 	case config.AuthKubernetes:
-		token, rerr := readSecretFile("jwt_file", a.JWTFile)
-		if errors.Is(rerr, fs.ErrNotExist) && a.JWTFile == config.DefaultKubernetesJWTFile {
-			return nil, &process.Error{Code: process.ExitUsage, Err: rerr,
-				Msg:  "read the service account token " + a.JWTFile + ": no such file (not in a Kubernetes pod?)",
-				Hint: "run in a pod with a service account token, or set jwt_file in the auth table"}
-		}
-		if rerr != nil {
-			return nil, rerr
-		}
-		m, err = kubernetes.NewKubernetesAuth(a.Role, kubernetes.WithMountPath(a.Mount),
-			kubernetes.WithServiceAccountToken(token))
+		m, err = l.kubernetes()
 	case config.AuthJWT:
-		jwt, err := readSecret(l.getenv, "jwt_file", a.JWTFile, "jwt_env", a.JWTEnv)
-		if err != nil {
-			return nil, err
-		}
-		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: map[string]any{"role": a.Role, "jwt": jwt}}
+		m, err = l.jwt()
 	case config.AuthUserpass, config.AuthLDAP:
-		var from struct{ env, value string }
-		switch {
-		case a.PasswordFile != "":
-			if from.value, err = readSecretFile("password_file", a.PasswordFile); err != nil {
-				return nil, err
-			}
-		case a.PasswordEnv != "":
-			if err := process.EnvSet(l.getenv, "password_env", a.PasswordEnv); err != nil {
-				return nil, err
-			}
-			from.env = a.PasswordEnv
-		default:
-			if from.value, err = promptPassword(ctx, a, l.openTTY); err != nil {
-				return nil, err
-			}
-		}
-		if a.Method == config.AuthUserpass {
-			m, err = userpass.NewUserpassAuth(a.Username,
-				&userpass.Password{FromEnv: from.env, FromString: from.value}, userpass.WithMountPath(a.Mount))
-		} else {
-			m, err = ldap.NewLDAPAuth(a.Username,
-				&ldap.Password{FromEnv: from.env, FromString: from.value}, ldap.WithMountPath(a.Mount))
-		}
+		m, err = l.password(ctx)
 	case config.AuthCert:
-		data := map[string]any{}
-		if a.Name != "" {
-			data["name"] = a.Name
-		}
-		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: data}
+		m = l.cert()
 	case config.AuthAWS:
-		data, err := awslogin.Login(ctx, process.AWSSource(&a, l.s.Timeout, l.debugf, l.getenv, l.stderr),
-			awslogin.Request{Role: a.Role, ServerID: a.IAMServerID, Region: a.STSRegion, Endpoint: a.STSEndpoint})
-		if err != nil {
-			return nil, process.AWSError(err)
-		}
-		m = &plainLogin{path: "auth/" + a.Mount + "/login", data: data}
+		m, err = l.aws(ctx)
 	case config.AuthOIDC:
-		if l.unattended != nil && l.unattended() {
-			return nil, &process.Error{Code: process.ExitFailure, Err: errUnattended,
-				Msg:  "log in to Vault with " + a.Describe() + ": the stored login token is used up, and a browser login needs a person",
-				Hint: "log in again from a terminal (vault-credential-process doctor with the same profile); the server picks the new token up at its next refresh"}
-		}
-		if l.oidc.Login == nil {
-			return nil, &process.Error{Code: process.ExitUsage, Msg: "log in to Vault with " + a.Describe() + ": this build has no browser login"}
-		}
-		m = l.oidc.Login(BrowserLogin{Auth: a, Timeout: l.s.Timeout, Getenv: l.getenv, OpenTTY: l.openTTY,
-			Stderr: l.stderr, Debugf: l.debugf, Now: l.now})
+		m, err = l.browser()
 	default:
 		return nil, &process.Error{Code: process.ExitUsage, Msg: "unknown auth method " + a.Method}
 	}
@@ -168,6 +100,115 @@ func (l *login) method(ctx context.Context) (api.AuthMethod, error) {
 			Hint: "check the auth table of the configuration"}
 	}
 	return m, nil
+}
+
+func (l *login) approle() (api.AuthMethod, error) {
+	a := l.auth
+	sid := &approle.SecretID{FromEnv: a.SecretIDEnv}
+	if err := process.EnvSet(l.getenv, "secret_id_env", a.SecretIDEnv); err != nil {
+		return nil, err
+	}
+	if a.SecretIDFile != "" {
+		// Read here, not by the library: bounded, and a FIFO refused.
+		var err error
+		if sid.FromString, err = readSecretFile("secret_id_file", a.SecretIDFile); err != nil {
+			return nil, err
+		}
+	}
+	opts := []approle.LoginOption{approle.WithMountPath(a.Mount)}
+	if a.SecretIDWrapped {
+		opts = append(opts, approle.WithWrappingToken())
+	}
+	return approle.NewAppRoleAuth(a.RoleID, sid, opts...)
+}
+
+func (l *login) kubernetes() (api.AuthMethod, error) {
+	a := l.auth
+	token, err := readSecretFile("jwt_file", a.JWTFile)
+	if errors.Is(err, fs.ErrNotExist) && a.JWTFile == config.DefaultKubernetesJWTFile {
+		return nil, &process.Error{Code: process.ExitUsage, Err: err,
+			Msg:  "read the service account token " + a.JWTFile + ": no such file (not in a Kubernetes pod?)",
+			Hint: "run in a pod with a service account token, or set jwt_file in the auth table"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewKubernetesAuth(a.Role, kubernetes.WithMountPath(a.Mount),
+		kubernetes.WithServiceAccountToken(token))
+}
+
+func (l *login) jwt() (api.AuthMethod, error) {
+	a := l.auth
+	jwt, err := readSecret(l.getenv, "jwt_file", a.JWTFile, "jwt_env", a.JWTEnv)
+	if err != nil {
+		return nil, err
+	}
+	return &plainLogin{path: "auth/" + a.Mount + "/login", data: map[string]any{"role": a.Role, "jwt": jwt}}, nil
+}
+
+// password is the userpass or ldap login, with the password from
+// password_file, password_env or the terminal.
+func (l *login) password(ctx context.Context) (api.AuthMethod, error) {
+	a := l.auth
+	var from struct{ env, value string }
+	var err error
+	switch {
+	case a.PasswordFile != "":
+		if from.value, err = readSecretFile("password_file", a.PasswordFile); err != nil {
+			return nil, err
+		}
+	case a.PasswordEnv != "":
+		if err := process.EnvSet(l.getenv, "password_env", a.PasswordEnv); err != nil {
+			return nil, err
+		}
+		from.env = a.PasswordEnv
+	default:
+		if from.value, err = promptPassword(ctx, a, l.openTTY); err != nil {
+			return nil, err
+		}
+	}
+	if a.Method == config.AuthUserpass {
+		return userpass.NewUserpassAuth(a.Username,
+			&userpass.Password{FromEnv: from.env, FromString: from.value}, userpass.WithMountPath(a.Mount))
+	}
+	return ldap.NewLDAPAuth(a.Username,
+		&ldap.Password{FromEnv: from.env, FromString: from.value}, ldap.WithMountPath(a.Mount))
+}
+
+// aws is the aws method's login: a signed sts:GetCallerIdentity from the
+// source the auth table states (internal/awslogin).
+func (l *login) aws(ctx context.Context) (api.AuthMethod, error) {
+	a := l.auth
+	data, err := awslogin.Login(ctx, process.AWSSource(&a, l.s.Timeout, l.debugf, l.getenv, l.stderr),
+		awslogin.Request{Role: a.Role, ServerID: a.IAMServerID, Region: a.STSRegion, Endpoint: a.STSEndpoint})
+	if err != nil {
+		return nil, process.AWSError(err)
+	}
+	return &plainLogin{path: "auth/" + a.Mount + "/login", data: data}, nil
+}
+
+func (l *login) cert() api.AuthMethod {
+	data := map[string]any{}
+	if l.auth.Name != "" {
+		data["name"] = l.auth.Name
+	}
+	return &plainLogin{path: "auth/" + l.auth.Mount + "/login", data: data}
+}
+
+// browser is the oidc login that internal/vault/oidc plugs in (Options.OIDC);
+// it needs a person at the browser.
+func (l *login) browser() (api.AuthMethod, error) {
+	a := l.auth
+	if l.unattended != nil && l.unattended() {
+		return nil, &process.Error{Code: process.ExitFailure, Err: errUnattended,
+			Msg:  "log in to Vault with " + a.Describe() + ": the stored login token is used up, and a browser login needs a person",
+			Hint: "log in again from a terminal (vault-credential-process doctor with the same profile); the server picks the new token up at its next refresh"}
+	}
+	if l.oidc.Login == nil {
+		return nil, &process.Error{Code: process.ExitUsage, Msg: "log in to Vault with " + a.Describe() + ": this build has no browser login"}
+	}
+	return l.oidc.Login(BrowserLogin{Auth: a, Timeout: l.s.Timeout, Getenv: l.getenv, OpenTTY: l.openTTY,
+		Stderr: l.stderr, Debugf: l.debugf, Now: l.now}), nil
 }
 
 // plainLogin is a login without a vault/api/auth package (jwt, cert): one
