@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/hashicorp/vault/api"
 
@@ -138,23 +136,4 @@ func (v *Vault) Roles(ctx context.Context, mount string, static bool) ([]string,
 		}
 	}
 	return names, nil
-}
-
-// AWSMounts lists the paths (without the trailing slash) of the AWS secrets
-// engines the token may use, sorted: sys/internal/ui/mounts, which the
-// default policy allows, shows each token only the mounts it has access to.
-func (v *Vault) AWSMounts(ctx context.Context) ([]string, error) {
-	secret, err := v.client.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts")
-	if err != nil || secret == nil {
-		return nil, err
-	}
-	engines, _ := secret.Data["secret"].(map[string]any)
-	var paths []string
-	for path, m := range engines {
-		if info, ok := m.(map[string]any); ok && info["type"] == "aws" {
-			paths = append(paths, strings.TrimSuffix(path, "/"))
-		}
-	}
-	slices.Sort(paths)
-	return paths, nil
 }

@@ -69,9 +69,9 @@ func (v *Vault) ListAWS(ctx context.Context) (*AWSListing, error) {
 	if err := v.Login(ctx); err != nil {
 		return nil, err
 	}
-	mounts, err := v.awsMounts(ctx)
+	mounts, err := v.AWSMounts(ctx)
 	if err != nil && v.retryLogin(ctx, err) {
-		mounts, err = v.awsMounts(ctx)
+		mounts, err = v.AWSMounts(ctx)
 	}
 	if err != nil {
 		e := vaultError(err, "list the secrets engines", uiMountsPath, v.addr, ctx.Err() != nil)
@@ -92,9 +92,10 @@ func (v *Vault) ListAWS(ctx context.Context) (*AWSListing, error) {
 	return l, nil
 }
 
-// awsMounts is the paths of the AWS secrets engines the token can see,
-// sorted, without their trailing slash.
-func (v *Vault) awsMounts(ctx context.Context) ([]string, error) {
+// AWSMounts lists the paths (without the trailing slash) of the AWS secrets
+// engines the token may use, sorted: sys/internal/ui/mounts, which the
+// default policy allows, shows each token only the mounts it has access to.
+func (v *Vault) AWSMounts(ctx context.Context) ([]string, error) {
 	secret, err := v.client.Logical().ReadWithContext(ctx, uiMountsPath)
 	v.debugf("GET %s: %s", uiMountsPath, Outcome(err))
 	if err != nil {
