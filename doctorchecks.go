@@ -20,8 +20,8 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
-// The checks of `doctor`. They use the diagnostics process exports for
-// them (process/diagnose.go); nothing else of the Vault client. The checks
+// The checks of `doctor`. They ask Vault only through what the Vault client
+// exports for them (internal/vault/doctor.go). The checks
 // of the request itself (mount, role, credentials) are in doctorrequest.go.
 
 // Check is one line of `doctor`'s checklist.

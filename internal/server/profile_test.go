@@ -23,8 +23,9 @@ var policy = cache.Policy{RefreshWindow: 15 * time.Minute, MinRemaining: 5 * tim
 // memory. On waking the wall clock has moved on and Go's monotonic clock
 // has not: times the server compares must be judged by the wall clock, so
 // it serves nothing rather than the keys that expired during the sleep.
-// Credentials from a renewal carried a monotonic reading (process/vault.go
-// counted them from the request's send time) and were served.
+// Credentials from a renewal carried a monotonic reading (the Vault client,
+// now internal/vault/vault.go, counted them from the request's send time)
+// and were served.
 func TestNothingExpiredAfterSuspend(t *testing.T) {
 	issued := time.Now() // with a monotonic reading, as a renewal's
 	var mu sync.Mutex
