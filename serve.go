@@ -22,6 +22,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/server"
 	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -587,17 +588,7 @@ func removeTokenFile(path, token string) {
 
 // readSmall reads a file of at most a few bytes, without following a
 // FIFO's open: what is there may be anything.
-func readSmall(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	return io.ReadAll(io.LimitReader(f, 1<<10))
-}
+func readSmall(path string) ([]byte, error) { return smallfile.Read(path, 1<<10) }
 
 // stopSignals are the signals that shut serve down cleanly, the token file
 // removed: also SIGQUIT (which would otherwise end it with a dump of its

@@ -13,7 +13,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -23,6 +22,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/awslogin"
 	"github.com/vault-credential-process/vault-credential-process/internal/child"
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 )
 
 // Who a login proves, for the cache keys.
@@ -196,31 +196,9 @@ func certFingerprint(data []byte) (string, error) {
 	}
 }
 
-// ReadProof reads a small secret file without blocking on a FIFO in its
-// place. Symlinks are followed: Kubernetes mounts the service account
-// token as one.
-func ReadProof(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxProofSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxProofSize {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d KiB", maxProofSize>>10)}
-	}
-	return b, nil
-}
+// ReadProof reads a JWT or certificate file: bounded, a FIFO refused (see
+// internal/smallfile).
+func ReadProof(path string) ([]byte, error) { return smallfile.Read(path, maxProofSize) }
 
 // authIdentity is the login identity's part of the credentials cache key:
 // "" for token auth, so that its keys stay what they were.

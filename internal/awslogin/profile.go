@@ -6,16 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 )
 
@@ -168,26 +167,7 @@ func readSmall(path string) ([]byte, error) {
 	if path == os.DevNull {
 		return nil, nil
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: errors.New("not a regular file")}
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxRead+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxRead {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("larger than %d KiB", maxRead>>10)}
-	}
-	return b, nil
+	return smallfile.Read(path, maxRead)
 }
 
 // runsSelf reports whether command runs this helper: a word whose base
