@@ -408,7 +408,7 @@ func (cl *clearing) entry(ctx context.Context, key string) {
 // this run's token or login: the entry was checked to come from there.
 func (cl *clearing) revokeLease(ctx context.Context, e *cache.Entry) error {
 	if cl.vault == nil {
-		v, err := vault.New(ctx, cl.st, vaultOptions(time.Now, cl.cli.debugf, cl.cli.getenv, cl.cli.stderr))
+		v, err := vault.New(ctx, cl.st, vaultOptions(cache.Now, cl.cli.debugf, cl.cli.getenv, cl.cli.stderr))
 		if err != nil {
 			return err
 		}
@@ -485,7 +485,7 @@ func (cl *clearing) revokeLogin(ctx context.Context, sl *vault.StoredLogin) (kee
 		cl.keep(at, true)
 		return true, nil
 	}
-	err = vault.RevokeStoredLogin(ctx, cl.st, sl, vaultOptions(time.Now, cl.cli.debugf, cl.cli.getenv, cl.cli.stderr))
+	err = vault.RevokeStoredLogin(ctx, cl.st, sl, vaultOptions(cache.Now, cl.cli.debugf, cl.cli.getenv, cl.cli.stderr))
 	switch {
 	case errors.Is(err, vault.ErrLoginTokenInvalid):
 		cl.lines = append(cl.lines, process.Printable(fmt.Sprintf("login token of %s was no longer valid in Vault: removed", sl)))

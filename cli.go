@@ -250,8 +250,13 @@ func (c *cli) settings(flags map[string]string, requestOptional bool) (*config.S
 }
 
 // runner is the Runner every credential-printing command uses.
-func (c *cli) runner(s *config.Settings) *process.Runner {
-	return &process.Runner{
+func (c *cli) runner(s *config.Settings) *process.Runner { return c.runnerFor(s, false) }
+
+// runnerFor is runner, or with unattended set the Runner of a server's
+// background work: nobody is at the terminal, so it never prompts and never
+// starts a browser login.
+func (c *cli) runnerFor(s *config.Settings, unattended bool) *process.Runner {
+	r := &process.Runner{
 		Settings: s,
 		Now:      cache.Now, // wall clock: times are stored and compared across processes
 		Debugf:   c.debugf,
@@ -260,10 +265,16 @@ func (c *cli) runner(s *config.Settings) *process.Runner {
 		Stderr:   c.stderr,
 		Getenv:   c.getenv,
 		NewSource: func(ctx context.Context) (process.Source, error) {
-			return vault.New(ctx, s, vaultOptions(cache.Now, c.debugf, c.getenv, c.stderr))
+			o := vaultOptions(cache.Now, c.debugf, c.getenv, c.stderr)
+			o.Unattended = unattended
+			return vault.New(ctx, s, o)
 		},
 		Usable: c.usable,
 	}
+	if unattended {
+		r.OpenTTY = nil
+	}
+	return r
 }
 
 // usable asks STS whom new keys belong to (sts:GetCallerIdentity), waiting
@@ -288,22 +299,6 @@ func (c *cli) usable(ctx context.Context, creds *process.Credentials) (string, e
 func vaultOptions(now func() time.Time, debugf func(string, ...any), getenv func(string) string, stderr io.Writer) vault.Options {
 	return vault.Options{Now: now, Debugf: debugf, Getenv: getenv, Stderr: stderr,
 		OIDC: vault.OIDC{Login: oidc.Login, Hint: oidc.Hint}}
-}
-
-// unattendedRunner is a Runner for a server's background work: nobody is
-// at the terminal, so it never prompts and never starts a browser login.
-func (c *cli) unattendedRunner(s *config.Settings) *process.Runner {
-	r := c.runner(s)
-	r.OpenTTY = nil
-	r.NewSource = func(ctx context.Context) (process.Source, error) {
-		v, err := vault.New(ctx, s, vaultOptions(cache.Now, c.debugf, c.getenv, c.stderr))
-		if err != nil {
-			return nil, err
-		}
-		v.OpenTTY = nil
-		return v, nil
-	}
-	return r
 }
 
 // credentials resolves flags and gets credentials, recording the run in
@@ -340,10 +335,7 @@ func (c *cli) fetch(ctx context.Context, command string, s *config.Settings, int
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	r := c.runner(s)
-	if !interactive {
-		r = c.unattendedRunner(s)
-	}
+	r := c.runnerFor(s, !interactive)
 	defer r.Close()
 	creds, source, err := r.Credentials(ctx)
 	if err != nil {

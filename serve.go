@@ -376,7 +376,7 @@ func (c *cli) serverProfile(s *config.Settings, name, command string) server.Pro
 	check := func(ctx context.Context, creds *process.Credentials) error {
 		ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 		defer cancel()
-		r := c.unattendedRunner(s)
+		r := c.runnerFor(s, true)
 		defer r.Close()
 		return r.Check(ctx, creds)
 	}

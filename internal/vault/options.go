@@ -26,6 +26,9 @@ type Options struct {
 	// OIDC is the browser login of the oidc auth method; without it an
 	// oidc login is refused.
 	OIDC OIDC
+	// Unattended: nobody is at the terminal (a server's background
+	// refresh), so no password or MFA prompt and no browser login.
+	Unattended bool
 }
 
 // OIDC is the browser login of the oidc auth method. It lives in a package

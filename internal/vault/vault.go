@@ -136,7 +136,11 @@ func newVaultNoToken(s *config.Settings, o Options) (*Vault, error) {
 	if s.Namespace != "" {
 		client.SetNamespace(s.Namespace)
 	}
-	return &Vault{client: client, httpClient: cfg.HttpClient, addr: s.DisplayAddress(), OpenTTY: tty.Open, now: o.Now, debugf: o.Debugf, o: o}, nil
+	v := &Vault{client: client, httpClient: cfg.HttpClient, addr: s.DisplayAddress(), OpenTTY: tty.Open, now: o.Now, debugf: o.Debugf, o: o}
+	if o.Unattended {
+		v.OpenTTY = nil
+	}
+	return v, nil
 }
 
 // Close ends the connections to Vault that are kept alive for reuse. A
