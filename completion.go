@@ -17,7 +17,7 @@ import (
 // is out of date; this regenerates it. Rendering them here would link
 // text/template, whose reflection keeps every method of every type in the
 // binary: 2 MB more, and slower start-up on every cache hit.
-//go:generate go test -run ^TestCompletionGenerated$ -update-completion .
+//go:generate go test -short -run ^TestCompletionGenerated$ -update-completion .
 
 const completionUsage = `Usage:
   vault-credential-process completion bash|zsh|fish|powershell
