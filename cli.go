@@ -32,6 +32,7 @@ const usage = `Usage:
   vault-credential-process env [--format sh|fish|powershell] [flags]
   vault-credential-process exec [--server [--imds]] [flags] -- COMMAND [ARGS...]
   vault-credential-process serve [--listen ADDR] [--imds] [--print-env] [flags] [PROFILE...]
+  vault-credential-process pod-agent --config PATH [--listen ADDR]...
   vault-credential-process cache list [--json] | cache clear [--all | flags] [--revoke]
   vault-credential-process doctor [--fetch] [flags]
   vault-credential-process aws-config --profile NAME [--aws-profile NAME] [--write [--force]]
@@ -95,6 +96,7 @@ var commands = []command{
 	{"env", envUsage, (*cli).env},
 	{"exec", execUsage, (*cli).exec},
 	{"serve", serveUsage, (*cli).serve},
+	{"pod-agent", podAgentUsage, (*cli).podAgent},
 	{"cache", cacheUsage, (*cli).cache},
 	{"doctor", doctorUsage, (*cli).doctor},
 	{"aws-config", awsConfigUsage, (*cli).awsConfig},

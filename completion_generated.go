@@ -35,7 +35,7 @@ _vault_credential_process() {
     fi
     if ((COMP_CWORD > 1)); then
         case ${COMP_WORDS[1]} in
-        env|exec|serve|cache|doctor|aws-config|login|completion|version|help) path=${COMP_WORDS[1]} ;;
+        env|exec|serve|pod-agent|cache|doctor|aws-config|login|completion|version|help) path=${COMP_WORDS[1]} ;;
         esac
     fi
     case $path in
@@ -53,7 +53,7 @@ _vault_credential_process() {
         path="$path ${COMP_WORDS[2]}" ;;
     help)
         if ((COMP_CWORD == 2)); then
-            COMPREPLY=($(compgen -W "env exec serve cache doctor aws-config login completion version help" -- "$cur"))
+            COMPREPLY=($(compgen -W "env exec serve pod-agent cache doctor aws-config login completion version help" -- "$cur"))
             return
         fi
         path="$path ${COMP_WORDS[2]}" ;;
@@ -74,6 +74,7 @@ _vault_credential_process() {
     "env") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format" ;;
     "exec") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --server --imds --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
     "serve") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --imds --detach --print-env --listen --token-file --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format --listen --token-file" ;;
+    "pod-agent") flags="--config --listen --help" valued="--config --listen" ;;
     "cache list") flags="--config --cache-dir --refresh-window --json --help" valued="--config --cache-dir --refresh-window" ;;
     "cache clear") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --all --revoke --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
     "doctor") flags="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --fetch --help" valued="--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log" ;;
@@ -88,6 +89,7 @@ _vault_credential_process() {
     "help env") flags="" valued="" ;;
     "help exec") flags="" valued="" ;;
     "help serve") flags="" valued="" ;;
+    "help pod-agent") flags="" valued="" ;;
     "help cache") flags="" valued="" ;;
     "help doctor") flags="" valued="" ;;
     "help aws-config") flags="" valued="" ;;
@@ -110,7 +112,7 @@ _vault_credential_process() {
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$flags" -- "$cur"))
     elif ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W "env exec serve cache doctor aws-config login completion version help" -- "$cur"))
+        COMPREPLY=($(compgen -W "env exec serve pod-agent cache doctor aws-config login completion version help" -- "$cur"))
     fi
 }
 
@@ -123,7 +125,7 @@ complete -F _vault_credential_process vault-credential-process
 # "env", "cache list".
 function __vault_credential_process_path
     set -l t (commandline -opc)
-    if not set -q t[2]; or not contains -- $t[2] env exec serve cache doctor aws-config login completion version help
+    if not set -q t[2]; or not contains -- $t[2] env exec serve pod-agent cache doctor aws-config login completion version help
         return
     end
     if contains -- $t[2]  cache completion help; and set -q t[3]
@@ -158,10 +160,10 @@ function __vault_credential_process_profiles
 end
 
 complete -c vault-credential-process -f
-complete -c vault-credential-process -n '__vault_credential_process_first 1' -a 'env exec serve cache doctor aws-config login completion version help'
+complete -c vault-credential-process -n '__vault_credential_process_first 1' -a 'env exec serve pod-agent cache doctor aws-config login completion version help'
 complete -c vault-credential-process -n '__vault_credential_process_is cache; and __vault_credential_process_first 2' -a 'list clear'
 complete -c vault-credential-process -n '__vault_credential_process_is completion; and __vault_credential_process_first 2' -a 'bash zsh fish powershell profiles'
-complete -c vault-credential-process -n '__vault_credential_process_is help; and __vault_credential_process_first 2' -a 'env exec serve cache doctor aws-config login completion version help'
+complete -c vault-credential-process -n '__vault_credential_process_is help; and __vault_credential_process_first 2' -a 'env exec serve pod-agent cache doctor aws-config login completion version help'
 complete -c vault-credential-process -n '__vault_credential_process_is exec; and __vault_credential_process_after_dashdash' -F -a '(__fish_complete_command)'
 complete -c vault-credential-process -n '__vault_credential_process_is ""' -l profile -x -a '(__vault_credential_process_profiles)'
 complete -c vault-credential-process -n '__vault_credential_process_is ""' -l config -r -F
@@ -245,6 +247,9 @@ complete -c vault-credential-process -n '__vault_credential_process_is "serve"' 
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l listen -x
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l token-file -x
 complete -c vault-credential-process -n '__vault_credential_process_is "serve"' -l help
+complete -c vault-credential-process -n '__vault_credential_process_is "pod-agent"' -l config -r -F
+complete -c vault-credential-process -n '__vault_credential_process_is "pod-agent"' -l listen -x
+complete -c vault-credential-process -n '__vault_credential_process_is "pod-agent"' -l help
 complete -c vault-credential-process -n '__vault_credential_process_is "cache list"' -l config -r -F
 complete -c vault-credential-process -n '__vault_credential_process_is "cache list"' -l cache-dir -r -F
 complete -c vault-credential-process -n '__vault_credential_process_is "cache list"' -l refresh-window -x
@@ -338,11 +343,11 @@ complete -c vault-credential-process -n '__vault_credential_process_is "version"
 # ` + "`" + `vault-credential-process completion powershell` + "`" + ` from this version's commands and flags.
 Register-ArgumentCompleter -Native -CommandName 'vault-credential-process', 'vault-credential-process.exe' -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
-    $commands = @('env', 'exec', 'serve', 'cache', 'doctor', 'aws-config', 'login', 'completion', 'version', 'help')
+    $commands = @('env', 'exec', 'serve', 'pod-agent', 'cache', 'doctor', 'aws-config', 'login', 'completion', 'version', 'help')
     $subs = @{
         'cache' = @('list', 'clear')
         'completion' = @('bash', 'zsh', 'fish', 'powershell', 'profiles')
-        'help' = @('env', 'exec', 'serve', 'cache', 'doctor', 'aws-config', 'login', 'completion', 'version', 'help')
+        'help' = @('env', 'exec', 'serve', 'pod-agent', 'cache', 'doctor', 'aws-config', 'login', 'completion', 'version', 'help')
     }
     # The flags of each command line, and those that take a value.
     $flags = @{
@@ -350,6 +355,7 @@ Register-ArgumentCompleter -Native -CommandName 'vault-credential-process', 'vau
         'env' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--format', '--help')
         'exec' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--server', '--imds', '--help')
         'serve' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--format', '--imds', '--detach', '--print-env', '--listen', '--token-file', '--help')
+        'pod-agent' = @('--config', '--listen', '--help')
         'cache list' = @('--config', '--cache-dir', '--refresh-window', '--json', '--help')
         'cache clear' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--all', '--revoke', '--help')
         'doctor' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--wait-usable', '--timeout', '--retries', '--no-cache', '--cache-dir', '--refresh-window', '--audit-log', '--debug', '--fetch', '--help')
@@ -364,6 +370,7 @@ Register-ArgumentCompleter -Native -CommandName 'vault-credential-process', 'vau
         'help env' = @()
         'help exec' = @()
         'help serve' = @()
+        'help pod-agent' = @()
         'help cache' = @()
         'help doctor' = @()
         'help aws-config' = @()
@@ -377,6 +384,7 @@ Register-ArgumentCompleter -Native -CommandName 'vault-credential-process', 'vau
         'env' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log', '--format')
         'exec' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log')
         'serve' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log', '--format', '--listen', '--token-file')
+        'pod-agent' = @('--config', '--listen')
         'cache list' = @('--config', '--cache-dir', '--refresh-window')
         'cache clear' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log')
         'doctor' = @('--profile', '--config', '--mount', '--role', '--type', '--ttl', '--role-arn', '--role-session-name', '--mfa-code', '--timeout', '--retries', '--cache-dir', '--refresh-window', '--audit-log')
@@ -391,6 +399,7 @@ Register-ArgumentCompleter -Native -CommandName 'vault-credential-process', 'vau
         'help env' = @()
         'help exec' = @()
         'help serve' = @()
+        'help pod-agent' = @()
         'help cache' = @()
         'help doctor' = @()
         'help aws-config' = @()
@@ -473,7 +482,7 @@ _vault_credential_process() {
     fi
     if (( CURRENT > 2 )); then
         case ${words[2]} in
-        (env|exec|serve|cache|doctor|aws-config|login|completion|version|help) cmdpath=${words[2]} ;;
+        (env|exec|serve|pod-agent|cache|doctor|aws-config|login|completion|version|help) cmdpath=${words[2]} ;;
         esac
     fi
     case $cmdpath in
@@ -491,7 +500,7 @@ _vault_credential_process() {
         cmdpath="$cmdpath ${words[3]}" ;;
     (help)
         if (( CURRENT == 3 )); then
-            compadd -- env exec serve cache doctor aws-config login completion version help
+            compadd -- env exec serve pod-agent cache doctor aws-config login completion version help
             return
         fi
         cmdpath="$cmdpath ${words[3]}" ;;
@@ -508,6 +517,7 @@ _vault_credential_process() {
     ("env") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format) ;;
     ("exec") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --server --imds --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
     ("serve") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --format --imds --detach --print-env --listen --token-file --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log --format --listen --token-file) ;;
+    ("pod-agent") flags=(--config --listen --help) valued=(--config --listen) ;;
     ("cache list") flags=(--config --cache-dir --refresh-window --json --help) valued=(--config --cache-dir --refresh-window) ;;
     ("cache clear") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --all --revoke --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
     ("doctor") flags=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --wait-usable --timeout --retries --no-cache --cache-dir --refresh-window --audit-log --debug --fetch --help) valued=(--profile --config --mount --role --type --ttl --role-arn --role-session-name --mfa-code --timeout --retries --cache-dir --refresh-window --audit-log) ;;
@@ -522,6 +532,7 @@ _vault_credential_process() {
     ("help env") flags=() valued=() ;;
     ("help exec") flags=() valued=() ;;
     ("help serve") flags=() valued=() ;;
+    ("help pod-agent") flags=() valued=() ;;
     ("help cache") flags=() valued=() ;;
     ("help doctor") flags=() valued=() ;;
     ("help aws-config") flags=() valued=() ;;
@@ -542,7 +553,7 @@ _vault_credential_process() {
     if [[ $cur == -* ]]; then
         compadd -- $flags
     elif (( CURRENT == 2 )); then
-        compadd -- env exec serve cache doctor aws-config login completion version help
+        compadd -- env exec serve pod-agent cache doctor aws-config login completion version help
     fi
 }
 

@@ -20,7 +20,7 @@ func TestDidYouMean(t *testing.T) {
 		{"command swapped letters", []string{"sevre"}, `unknown command "sevre"`, "did you mean `" + name + " serve`? " + usageHint},
 		{"command with flags after it", []string{"doctr", "--role", "dev"}, `unknown command "doctr"`, "did you mean `" + name + " doctor`?"},
 		{"command nowhere near", []string{"frobnicate"}, `unknown command "frobnicate"`,
-			"the commands are aws-config, cache, completion, doctor, env, exec, help, login, serve, version; run " + name + " -h for usage"},
+			"the commands are aws-config, cache, completion, doctor, env, exec, help, login, pod-agent, serve, version; run " + name + " -h for usage"},
 		{"long flag", []string{"--rol", "dev"}, "unknown flag --rol", "did you mean --role? " + usageHint},
 		{"short flag", []string{"-rol", "dev"}, "unknown flag -rol", "did you mean -role? " + usageHint},
 		{"flag with its value", []string{"--tll=1h", "--role", "dev"}, "unknown flag --tll", "did you mean --ttl? " + usageHint},
