@@ -195,7 +195,9 @@ func (a *Agent) attach(h [sha256.Size]byte, key string, rule *Rule, login *Login
 	a.mu.Lock()
 	id, ok := a.ids[key]
 	if !ok && len(a.ids) >= a.cfg.MaxIdentities {
-		a.sweepLocked(a.now())
+		for _, d := range a.sweepLocked(a.now()) {
+			go d.drop(a)
+		}
 	}
 	if !ok && len(a.ids) >= a.cfg.MaxIdentities {
 		a.mu.Unlock()
@@ -222,18 +224,22 @@ func (a *Agent) attach(h [sha256.Size]byte, key string, rule *Rule, login *Login
 	return id, nil
 }
 
-// offer gives a known identity a newer JWT and login; it keeps whichever
-// login lasts longer and revokes the other.
+// offer gives a known identity a newer JWT and the login made to verify
+// it. The identity keeps its login while that has time left, and the
+// newcomer, used for nothing, is revoked; a login that is at its end is
+// replaced, but not revoked: its credentials may still be in use, and
+// revoking it would revoke their lease (iam_user keys).
 func (id *identity) offer(a *Agent, jwt string, exp time.Time, login *Login) {
 	id.sem <- struct{}{}
-	defer func() { <-id.sem }()
 	if exp.After(id.jwtExpiry) {
 		id.jwt, id.jwtExpiry = jwt, exp
 	}
-	if id.login == nil || login.Expiry.After(id.login.Expiry) {
-		login, id.login = id.login, login
+	replace := id.login == nil || !a.now().Before(id.login.Expiry.Add(-loginMargin))
+	if replace {
+		id.login = login
 	}
-	if login != nil {
+	<-id.sem
+	if !replace {
 		a.revoke(login.Token)
 	}
 }
@@ -247,12 +253,11 @@ func (a *Agent) forget(h [sha256.Size]byte, e *tokenEntry) {
 	a.mu.Unlock()
 }
 
-// revoke revokes a login token in the background, best effort: it would
-// expire anyway.
+// revoke revokes a login token, best effort: it would expire anyway.
 func (a *Agent) revoke(token string) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.vault.Revoke(ctx, token)
-	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.vault.Revoke(ctx, token); err != nil {
+		a.logf("revoke a login no longer needed: %v", err)
+	}
 }

@@ -61,6 +61,12 @@ func (f *fakeVault) Revoke(ctx context.Context, token string) error {
 	return nil
 }
 
+func (f *fakeVault) revoked() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.revoke
+}
+
 func (f *fakeVault) Healthy(ctx context.Context) error { return nil }
 
 func (f *fakeVault) counts() (logins, mints int) {
@@ -175,6 +181,39 @@ func TestReplicasShareOneMint(t *testing.T) {
 	}
 	if a.Identities() != 1 {
 		t.Errorf("%d identities, want 1", a.Identities())
+	}
+	if v.revoked() != 1 {
+		t.Errorf("%d logins revoked, want 1 (the second, used for nothing)", v.revoked())
+	}
+}
+
+// TestDropKeepsLeasesInUse: an idle identity whose credentials are still
+// valid is dropped without revoking its login (that would revoke their
+// lease: an iam_user key a pod may still hold); one whose credentials
+// have expired has its login revoked.
+func TestDropKeepsLeasesInUse(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		credsTTL time.Duration
+		revoked  int
+	}{
+		{"credentials still valid", time.Hour, 0},
+		{"credentials expired", 5 * time.Minute, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, v, c := newTestAgent(t, testConfig)
+			v.credsTTL = tt.credsTTL
+			j := jwtFor("team-a", "app", c.now().Add(3*time.Hour), 1)
+			v.valid[j] = "entity-a"
+			if _, err := a.Credentials(context.Background(), j); err != nil {
+				t.Fatal(err)
+			}
+			c.add(11 * time.Minute)
+			a.Sweep()
+			if a.Identities() != 0 || v.revoked() != tt.revoked {
+				t.Errorf("%d identities, %d revoked; want 0, %d", a.Identities(), v.revoked(), tt.revoked)
+			}
+		})
 	}
 }
 

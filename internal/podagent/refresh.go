@@ -55,9 +55,8 @@ func (id *identity) mint(ctx context.Context, a *Agent, now time.Time) (*Credent
 		if err != nil {
 			return nil, err
 		}
-		if old := id.login; old != nil {
-			a.revoke(old.Token)
-		}
+		// The old login is left to expire, not revoked: the credentials
+		// it minted may still be in use (see offer).
 		id.login = login
 	}
 	c, err := a.vault.Mint(ctx, id.login.Token, a.cfg.AWSMount, id.rule)
@@ -76,11 +75,16 @@ func (id *identity) mint(ctx context.Context, a *Agent, now time.Time) (*Credent
 // JWTs past their exp; the server calls it every minute.
 func (a *Agent) Sweep() {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sweepLocked(a.now())
+	dropped := a.sweepLocked(a.now())
+	a.mu.Unlock()
+	for _, id := range dropped {
+		id.drop(a)
+	}
 }
 
-func (a *Agent) sweepLocked(now time.Time) {
+// sweepLocked removes what Sweep drops, and returns the identities
+// dropped, for the caller to drop once a.mu is released.
+func (a *Agent) sweepLocked(now time.Time) (dropped []*identity) {
 	for key, id := range a.ids {
 		if now.Sub(id.lastUsed) < a.cfg.IdleTimeout.Duration {
 			continue
@@ -90,7 +94,7 @@ func (a *Agent) sweepLocked(now time.Time) {
 			delete(a.tokens, h)
 		}
 		a.logf("identity dropped after %s idle: %s (%d in memory)", a.cfg.IdleTimeout.Duration, key, len(a.ids))
-		go id.drop(a)
+		dropped = append(dropped, id)
 	}
 	for h, e := range a.tokens {
 		select {
@@ -101,16 +105,21 @@ func (a *Agent) sweepLocked(now time.Time) {
 		default:
 		}
 	}
+	return dropped
 }
 
-// drop revokes a dropped identity's login, once no mint uses it.
+// drop forgets a dropped identity's login and credentials, once no mint
+// uses them, and revokes the login when nothing it minted is still valid
+// (revoking it would revoke their lease too; else it is left to expire).
+// A request that found the identity just before it was dropped still
+// works: it logs in again with the JWT.
 func (id *identity) drop(a *Agent) {
 	id.sem <- struct{}{}
 	defer func() { <-id.sem }()
-	if id.login != nil {
+	if id.login != nil && (id.creds == nil || !a.now().Before(id.creds.Expiry)) {
 		a.revoke(id.login.Token)
-		id.login, id.creds, id.jwt = nil, nil, ""
 	}
+	id.login, id.creds = nil, nil
 }
 
 // Identities is the number of identities in memory.
