@@ -102,7 +102,7 @@ func TestFirstRunMistakes(t *testing.T) {
 			name: "help of an unknown command", args: []string{"help", "nosuch"}, code: 2,
 			msg: func([]string) string { return `help: unknown command "nosuch"` },
 			hint: func([]string) string {
-				return "the commands are aws-config, cache, completion, doctor, env, exec, help, login, serve, version; run " + name + " -h for usage"
+				return "the commands are aws-config, cache, completion, doctor, env, exec, help, login, pod-agent, serve, version; run " + name + " -h for usage"
 			},
 		},
 	} {
