@@ -118,11 +118,11 @@ func vaultFailure(status int, cause error) error {
 }
 
 var (
-	errUnavailable = vaultFailure(503, errors.New("Vault answered 503: overloaded"))
+	errUnavailable = vaultFailure(503, errors.New("answered 503: overloaded"))
 	errRefused     = vaultFailure(0, &url.Error{Op: "Put", URL: "http://127.0.0.1:1/v1/aws/creds/dev",
 		Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}})
-	errForbidden = vaultFailure(403, errors.New("Vault answered 403: permission denied"))
-	errNotFound  = vaultFailure(400, errors.New("Vault answered 400: lease not found"))
+	errForbidden = vaultFailure(403, errors.New("answered 403: permission denied"))
+	errNotFound  = vaultFailure(400, errors.New("answered 400: lease not found"))
 )
 
 // runnerFixture is a Runner over a temporary cache folder and a fakeSource.

@@ -17,7 +17,7 @@ import (
 // learns nothing: see the README's cache section for what that leaves.
 
 // ErrRevoked marks credentials whose lease Vault no longer holds.
-var ErrRevoked = errors.New("Vault no longer holds the credentials' lease: they were revoked")
+var ErrRevoked = errors.New("the credentials' lease is gone from Vault: they were revoked")
 
 // dropIfRevoked is the Runner's answer to a refresh that Vault refused
 // (err, a 403) while the cache held entry under key: when Vault no longer

@@ -60,11 +60,10 @@ type identity struct {
 	sem  chan struct{}
 
 	// Guarded by sem.
-	jwt        string
-	jwtExpiry  time.Time
-	login      *Login
-	creds      *Credentials
-	lastFailed error
+	jwt       string
+	jwtExpiry time.Time
+	login     *Login
+	creds     *Credentials
 
 	// Guarded by Agent.mu.
 	lastUsed time.Time
