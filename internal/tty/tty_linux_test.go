@@ -29,15 +29,30 @@ func TestReadPassword(t *testing.T) {
 	master, slave := ptytest.Open(t)
 	const secret = "hunter2-not-to-be-seen"
 	screen := make(chan string, 1)
+	echoOff := make(chan struct{})
 	go func() {
 		r := bufio.NewReader(master)
 		prompt, _ := r.ReadString(':')
+		// The prompt can show a moment before the reader has turned echo
+		// off (term.ReadPassword does it in its goroutine); a person cannot
+		// type in that moment, this test can. Type once it is off.
+		<-echoOff
 		master.Write([]byte(secret + "\n"))
 		rest, _ := r.ReadString('\n')
 		screen <- prompt + rest
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	go func() {
+		defer close(echoOff)
+		for ctx.Err() == nil {
+			tio, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+			if err != nil || tio.Lflag&unix.ECHO == 0 {
+				return
+			}
+			time.Sleep(time.Millisecond) // termios has no event to wait on
+		}
+	}()
 	got, err := ReadPassword(ctx, slave, "password:")
 	if err != nil || got != secret {
 		t.Fatalf("ReadPassword = %q, %v; want %q", got, err, secret)
