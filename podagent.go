@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/internal/podagent"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
@@ -67,7 +68,7 @@ func (c *cli) podAgent(ctx context.Context, args []string) int {
 	if len(listen) == 0 {
 		listen = listFlag{defaultPodAgentAddr}
 	}
-	v, err := podagent.NewAPIVault(time.Now)
+	v, err := podagent.NewAPIVault(cache.Now)
 	if err != nil {
 		return c.report(fmt.Errorf("pod-agent: %w", err))
 	}
@@ -78,7 +79,7 @@ func (c *cli) podAgent(ctx context.Context, args []string) int {
 		defer logMu.Unlock()
 		fmt.Fprintf(c.stderr, "%s pod-agent: %s\n", time.Now().UTC().Format(time.RFC3339), line)
 	}
-	agent := podagent.New(cfg, v, time.Now, logf)
+	agent := podagent.New(cfg, v, cache.Now, logf)
 	var lns []net.Listener
 	for _, addr := range listen {
 		ln, err := net.Listen("tcp", addr)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/server"
 )
 
 // Bounds of what the agent keeps.
@@ -36,6 +38,9 @@ type Agent struct {
 	vault Vault
 	now   func() time.Time
 	logf  func(format string, args ...any)
+	// refusals bounds the log lines a client without a valid token can
+	// cause: a few a second, the rest counted into a summary each minute.
+	refusals server.RefusalLog
 
 	mu     sync.Mutex
 	tokens map[[sha256.Size]byte]*tokenEntry // tokens Vault accepted, or being tried

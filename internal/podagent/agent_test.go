@@ -388,3 +388,36 @@ func TestMatch(t *testing.T) {
 		t.Errorf("team-a/other: %s, want the default", r.AuthRole)
 	}
 }
+
+// TestRefusalLogBounded: a peer without a valid token cannot make a log line
+// per request: a few a second get one, the rest are counted into the
+// summary the agent writes each minute.
+func TestRefusalLogBounded(t *testing.T) {
+	cfg, err := ParseConfig(testConfig, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
+	var mu sync.Mutex
+	var lines []string
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		lines = append(lines, fmt.Sprintf(format, args...))
+	}
+	a := New(cfg, newFakeVault(c.now), c.now, logf)
+	h := a.Handler()
+	for range 200 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", CredsPath, nil))
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("status %d, want 401", rec.Code)
+		}
+	}
+	if len(lines) > 10 {
+		t.Errorf("200 refusals in one second wrote %d log lines, want a few", len(lines))
+	}
+	if s := a.refusals.Summary(c.now(), "refused requests"); !strings.Contains(s, "unauthorized=") {
+		t.Errorf("summary %q does not count the refusals", s)
+	}
+}

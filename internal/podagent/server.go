@@ -55,6 +55,9 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 			select {
 			case <-t.C:
 				a.Sweep()
+				if line := a.refusals.Summary(a.now(), "refused requests"); line != "" {
+					a.logf("%s", line)
+				}
 			case <-ctx.Done():
 				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				_ = srv.Shutdown(sctx)
@@ -140,6 +143,9 @@ func (a *Agent) refuse(w http.ResponseWriter, r *http.Request, start time.Time, 
 	}
 	w.Header().Set("Connection", "close")
 	writeJSON(w, status, errorDoc{Code: code, Message: msg})
+	if !a.refusals.Allow(a.now(), code) {
+		return
+	}
 	a.logf("%s %s %s status=%d code=%s latency=%s: %s", r.RemoteAddr, r.Method, CredsPath, status, code,
 		a.now().Sub(start).Round(time.Millisecond), msg)
 }

@@ -109,10 +109,10 @@ func (l *asyncLog) flush(timeout time.Duration) {
 // prefix starts every line of the server's log.
 const prefix = "vault-credential-process: serve: "
 
-// refusalLog decides which refusals (or other events a client can cause
+// RefusalLog decides which refusals (or other events a client can cause
 // at will) get a line of their own: at most refusalBurst a second. The
 // others are counted by reason until summary says how many there were.
-type refusalLog struct {
+type RefusalLog struct {
 	mu      sync.Mutex
 	second  time.Time // start of the current one-second window
 	lines   int       // refusals logged in it
@@ -120,9 +120,9 @@ type refusalLog struct {
 	counted map[string]int
 }
 
-// allow reports whether the refusal for reason at now gets a line; if not,
+// Allow reports whether the refusal for reason at now gets a line; if not,
 // it is counted.
-func (r *refusalLog) allow(now time.Time, reason string) bool {
+func (r *RefusalLog) Allow(now time.Time, reason string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.since.IsZero() {
@@ -143,9 +143,9 @@ func (r *refusalLog) allow(now time.Time, reason string) bool {
 	return false
 }
 
-// summary is the line on what was counted since the last summary (what
+// Summary is the line on what was counted since the last summary (what
 // names it), "" when nothing was; it starts the next period.
-func (r *refusalLog) summary(now time.Time, what string) string {
+func (r *RefusalLog) Summary(now time.Time, what string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	period := now.Sub(r.since)

@@ -66,7 +66,7 @@ type Server struct {
 	logq     *asyncLog
 	// refusals, httpErrors and probes rate-limit the lines of refused
 	// requests, of net/http's own errors and of health checks.
-	refusals, httpErrors, probes refusalLog
+	refusals, httpErrors, probes RefusalLog
 	conns                        *connLimit
 	// freeOSMemory gives the memory a flood of connections took back to
 	// the system (debug.FreeOSMemory; tests count the calls).
@@ -330,13 +330,13 @@ func (s *Server) endPeriod(flooded bool, d time.Duration) bool {
 // how many connections were closed to make room in it.
 func (s *Server) summary(d time.Duration) int {
 	now := s.now()
-	if line := s.refusals.summary(now, "refused requests"); line != "" {
+	if line := s.refusals.Summary(now, "refused requests"); line != "" {
 		s.logf("%s", line)
 	}
-	if line := s.httpErrors.summary(now, "net/http errors"); line != "" {
+	if line := s.httpErrors.Summary(now, "net/http errors"); line != "" {
 		s.errorf("%s", line)
 	}
-	if line := s.probes.summary(now, "health checks"); line != "" {
+	if line := s.probes.Summary(now, "health checks"); line != "" {
 		s.logf("%s", line)
 	}
 	n := s.conns.takeEvicted()
@@ -349,7 +349,7 @@ func (s *Server) summary(d time.Duration) int {
 // httpError is net/http's own log (a failed accept, a panic), rate-limited
 // like refusals.
 func (s *Server) httpError(b []byte) {
-	if s.httpErrors.allow(s.now(), "http") {
+	if s.httpErrors.Allow(s.now(), "http") {
 		s.errorf("http: %s", b)
 	}
 }
@@ -569,12 +569,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // access writes the request's line to the log: who asked what, the
 // outcome, where the answer came from, how long it took. Neither the
 // Authorization header nor a credential is ever in it. Refusals past a
-// few a second are only counted (see refusalLog).
+// few a second are only counted (see RefusalLog).
 func (s *Server) access(r *http.Request, o outcome, d time.Duration) {
-	if o.code != "" && !s.refusals.allow(s.now(), o.code) {
+	if o.code != "" && !s.refusals.Allow(s.now(), o.code) {
 		return
 	}
-	if o.probe && !s.probes.allow(s.now(), "healthz") {
+	if o.probe && !s.probes.Allow(s.now(), "healthz") {
 		return
 	}
 	profile, from := o.profile, o.from
