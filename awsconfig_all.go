@@ -13,6 +13,7 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/vault"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
@@ -31,7 +32,7 @@ type allOptions struct {
 	name, region      string
 }
 
-func (c *cli) awsConfigAll(ctx context.Context, flags map[string]string, o allOptions) int {
+func (c *cli) awsConfigAll(ctx context.Context, flags *config.Flags, o allOptions) int {
 	if o.name == "" {
 		o.name = awsconfig.DefaultNameTemplate
 	}
@@ -43,7 +44,7 @@ func (c *cli) awsConfigAll(ctx context.Context, flags map[string]string, o allOp
 		return c.report(&config.Error{Source: "--region", Msg: fmt.Sprintf("invalid region %q", o.region),
 			Hint: "name an AWS region, such as eu-west-1"})
 	}
-	s, err := c.settings(settingFlags(flags, config.IDConfig, config.IDTimeout, config.IDDebug), true)
+	s, err := c.settings(flags, true)
 	if err != nil {
 		return c.report(err)
 	}
@@ -88,12 +89,12 @@ type allPlan struct {
 // the helper will resolve its line, so a profile that would fail at every
 // AWS command is not written; two roles that the template gives the same
 // name are a usage error, before anything is written.
-func (c *cli) planAll(l *vault.AWSListing, s *config.Settings, flags map[string]string, o allOptions) (*allPlan, error) {
+func (c *cli) planAll(l *vault.AWSListing, s *config.Settings, flags *config.Flags, o allOptions) (*allPlan, error) {
 	self, configWords, err := c.helperWords(s)
 	if err != nil {
 		return nil, err
 	}
-	file, err := loadConfig(settingFlags(flags, config.IDConfig), c.getenv)
+	file, err := loadConfig(flags, c.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -214,14 +215,15 @@ func roleProfiles(mount string, r vault.AWSRole, template string) []roleProfile 
 }
 
 // resolves checks that a profile's line resolves as the helper will
-// resolve it: the same flags, configuration file and environment.
+// resolve it: the same flags, parsed by the default command's flag set,
+// configuration file and environment.
 func resolves(flagWords, configWords []string, file *config.File, getenv func(string) string) error {
-	flags := map[string]string{}
-	words := append(slices.Clone(flagWords), configWords...)
-	for i := 0; i+1 < len(words); i += 2 {
-		flags[strings.TrimPrefix(words[i], "--")] = words[i+1]
+	fs := newFlagSet(cmdspec.Default)
+	fs.boolVar(new(bool), &cmdspec.VersionFlag)
+	if _, err := fs.parse(append(slices.Clone(flagWords), configWords...)); err != nil {
+		return err
 	}
-	_, err := config.Resolve(config.Inputs{Flags: flags, Getenv: getenv, File: file})
+	_, err := config.Resolve(config.Inputs{Flags: fs.settings.Named(), Getenv: getenv, File: file})
 	return err
 }
 

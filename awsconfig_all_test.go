@@ -104,7 +104,7 @@ func TestPlanAll(t *testing.T) {
 		{Path: "team/aws", Roles: []vault.AWSRole{{Name: "dev", Static: true}},
 			Denied: []vault.Denied{{Path: "team/aws/roles", Capability: "list"}, {Path: "team/aws/roles/x", Capability: "read"}}},
 	}}
-	p, err := c.planAll(listing, s, nil, allOptions{name: "{mount}-{role}", region: "eu-west-1", prune: true})
+	p, err := c.planAll(listing, s, &config.Flags{}, allOptions{name: "{mount}-{role}", region: "eu-west-1", prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,12 +134,12 @@ func TestPlanAll(t *testing.T) {
 		}
 	}
 
-	empty, err := c.planAll(&vault.AWSListing{}, s, nil, allOptions{name: "{mount}-{role}"})
+	empty, err := c.planAll(&vault.AWSListing{}, s, &config.Flags{}, allOptions{name: "{mount}-{role}"})
 	if err != nil || len(empty.plan.Profiles) != 0 || len(empty.warnings) != 1 || !strings.Contains(empty.warnings[0], "no AWS secrets engine") {
 		t.Errorf("no mounts: %+v, %v; want no profile and a warning", empty, err)
 	}
 
-	_, err = c.planAll(listing, s, nil, allOptions{name: "{role}"})
+	_, err = c.planAll(listing, s, &config.Flags{}, allOptions{name: "{role}"})
 	var ce *config.Error
 	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "aws/dev and team/aws/static-roles/dev would both be profile dev") {
 		t.Errorf("two roles named dev by --name {role}: %v, want a usage error naming both", err)

@@ -13,44 +13,18 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/console"
 	"github.com/vault-credential-process/vault-credential-process/internal/vault"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
-const cacheUsage = `Usage:
-  vault-credential-process cache list [--json] [--cache-dir PATH] [--config PATH]
-  vault-credential-process cache clear [--all | request flags] [--revoke]
-
-list shows one row per cache entry: the profile or request, where the
-credentials came from, when they expire, whether they are fresh, and what
-else tells requests of one role apart (role_arn, role_session_name, ttl).
-It never shows a secret; --json prints the same as a JSON array.
-
-clear removes the entry of the request the flags describe (such as
---profile dev), or every entry and stored Vault login token with --all.
-With --revoke it first revokes their leases in Vault: for iam_user
-credentials Vault then deletes the IAM user; STS credentials stay valid
-until they expire whatever Vault does. With --all --revoke it also revokes
-each stored login token (with itself). Only what the Vault of this run
-issued is revoked; what another Vault issued is kept, and the error's hint
-says how to revoke it there.
-
-Examples:
-  vault-credential-process cache list
-  vault-credential-process cache clear --profile dev --revoke
-  vault-credential-process cache clear --all
-`
-
 func (c *cli) cache(ctx context.Context, args []string) int {
 	if len(args) == 0 || isHelp(args[0]) {
-		return c.helpText(cacheUsage)
+		return c.helpText(cmdspec.Cache)
 	}
-	switch args[0] {
-	case "list":
-		return c.cacheList(args[1:])
-	case "clear":
-		return c.cacheClear(ctx, args[1:])
+	if id, ok := cmdspec.Lookup(cmdspec.Cache, args[0]); ok {
+		return c.runCommand(ctx, id, args[1:])
 	}
 	return c.report(usageError(fmt.Sprintf("cache: unknown command %q (list or clear)", args[0])))
 }
@@ -76,7 +50,7 @@ type listed struct {
 	ExpiresIn       int64      `json:"expires_in_seconds"`
 }
 
-func (c *cli) openCache(flags map[string]string) (*cache.Store, *config.Settings, error) {
+func (c *cli) openCache(flags *config.Flags) (*cache.Store, *config.Settings, error) {
 	s, err := c.settings(flags, true)
 	if err != nil {
 		return nil, nil, err
@@ -89,14 +63,13 @@ func (c *cli) openCache(flags map[string]string) (*cache.Store, *config.Settings
 }
 
 func (c *cli) cacheList(args []string) int {
-	fs := flagSet("cache list", false, config.IDCacheDir, config.IDConfig, config.IDRefreshWindow)
-	asJSON := fs.Bool("json", false, "")
-	flags, code, done := c.parseCommand(fs, args, "cache list", cacheUsage, false)
-	if done {
+	var asJSON bool
+	fs := newFlagSet(cmdspec.CacheList)
+	fs.boolVar(&asJSON, &cmdspec.CacheListJSON)
+	if code, done := c.parseCommand(fs, args); done {
 		return code
 	}
-	delete(flags, "json")
-	st, s, err := c.openCache(flags)
+	st, s, err := c.openCache(&fs.settings)
 	if err != nil {
 		return c.report(err)
 	}
@@ -109,7 +82,7 @@ func (c *cli) cacheList(args []string) int {
 	for _, e := range entries {
 		rows = append(rows, describe(e, now, s.RefreshWindow))
 	}
-	if *asJSON {
+	if asJSON {
 		out, _ := json.MarshalIndent(rows, "", "  ")
 		fmt.Fprintf(c.stdout, "%s\n", out)
 		return process.ExitOK
@@ -218,16 +191,15 @@ func describe(l cache.Listed, now time.Time, refresh time.Duration) listed {
 }
 
 func (c *cli) cacheClear(ctx context.Context, args []string) int {
-	fs := flagSet("cache clear", true)
-	all := fs.Bool("all", false, "")
-	revoke := fs.Bool("revoke", false, "")
-	flags, code, done := c.parseCommand(fs, args, "cache clear", cacheUsage, false)
-	if done {
+	var all, revoke bool
+	fs := newFlagSet(cmdspec.CacheClear)
+	fs.boolVar(&all, &cmdspec.CacheClearAll)
+	fs.boolVar(&revoke, &cmdspec.CacheClearRevoke)
+	if code, done := c.parseCommand(fs, args); done {
 		return code
 	}
-	delete(flags, "all")
-	delete(flags, "revoke")
-	if *all && (flags[config.IDRole.Setting().Name] != "" || flags[config.IDProfile.Setting().Name] != "") {
+	flags := &fs.settings
+	if all && (flags[config.IDRole] != "" || flags[config.IDProfile] != "") {
 		// Flags only: a profile or role from the environment must not make
 		// --all a usage error.
 		return c.report(usageError("cache clear: --all and a request (--profile, --role) exclude each other"))
@@ -238,7 +210,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	}
 	var keys []string
 	switch {
-	case *all:
+	case all:
 		// Keys with only an unfinished write too: it may hold secrets.
 		if keys, err = st.Keys(); err != nil {
 			return c.report(err)
@@ -256,11 +228,11 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 
 	ctx, cancel := context.WithTimeout(ctx, s.RunTimeout())
 	defer cancel()
-	cl := &clearing{cli: c, st: s, store: st, revoke: *revoke, here: vaultOf(s.Address, s.Namespace)}
+	cl := &clearing{cli: c, st: s, store: st, revoke: revoke, here: vaultOf(s.Address, s.Namespace)}
 	for _, key := range keys {
 		cl.entry(ctx, key)
 	}
-	if *all {
+	if all {
 		cl.loginTokens(ctx)
 	}
 	if err := cl.err(); err != nil {
@@ -269,7 +241,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	for _, line := range cl.lines {
 		fmt.Fprintln(c.stdout, line)
 	}
-	if !*all && cl.removed == 0 && cl.temps == 0 {
+	if !all && cl.removed == 0 && cl.temps == 0 {
 		fmt.Fprintf(c.stdout, "no cache entry for this request in %s\n", st.Dir())
 		return process.ExitOK
 	}
@@ -277,7 +249,7 @@ func (c *cli) cacheClear(ctx context.Context, args []string) int {
 	if cl.temps > 0 {
 		fmt.Fprintf(c.stdout, ", %s", plural(cl.temps, "unfinished write", "unfinished writes"))
 	}
-	if *all {
+	if all {
 		fmt.Fprintf(c.stdout, " and %s", plural(cl.tokens, "login token", "login tokens"))
 	}
 	fmt.Fprintf(c.stdout, " from %s\n", st.Dir())

@@ -4,15 +4,14 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
-	"slices"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/console"
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 	"github.com/vault-credential-process/vault-credential-process/internal/vault"
@@ -20,101 +19,58 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
-const name = "vault-credential-process"
-
-// requestFlagsUsage lists the flags that describe a credential request,
-// those of config.Table with Flag set; every command that gets credentials
-// takes them.
-const requestFlagsUsage = config.FlagsUsage
-
-const usage = `Usage:
-  vault-credential-process [flags]
-  vault-credential-process env [--format sh|fish|powershell] [flags]
-  vault-credential-process exec [--server [--imds]] [flags] -- COMMAND [ARGS...]
-  vault-credential-process serve [--listen ADDR] [--imds] [--print-env] [flags] [PROFILE...]
-  vault-credential-process pod-agent --config PATH [--listen ADDR]...
-  vault-credential-process cache list [--json] | cache clear [--all | flags] [--revoke]
-  vault-credential-process doctor [--fetch] [flags]
-  vault-credential-process aws-config --profile NAME [--aws-profile NAME] [--write [--force]]
-  vault-credential-process aws-config --all [--name TEMPLATE] [--region REGION] [--write] [--prune]
-  vault-credential-process login [--stdout] [--destination URL] [--region R] [flags]
-  vault-credential-process completion bash|zsh|fish|powershell
-  vault-credential-process version
-
-Prints AWS credentials from HashiCorp Vault's AWS secrets engine as the
-credential_process JSON document, for the AWS CLI and SDKs. Credentials are
-cached on disk until near expiry, so most runs never reach Vault. Each
-command has its own -h.
-
-Flags:
-` + requestFlagsUsage + `  --version                 print the version and exit
-  -h, --help                show this help
-
-Every flag above but --version can also be set with
-VAULT_CREDENTIAL_PROCESS_<FLAG>, such as VAULT_CREDENTIAL_PROCESS_ROLE. Precedence: flag > environment > profile >
-defaults tables > built-in. Vault itself is reached as the vault CLI would:
-VAULT_ADDR, VAULT_TOKEN (or ~/.vault-token or a token helper),
-VAULT_NAMESPACE, VAULT_CACERT, ... To log in with approle, kubernetes, jwt,
-userpass, ldap or cert instead, see [vault.auth] in the README.
-
-Exit status: 0 success, 1 failure at run time, 2 usage or configuration error.
-
-Examples:
-  # In ~/.aws/config:
-  #   [profile dev]
-  #   credential_process = /usr/local/bin/vault-credential-process --role dev
-  vault-credential-process --role dev
-  vault-credential-process --role deploy --type assumed_role --ttl 1h --role-session-name ci
-  vault-credential-process --profile prod --debug
-`
+const name = cmdspec.Program
 
 // run is the whole program; main only maps its result to an exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{stdout: stdout, stderr: stderr, getenv: getenv}
 	if len(args) > 0 {
-		for _, cmd := range commands {
-			if cmd.name == args[0] {
-				return cmd.run(c, ctx, args[1:])
-			}
+		if id, ok := cmdspec.Lookup(cmdspec.Default, args[0]); ok {
+			return c.runCommand(ctx, id, args[1:])
 		}
 	}
 	return c.credentialProcess(ctx, args)
 }
 
-// command is a subcommand: the first argument that selects it, what its -h
-// prints, and what runs it with the arguments after its name. Each command
-// parses its own flags.
-type command struct {
-	name  string
-	usage string
-	run   func(c *cli, ctx context.Context, args []string) int
+// runCommand runs the command line id (declared in cmdspec.Table) with the
+// arguments after its name. Each command parses its own flags.
+func (c *cli) runCommand(ctx context.Context, id cmdspec.ID, args []string) int {
+	switch id {
+	case cmdspec.Env:
+		return c.env(ctx, args)
+	case cmdspec.Exec:
+		return c.exec(ctx, args)
+	case cmdspec.Serve:
+		return c.serve(ctx, args)
+	case cmdspec.PodAgent:
+		return c.podAgent(ctx, args)
+	case cmdspec.Cache:
+		return c.cache(ctx, args)
+	case cmdspec.CacheList:
+		return c.cacheList(args)
+	case cmdspec.CacheClear:
+		return c.cacheClear(ctx, args)
+	case cmdspec.Doctor:
+		return c.doctor(ctx, args)
+	case cmdspec.AWSConfig:
+		return c.awsConfig(ctx, args)
+	case cmdspec.Login:
+		return c.login(ctx, args)
+	case cmdspec.Completion:
+		return c.completion(ctx, args)
+	case cmdspec.CompletionProfiles:
+		return c.completionProfiles(args)
+	case cmdspec.Version:
+		return c.printVersion(ctx, args)
+	case cmdspec.Help:
+		return c.printUsage(ctx, args)
+	}
+	return c.credentialProcess(ctx, args)
 }
-
-// commands are the subcommands. Any other first argument, a flag or none,
-// runs the default command, which prints the credential_process document.
-var commands = []command{
-	{"env", envUsage, (*cli).env},
-	{"exec", execUsage, (*cli).exec},
-	{"serve", serveUsage, (*cli).serve},
-	{"pod-agent", podAgentUsage, (*cli).podAgent},
-	{"cache", cacheUsage, (*cli).cache},
-	{"doctor", doctorUsage, (*cli).doctor},
-	{"aws-config", awsConfigUsage, (*cli).awsConfig},
-	{"login", loginUsage, (*cli).login},
-	{"completion", completionUsage, (*cli).completion},
-	{"version", versionUsage, (*cli).printVersion},
-	{"help", usage, (*cli).printUsage},
-}
-
-const versionUsage = `Usage:
-  vault-credential-process version
-
-Prints the version, the commit it was built from and the Go version.
-`
 
 func (c *cli) printVersion(_ context.Context, args []string) int {
 	if len(args) == 1 && isHelp(args[0]) {
-		return c.helpText(versionUsage)
+		return c.helpText(cmdspec.Version)
 	}
 	if len(args) > 0 {
 		return c.report(usageError("version takes no arguments"))
@@ -134,24 +90,14 @@ func isHelp(arg string) bool {
 // error, so that a typo is not answered with the general help.
 func (c *cli) printUsage(_ context.Context, args []string) int {
 	if len(args) > 0 {
-		if u, ok := commandUsage[args[0]]; ok {
-			return c.helpText(u)
+		if id, ok := cmdspec.Lookup(cmdspec.Default, args[0]); ok {
+			return c.helpText(id)
 		}
 		if !isHelp(args[0]) {
 			return c.report(unknownCommand("help: ", args[0]))
 		}
 	}
-	return c.helpText(usage)
-}
-
-// commandUsage is each command's usage by name, for `help COMMAND` (a map of
-// its own: commands refers to printUsage, which cannot refer back to it).
-var commandUsage = map[string]string{}
-
-func init() {
-	for _, cmd := range commands {
-		commandUsage[cmd.name] = cmd.usage
-	}
+	return c.helpText(cmdspec.Default)
 }
 
 // cli carries what every command writes to and reads from.
@@ -173,74 +119,17 @@ func (c *cli) warnf(format string, args ...any) {
 	fmt.Fprintf(c.stderr, "%s: warning: %s\n", name, process.Printable(fmt.Sprintf(format, args...)))
 }
 
-// flagSet makes a flag set for a command, with the request flags when
-// request is set and the flags of the settings given; the usage text is
-// printed on -h.
-func flagSet(cmd string, request bool, settings ...config.ID) *flag.FlagSet {
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	for id := range config.Table {
-		if s := &config.Table[id]; (request && s.Flag) || slices.Contains(settings, config.ID(id)) {
-			if s.Kind == config.KindBool {
-				fs.Bool(s.Name, false, s.Usage)
-			} else {
-				fs.String(s.Name, "", s.Usage)
-			}
-		}
-	}
-	return fs
-}
-
-// parse parses args and returns the flags given, by name. help reports -h.
-func parse(fs *flag.FlagSet, args []string) (flags map[string]string, help bool, err error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, true, nil
-		}
-		return nil, false, unknownFlag(fs, args, err)
-	}
-	flags = map[string]string{}
-	fs.Visit(func(f *flag.Flag) { flags[f.Name] = f.Value.String() })
-	return flags, false, nil
-}
-
-// parseCommand parses the arguments of command cmd ("" for the default
-// command), whose usage -h prints. done is true when the command is over:
-// its usage was printed, or a usage error reported, and code is the exit
-// status. Arguments after the flags are refused unless positional.
-func (c *cli) parseCommand(fs *flag.FlagSet, args []string, cmd, usageText string, positional bool) (flags map[string]string, code int, done bool) {
-	flags, help, err := parse(fs, args)
-	switch {
-	case help:
-		return nil, c.helpText(usageText), true
-	case err != nil:
-		return nil, c.report(err), true
-	case !positional && fs.NArg() > 0 && cmd == "" && len(args) > 0 && args[0] == fs.Arg(0):
-		// The default command takes no argument: a first word that is not a
-		// flag was meant as a command.
-		return nil, c.report(unknownCommand("", fs.Arg(0))), true
-	case !positional && fs.NArg() > 0:
-		prefix := ""
-		if cmd != "" {
-			prefix = cmd + ": "
-		}
-		return nil, c.report(usageError(fmt.Sprintf("%sunexpected argument %q", prefix, fs.Arg(0)))), true
-	}
-	return flags, process.ExitOK, false
-}
-
 func usageError(msg string) *config.Error {
 	return &config.Error{Msg: msg, Hint: "run " + name + " -h for usage"}
 }
 
 // settings loads the configuration file and resolves the settings.
-func (c *cli) settings(flags map[string]string, requestOptional bool) (*config.Settings, error) {
+func (c *cli) settings(flags *config.Flags, requestOptional bool) (*config.Settings, error) {
 	file, err := loadConfig(flags, c.getenv)
 	if err != nil {
 		return nil, err
 	}
-	s, err := config.Resolve(config.Inputs{Flags: flags, Getenv: c.getenv, File: file, RequestOptional: requestOptional})
+	s, err := config.Resolve(config.Inputs{Flags: flags.Named(), Getenv: c.getenv, File: file, RequestOptional: requestOptional})
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +194,7 @@ func vaultOptions(now func() time.Time, debugf func(string, ...any), getenv func
 
 // credentials resolves flags and gets credentials, recording the run in
 // the audit log when one is configured.
-func (c *cli) credentials(ctx context.Context, command string, flags map[string]string) (*process.Credentials, error) {
+func (c *cli) credentials(ctx context.Context, command string, flags *config.Flags) (*process.Credentials, error) {
 	s, err := c.settings(flags, false)
 	if err != nil {
 		return nil, err
@@ -353,16 +242,16 @@ func (c *cli) fetch(ctx context.Context, command string, s *config.Settings, int
 
 // credentialProcess is the default command: the credential_process document.
 func (c *cli) credentialProcess(ctx context.Context, args []string) int {
-	fs := flagSet(name, true)
-	fs.Bool("version", false, "")
-	flags, code, done := c.parseCommand(fs, args, "", usage, false)
-	if done {
+	var showVersion bool
+	fs := newFlagSet(cmdspec.Default)
+	fs.boolVar(&showVersion, &cmdspec.VersionFlag)
+	if code, done := c.parseCommand(fs, args); done {
 		return code
 	}
-	if flags["version"] == "true" {
+	if showVersion {
 		return c.printVersion(ctx, nil)
 	}
-	creds, err := c.credentials(ctx, "credential_process", flags)
+	creds, err := c.credentials(ctx, "credential_process", &fs.settings)
 	if err != nil {
 		return c.report(err)
 	}
@@ -378,11 +267,10 @@ func (c *cli) credentialProcess(ctx context.Context, args []string) int {
 
 // loadConfig reads the file named by --config or the environment, else the
 // default file if it exists.
-func loadConfig(flags map[string]string, getenv func(string) string) (*config.File, error) {
-	cfg := config.IDConfig.Setting()
-	path, explicit := flags[cfg.Name], true
+func loadConfig(flags *config.Flags, getenv func(string) string) (*config.File, error) {
+	path, explicit := flags[config.IDConfig], true
 	if path == "" {
-		path = getenv(cfg.Env)
+		path = getenv(config.IDConfig.Setting().Env)
 	}
 	if path == "" {
 		explicit = false
@@ -441,8 +329,8 @@ func versionString() string {
 	return fmt.Sprintf("%s %s (%s)", name, v, bi.GoVersion)
 }
 
-// helpText prints a command's usage when asked.
-func (c *cli) helpText(text string) int {
-	fmt.Fprint(c.stdout, text)
+// helpText prints the usage of command line id when asked.
+func (c *cli) helpText(id cmdspec.ID) int {
+	io.WriteString(c.stdout, id.Usage())
 	return process.ExitOK
 }

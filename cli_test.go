@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -34,33 +35,32 @@ func cliEnv(t *testing.T, vars map[string]string) func(string) string {
 
 // TestHelp: -h, --help and help print the usage of the command asked about on stdout,
 // that text exactly, with nothing on stderr, and exit 0, also after other flags. Every
-// command of the table is asked.
+// command line of the table is asked; a subcommand prints its command's page.
 func TestHelp(t *testing.T) {
 	cases := []struct {
 		args []string
 		want string
 	}{
-		{[]string{"-h"}, usage},
-		{[]string{"--help"}, usage},
-		{[]string{"help"}, usage},
-		{[]string{"help", "env"}, envUsage},
-		{[]string{"help", "cache"}, cacheUsage},
-		{[]string{"version", "-h"}, versionUsage},
-		{[]string{"--role", "dev", "-h"}, usage},
-		{[]string{"env", "--role", "dev", "--help"}, envUsage},
-		{[]string{"cache"}, cacheUsage},
-		{[]string{"cache", "help"}, cacheUsage},
-		{[]string{"cache", "list", "-h"}, cacheUsage},
-		{[]string{"cache", "clear", "--help"}, cacheUsage},
+		{[]string{"-h"}, cmdspec.Default.Usage()},
+		{[]string{"--help"}, cmdspec.Default.Usage()},
+		{[]string{"help"}, cmdspec.Default.Usage()},
+		{[]string{"help", "env"}, cmdspec.Env.Usage()},
+		{[]string{"help", "cache"}, cmdspec.Cache.Usage()},
+		{[]string{"version", "-h"}, cmdspec.Version.Usage()},
+		{[]string{"--role", "dev", "-h"}, cmdspec.Default.Usage()},
+		{[]string{"env", "--role", "dev", "--help"}, cmdspec.Env.Usage()},
+		{[]string{"cache"}, cmdspec.Cache.Usage()},
+		{[]string{"cache", "help"}, cmdspec.Cache.Usage()},
+		{[]string{"cache", "list", "-h"}, cmdspec.Cache.Usage()},
+		{[]string{"cache", "clear", "--help"}, cmdspec.Cache.Usage()},
+		{[]string{"completion", "profiles", "-h"}, cmdspec.Completion.Usage()},
 	}
-	for _, cmd := range commands {
-		if cmd.usage != "" {
-			for _, h := range []string{"-h", "--help"} {
-				cases = append(cases, struct {
-					args []string
-					want string
-				}{[]string{cmd.name, h}, cmd.usage})
-			}
+	for _, id := range cmdspec.Commands() {
+		for _, h := range []string{"-h", "--help"} {
+			cases = append(cases, struct {
+				args []string
+				want string
+			}{append(strings.Fields(id.Path()), h), id.Page().Usage()})
 		}
 	}
 	for _, tt := range cases {

@@ -8,48 +8,25 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
-// The scripts are rendered from the command and settings tables by the
-// tests (completion_model_test.go), which fail when completion_generated.go
-// is out of date; this regenerates it. Rendering them here would link
+// The scripts (completion_generated.go) and the man page are rendered
+// from the command table (internal/cmdspec) by its generator, whose test
+// fails when either is out of date. Rendering them here would link
 // text/template, whose reflection keeps every method of every type in the
 // binary: 2 MB more, and slower start-up on every cache hit.
-//go:generate go test -short -run ^TestCompletionGenerated$ -update-completion .
+//go:generate go run ./internal/cmdspec/gen
 
-const completionUsage = `Usage:
-  vault-credential-process completion bash|zsh|fish|powershell
-  vault-credential-process completion profiles [--config PATH]
-
-Prints a script that completes the commands and flags of
-vault-credential-process in that shell, and flag values: --type and
---format values, file names for paths, and for --profile the profiles of
-the configuration file (the scripts ask "completion profiles", which prints
-them one a line). The script is made from this version's own commands and
-flags, so it matches the binary that printed it.
-
-Install (the bash, zsh and PowerShell lines go in ~/.bashrc, ~/.zshrc after
-compinit, and $PROFILE; they load this version's script at each start):
-  bash        source <(vault-credential-process completion bash)
-  zsh         source <(vault-credential-process completion zsh)
-  fish        vault-credential-process completion fish > ~/.config/fish/completions/vault-credential-process.fish
-  powershell  vault-credential-process completion powershell | Out-String | Invoke-Expression
-
-Examples:
-  vault-credential-process completion bash > /etc/bash_completion.d/vault-credential-process
-  vault-credential-process completion profiles --config ./config.toml
-`
-
-func (c *cli) completion(_ context.Context, args []string) int {
+func (c *cli) completion(ctx context.Context, args []string) int {
 	if len(args) == 0 || isHelp(args[0]) {
-		return c.helpText(completionUsage)
+		return c.helpText(cmdspec.Completion)
 	}
-	if args[0] == "profiles" {
-		return c.completionProfiles(args[1:])
+	if id, ok := cmdspec.Lookup(cmdspec.Completion, args[0]); ok {
+		return c.runCommand(ctx, id, args[1:])
 	}
-	script, ok := completionScripts[args[0]]
+	script, ok := shellScript(args[0])
 	switch {
 	case !ok:
 		return c.report(usageError(fmt.Sprintf("completion: unknown shell %q (bash, zsh, fish or powershell)", args[0])))
@@ -65,12 +42,11 @@ func (c *cli) completion(_ context.Context, args []string) int {
 // shell could not take as one word (a blank or a control character in it)
 // is left out.
 func (c *cli) completionProfiles(args []string) int {
-	fs := flagSet("completion profiles", false, config.IDConfig)
-	flags, code, done := c.parseCommand(fs, args, "completion profiles", completionUsage, false)
-	if done {
+	fs := newFlagSet(cmdspec.CompletionProfiles)
+	if code, done := c.parseCommand(fs, args); done {
 		return code
 	}
-	file, err := loadConfig(flags, c.getenv)
+	file, err := loadConfig(&fs.settings, c.getenv)
 	if err != nil {
 		return c.report(err)
 	}

@@ -1,14 +1,14 @@
 package main
 
-// Tests of `completion`: the model the scripts are made of against the
-// command and settings tables, every script against the model, and bash,
-// zsh and fish completing real command lines with the scripts.
+// Tests of `completion`: bash, zsh and fish completing real command lines
+// with the scripts the binary prints. The model the scripts are made of,
+// and every script against it, are tested with their generator
+// (internal/cmdspec/gen).
 
 import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,123 +16,6 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
-
-// TestCompletionModel: the default command has every request flag of
-// config.Table, with a value unless boolean; the commands' own flags are
-// found with theirs; help and the subcommands complete words.
-func TestCompletionModel(t *testing.T) {
-	m := newCompletionModel()
-	paths := map[string]completionPath{}
-	for _, p := range m.Paths {
-		paths[p.Path] = p
-	}
-	for id := range config.Table {
-		s := &config.Table[id]
-		f := "--" + s.Name
-		if in := slices.Contains(paths[""].Flags, f); in != s.Flag {
-			t.Errorf("default command: %s offered %v, a flag in config.Table %v", f, in, s.Flag)
-		}
-		if s.Flag && slices.Contains(paths[""].Valued, f) == (s.Kind == config.KindBool) {
-			t.Errorf("%s: takes a value %v, KindBool %v", f, !(s.Kind == config.KindBool), s.Kind == config.KindBool)
-		}
-	}
-	for _, tt := range []struct {
-		path                  string
-		bools, valued, absent []string
-	}{
-		{"", []string{"--version", "--help", "--debug"}, []string{"--role", "--type"}, []string{"--format", "--json"}},
-		{"env", nil, []string{"--format", "--profile"}, []string{"--version", "--json"}},
-		{"cache list", []string{"--json"}, []string{"--cache-dir", "--config"}, []string{"--role", "--all"}},
-		{"cache clear", []string{"--all", "--revoke"}, []string{"--role"}, []string{"--json"}},
-		{"aws-config", []string{"--write", "--force"}, []string{"--aws-profile", "--profile"}, []string{"--role"}},
-		{"completion profiles", nil, []string{"--config"}, []string{"--profile"}},
-	} {
-		p, ok := paths[tt.path]
-		if !ok {
-			t.Errorf("no command line %q in the model", tt.path)
-			continue
-		}
-		for _, f := range append(slices.Clone(tt.bools), tt.valued...) {
-			if !slices.Contains(p.Flags, f) || slices.Contains(p.Valued, f) != slices.Contains(tt.valued, f) {
-				t.Errorf("%q: %s offered %v, with a value %v; want offered, value %v", tt.path, f,
-					slices.Contains(p.Flags, f), slices.Contains(p.Valued, f), slices.Contains(tt.valued, f))
-			}
-		}
-		for _, f := range tt.absent {
-			if slices.Contains(p.Flags, f) {
-				t.Errorf("%q offers %s, which it does not take", tt.path, f)
-			}
-		}
-	}
-	if got := paths["help env"].Flags; len(got) != 0 {
-		t.Errorf("help env offers flags %q", got)
-	}
-	if !slices.Equal(m.Exec, []string{"exec"}) {
-		t.Errorf("commands that run a command after --: %q, want exec", m.Exec)
-	}
-}
-
-// TestCompletionScriptsCover: each shell's script has every command, every
-// subcommand word and, on each command line's own entry, every flag the
-// model found for it, so a script cannot fall behind the tables.
-func TestCompletionScriptsCover(t *testing.T) {
-	m := newCompletionModel()
-	for shell := range completionScripts {
-		t.Run(shell, func(t *testing.T) {
-			script := completionScript(t, shell)
-			for _, cmd := range commands {
-				assertWord(t, shell, script, cmd.name)
-			}
-			for _, s := range m.Subs {
-				for _, w := range s.Words {
-					assertWord(t, shell, script, w)
-				}
-			}
-			for _, v := range m.Values {
-				for _, w := range v.Words {
-					assertWord(t, shell, script, w)
-				}
-			}
-			for _, p := range m.Paths {
-				for _, f := range p.Flags {
-					if !hasFlag(shell, script, p.Path, f) {
-						t.Errorf("%s: %q lacks %s", shell, p.Path, f)
-					}
-				}
-			}
-		})
-	}
-}
-
-func assertWord(t *testing.T, shell, script, word string) {
-	t.Helper()
-	if !regexp.MustCompile(`(^|[^a-z_-])` + regexp.QuoteMeta(word) + `($|[^a-z_-])`).MatchString(script) {
-		t.Errorf("%s: the script lacks %q", shell, word)
-	}
-}
-
-// hasFlag finds flag on the line where shell's script lists the flags of
-// the command line path.
-func hasFlag(shell, script, path, flag string) bool {
-	for _, line := range strings.Split(script, "\n") {
-		switch shell {
-		case "bash", "zsh":
-			if strings.Contains(line, `"`+path+`") flags=`) {
-				flags, _, _ := strings.Cut(line, " valued=")
-				return slices.Contains(strings.Fields(strings.Trim(flags[strings.Index(flags, "=")+1:], `"()`)), flag)
-			}
-		case "fish":
-			if strings.Contains(line, `_is "`+path+`"' -l `+strings.TrimPrefix(flag, "--")) {
-				return true
-			}
-		case "powershell":
-			if strings.HasPrefix(strings.TrimSpace(line), "'"+path+"' = @(") {
-				return strings.Contains(line, "'"+flag+"'") // the first such line is $flags'
-			}
-		}
-	}
-	return false
-}
 
 func completionScript(t *testing.T, shell string) string {
 	t.Helper()
@@ -287,5 +170,20 @@ func TestCompletionProfiles(t *testing.T) {
 	for _, args := range [][]string{{"completion", "tcsh"}, {"completion", "bash", "extra"}, {"completion", "profiles", "extra"}} {
 		r := runInProcess(t, fakeEnv(t, nil), args...)
 		assertFailure(t, r, process.ExitUsage, "completion", "for usage")
+	}
+}
+
+// TestNoTemplateInBinary: the scripts and the man page are rendered by the
+// generator, not the binary: text/template would keep every method of every
+// type in it (2 MB) and slow the start-up of every cache hit.
+func TestNoTemplateInBinary(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "text/template" || dep == "html/template" || strings.HasSuffix(dep, "/internal/cmdspec/gen") {
+			t.Errorf("the binary imports %s", dep)
+		}
 	}
 }

@@ -12,47 +12,11 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/browser"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/console"
 	"github.com/vault-credential-process/vault-credential-process/internal/vault/oidc"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
-
-const loginUsage = `Usage:
-  vault-credential-process login [--stdout] [--destination URL] [--region R] [--duration D] [flags]
-
-Opens the AWS Management Console, signed in with the credentials of the
-request (from the cache, or from Vault). assumed_role and federation_token
-credentials sign in directly; iam_user and static keys are first traded for
-a federation token (sts:GetFederationToken, which the IAM user must be
-allowed); session_token credentials cannot sign in to the console.
-
-The sign-in URL is a credential for 15 minutes. The browser is not given
-the URL but a page in a private temporary folder (mode 0600) that leads to
-it, removed some seconds later; --stdout prints the URL instead. The
-browser is $BROWSER if set, else xdg-open, open or the Windows handler.
-
-Flags:
-  --stdout                  print the sign-in URL instead of opening a browser
-  --destination URL         console page to open (default: the console home of the region)
-  --region R                region of the console and of STS (default: AWS_REGION,
-                            AWS_DEFAULT_REGION, else us-east-1); it picks the partition
-  --duration D              console session: 15m to 12h for assumed_role (default:
-                            AWS's), 15m to 36h for iam_user and static (default 1h);
-                            none for federation_token (it lasts as long as the credentials)
-  --policy JSON             iam_user and static: session policy of the federation token
-                            (default: allow all, which leaves the user's own permissions)
-  --policy-arn ARN          iam_user and static: managed session policy; repeatable
-  --federation-endpoint URL the federation endpoint (default: the region's partition's)
-` + requestFlagsUsage + `
-The STS endpoint of GetFederationToken is AWS_ENDPOINT_URL_STS, else
-AWS_ENDPOINT_URL, else the region's.
-
-Examples:
-  vault-credential-process login --profile prod
-  vault-credential-process login --role deploy --type assumed_role --duration 4h
-  vault-credential-process login --profile dev --stdout
-  vault-credential-process login --profile dev --destination https://console.aws.amazon.com/s3/home
-`
 
 // loginOptions are login's own flags, checked.
 type loginOptions struct {
@@ -66,31 +30,24 @@ type loginOptions struct {
 	policyARNs  []string
 }
 
-// listFlag is a flag that may be given more than once.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 func (c *cli) login(ctx context.Context, args []string) int {
-	fs := flagSet("login", true)
 	var o loginOptions
 	var duration string
-	fs.BoolVar(&o.stdout, "stdout", false, "")
-	fs.StringVar(&o.destination, "destination", "", "")
-	fs.StringVar(&o.region, "region", "", "")
-	fs.StringVar(&duration, "duration", "", "")
-	fs.StringVar(&o.policy, "policy", "", "")
-	fs.Var((*listFlag)(&o.policyARNs), "policy-arn", "")
-	fs.StringVar(&o.endpoint, "federation-endpoint", "", "")
-	flags, code, done := c.parseCommand(fs, args, "login", loginUsage, false)
-	if done {
+	fs := newFlagSet(cmdspec.Login)
+	fs.boolVar(&o.stdout, &cmdspec.LoginStdout)
+	fs.stringVar(&o.destination, &cmdspec.LoginDestination)
+	fs.stringVar(&o.region, &cmdspec.LoginRegion)
+	fs.stringVar(&duration, &cmdspec.LoginDuration)
+	fs.stringVar(&o.policy, &cmdspec.LoginPolicy)
+	fs.listVar(&o.policyARNs, &cmdspec.LoginPolicyARN)
+	fs.stringVar(&o.endpoint, &cmdspec.LoginFederationEndpoint)
+	if code, done := c.parseCommand(fs, args); done {
 		return code
 	}
 	if err := o.check(duration, c.getenv); err != nil {
 		return c.report(err)
 	}
-	s, err := c.settings(flags, false)
+	s, err := c.settings(&fs.settings, false)
 	if err != nil {
 		return c.report(err)
 	}

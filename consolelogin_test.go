@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/console"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
@@ -139,22 +140,27 @@ func assertLoginURL(t *testing.T, stdout, endpoint, destination, token string) {
 // TestConsoleLoginUsage: login -h, and every flag it lists or shares with
 // the request is one it takes, its text in the request flags' column.
 func TestConsoleLoginUsage(t *testing.T) {
+	loginUsage := cmdspec.Login.Usage()
 	r := runInProcess(t, fakeEnv(t, nil), "login", "-h")
 	if r.code != process.ExitOK || r.stdout != loginUsage || r.stderr != "" {
 		t.Fatalf("login -h: exit %d, stderr %q", r.code, r.stderr)
 	}
-	for _, want := range []string{"Usage:", "Flags:", "Examples:", requestFlagsUsage} {
+	for _, want := range []string{"Usage:", "Flags:", "Examples:"} {
 		if !strings.Contains(loginUsage, want) {
 			t.Errorf("login -h lacks %q", want)
 		}
 	}
 	for id := range config.Table {
 		if s := &config.Table[id]; s.Flag {
+			if !strings.Contains(loginUsage, "\n  --"+strings.TrimSpace(s.Name+" "+s.Placeholder)+" ") {
+				t.Errorf("login -h lacks the request flag --%s", s.Name)
+			}
 			assertAccepts(t, []string{"login"}, "--"+s.Name, s.Placeholder != "")
 		}
 	}
 	line := regexp.MustCompile(`(?m)^  (?:-h, )?--([a-z-]+)( [A-Z|]+)?`)
-	column := strings.Index(config.FlagsUsage, config.IDProfile.Setting().Usage)
+	column := strings.Index(loginUsage, "\n  --profile NAME ")
+	column = strings.Index(loginUsage[column:], config.IDProfile.Setting().Usage) - 1
 	for _, m := range line.FindAllStringSubmatch(loginUsage, -1) {
 		assertAccepts(t, []string{"login"}, "--"+m[1], m[2] != "")
 	}

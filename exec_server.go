@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/server"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
@@ -18,7 +19,7 @@ var serverVars = []string{envFullURI, envToken, envTokenFile, "AWS_CONTAINER_CRE
 // on 127.0.0.1 for as long as the command runs, and runs the command with
 // the server's address and token instead of keys. It exits with the
 // command's status.
-func (c *cli) execServer(ctx context.Context, flags map[string]string, path string, argv []string, imds bool) int {
+func (c *cli) execServer(ctx context.Context, flags *config.Flags, path string, argv []string, imds bool) int {
 	c.stderr = &lockedWriter{w: c.stderr}
 	srv, _, err := c.newServer(ctx, flags, nil, imds, "exec")
 	if err != nil {

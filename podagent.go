@@ -10,63 +10,32 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/podagent"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
-
-// pod-agent is a command of its own, not a flag of serve: its callers are
-// many pods each proving who it is with its own JWT, where serve's are one
-// user's processes sharing one random token; it takes a mapping file, not
-// profiles and request flags; it keeps no cache folder and has no
-// --detach, --print-env or --token-file. As a serve flag it would refuse
-// nearly every other flag of serve.
-const podAgentUsage = `Usage:
-  vault-credential-process pod-agent --config PATH [--listen ADDR]...
-
-A Kubernetes node agent, as EKS Pod Identity's: it serves the container
-credentials protocol at /v1/credentials to pods that send their projected
-service account token (a JWT) as the authorization token, that is with
-AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials and
-AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE naming the token's file. Vault
-verifies each token (its jwt auth method, whose role the configuration
-chooses from the token's namespace and service account); the agent logs
-in once per identity, mints that identity's AWS credentials once, keeps
-them in memory and refreshes them ahead of expiry. A missing, expired,
-forged or wrong-audience token gets 401. GET /healthz, without a token,
-says whether Vault answers. Vault is reached as the vault CLI would
-(VAULT_ADDR, VAULT_CACERT, VAULT_NAMESPACE, ...), with no token of the
-agent's own. The log (stderr) has one line per request, never a secret.
-
-Flags:
-  --config PATH             the agent's TOML file: auth_mount, aws_mount, max_identities,
-                            idle_timeout, [[rule]] and [default] (see the README, "Kubernetes")
-  --listen ADDR             address to listen on, repeatable (default 169.254.170.23:80)
-
-Examples:
-  vault-credential-process pod-agent --config /etc/vcp/agent.toml
-  vault-credential-process pod-agent --config agent.toml --listen 169.254.170.23:80 --listen [fd00:ec2::23]:80
-`
 
 // defaultPodAgentAddr is EKS Pod Identity's address.
 const defaultPodAgentAddr = "169.254.170.23:80"
 
 func (c *cli) podAgent(ctx context.Context, args []string) int {
-	fs := flagSet("pod-agent", false)
-	configPath := fs.String("config", "", "")
-	var listen listFlag
-	fs.Var(&listen, "listen", "")
-	if _, code, done := c.parseCommand(fs, args, "pod-agent", podAgentUsage, false); done {
+	var configPath string
+	var listen []string
+	fs := newFlagSet(cmdspec.PodAgent)
+	fs.stringVar(&configPath, &cmdspec.PodAgentConfig)
+	fs.listVar(&listen, &cmdspec.PodAgentListen)
+	if code, done := c.parseCommand(fs, args); done {
 		return code
 	}
-	if *configPath == "" {
+	if configPath == "" {
 		return c.report(usageError("pod-agent: --config is required"))
 	}
-	cfg, err := podagent.LoadConfig(*configPath)
+	cfg, err := podagent.LoadConfig(configPath)
 	if err != nil {
 		return c.report(usageError("pod-agent: " + err.Error()))
 	}
 	if len(listen) == 0 {
-		listen = listFlag{defaultPodAgentAddr}
+		listen = []string{defaultPodAgentAddr}
 	}
 	v, err := podagent.NewAPIVault(cache.Now)
 	if err != nil {

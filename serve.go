@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"net"
 	"os"
 	"os/signal"
@@ -20,68 +19,12 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/server"
 	"github.com/vault-credential-process/vault-credential-process/internal/shellenv"
 	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
-
-const serveUsage = `Usage:
-  vault-credential-process serve [--detach | --print-env] [--format sh|fish|powershell] [--listen ADDR]
-                                 [--imds] [--token-file PATH] [flags] [PROFILE...]
-
-Serves AWS credentials over HTTP to the AWS CLI and SDKs, which ask for
-new ones by themselves: the container credentials protocol
-(AWS_CONTAINER_CREDENTIALS_FULL_URI with an authorization token), and with
---imds an emulation of EC2's instance metadata service (IMDSv2, for
-AWS_EC2_METADATA_SERVICE_ENDPOINT). Each PROFILE of the configuration
-file is served at /creds/PROFILE; without one, the request the flags
-describe is served at /creds/ and its profile or role.
-
-The credentials are fetched before the server listens (an MFA prompt or a
-login happens then), kept in memory and refreshed in the background ahead
-of expiry through the same cache as credential_process, so a request never
-waits on Vault. While Vault is down the server serves what is still valid;
-with nothing valid it answers 503. Every request needs the authorization
-token (a random value written to a 0600 file) and a Host header naming the
-listen address; a refusal closes its connection, and at most 256
-connections are open at once. GET /healthz, without the token, answers
-200 {"status":"ready"} or 503 {"status":"not_ready"} and nothing else.
-stderr gets one line per request and per refresh, never a secret;
-refusals past a few a second are counted and summed up every 10 seconds
-instead. SIGINT, SIGTERM, SIGQUIT or SIGHUP shut it down and remove the
-token file.
-
-With --detach it runs in the background, as ssh-agent does: the command
-returns once the credentials are in memory and the server listens, having
-printed the commands that set the variables (with
-VAULT_CREDENTIAL_PROCESS_SERVE_PID and VAULT_CREDENTIAL_PROCESS_SERVE_LOG);
-the log goes to serve-PORT.log beside the token file. Stop it with
-kill $VAULT_CREDENTIAL_PROCESS_SERVE_PID.
-
-Under systemd: with socket activation (LISTEN_FDS and LISTEN_PID) it serves
-on the socket systemd passed, which systemd holds while the server
-restarts; as a Type=notify service it sends READY=1 once the credentials
-are in memory and it listens.
-
-Flags:
-  --detach                  run in the background once ready, and print the variables (implies --print-env)
-  --print-env               print commands that set the variables for the server to stdout
-  --format FORMAT           sh (default; bash, zsh, dash), fish or powershell; implies --print-env
-  --listen ADDR             address to listen on (default 127.0.0.1:0: loopback, a free port); an
-                            address, not 0.0.0.0 or [::], which the whole network reaches
-  --token-file PATH         file for the authorization token (default: serve-PORT.token in
-                            $XDG_RUNTIME_DIR/vault-credential-process, else in the cache folder)
-  --imds                    also serve the IMDSv2 emulation at /latest/; it asks for no authorization
-                            token: any process that can reach the address gets the credentials
-` + requestFlagsUsage + `
-Examples:
-  eval "$(vault-credential-process serve --profile dev --detach)"
-  aws sts get-caller-identity
-  kill "$VAULT_CREDENTIAL_PROCESS_SERVE_PID"
-  vault-credential-process serve --listen 127.0.0.1:9911 dev prod
-  vault-credential-process serve --role deploy --type assumed_role --imds --detach --format fish | source
-`
 
 // serveOptions are the flags of serve beyond the request flags.
 type serveOptions struct {
@@ -89,14 +32,17 @@ type serveOptions struct {
 	printEnv, imds, detach    *bool
 }
 
-func serveFlags(fs interface {
-	String(name, value, usage string) *string
-	Bool(name string, value bool, usage string) *bool
-}) serveOptions {
-	return serveOptions{
-		listen: fs.String("listen", "", ""), format: fs.String("format", "", ""), tokenFile: fs.String("token-file", "", ""),
-		printEnv: fs.Bool("print-env", false, ""), imds: fs.Bool("imds", false, ""), detach: fs.Bool("detach", false, ""),
-	}
+// serveFlags binds serve's own flags.
+func serveFlags(fs *flagSet) serveOptions {
+	o := serveOptions{listen: new(string), format: new(string), tokenFile: new(string),
+		printEnv: new(bool), imds: new(bool), detach: new(bool)}
+	fs.boolVar(o.detach, &cmdspec.ServeDetach)
+	fs.boolVar(o.printEnv, &cmdspec.ServePrintEnv)
+	fs.stringVar(o.format, &cmdspec.ServeFormat)
+	fs.stringVar(o.listen, &cmdspec.ServeListen)
+	fs.stringVar(o.tokenFile, &cmdspec.ServeTokenFile)
+	fs.boolVar(o.imds, &cmdspec.ServeIMDS)
+	return o
 }
 
 // containerVars are the variables that point an SDK at a credentials server.
@@ -113,13 +59,12 @@ var shadowing = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESS
 	"AWS_CREDENTIAL_EXPIRATION", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"}
 
 func (c *cli) serve(ctx context.Context, args []string) int {
-	fs := flagSet("serve", true)
+	fs := newFlagSet(cmdspec.Serve)
 	o := serveFlags(fs)
-	flags, code, done := c.parseCommand(fs, args, "serve", serveUsage, true)
-	if done {
+	if code, done := c.parseCommand(fs, args); done {
 		return code
 	}
-	if err := o.check(flags, fs.Args()); err != nil {
+	if err := o.check(&fs.settings, fs.Args()); err != nil {
 		return c.report(err)
 	}
 	// Taken before anything can start a child: no other process may speak
@@ -148,7 +93,7 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	c.stderr = &lockedWriter{w: c.stderr}
 	ctx, stop := signal.NotifyContext(ctx, stopSignals()...)
 	defer stop()
-	srv, first, err := c.newServer(ctx, flags, fs.Args(), *o.imds, "serve")
+	srv, first, err := c.newServer(ctx, &fs.settings, fs.Args(), *o.imds, "serve")
 	var warm *warmError
 	if errors.As(err, &warm) && unreachable(warm.err) && detached == nil {
 		// Vault cannot be reached yet (serve started with the session,
@@ -237,7 +182,7 @@ func (c *cli) notifySystemd(ctx context.Context, srv *server.Server, addr string
 }
 
 // check refuses combinations the flags cannot mean.
-func (o serveOptions) check(flags map[string]string, profiles []string) error {
+func (o serveOptions) check(flags *config.Flags, profiles []string) error {
 	if *o.format != "" || *o.detach {
 		*o.printEnv = true
 	}
@@ -246,7 +191,7 @@ func (o serveOptions) check(flags map[string]string, profiles []string) error {
 			return err
 		}
 	}
-	if _, ok := flags[config.IDProfile.Setting().Name]; ok && len(profiles) > 0 {
+	if flags[config.IDProfile] != "" && len(profiles) > 0 {
 		return usageError("serve: give profiles either with --profile or as arguments, not both")
 	}
 	if *o.listen != "" {
@@ -324,18 +269,18 @@ func (w *warmError) Unwrap() error { return w.err }
 // *warmError. command names the front end in the audit log; for exec
 // (--server) the access log and successful refreshes stay out of stderr,
 // which is the command's, unless --debug.
-func (c *cli) newServer(ctx context.Context, flags map[string]string, names []string, imds bool, command string) (*server.Server, *config.Settings, error) {
+func (c *cli) newServer(ctx context.Context, flags *config.Flags, names []string, imds bool, command string) (*server.Server, *config.Settings, error) {
 	if len(names) == 0 {
 		names = []string{""}
 	}
 	var profiles []server.Profile
 	var first *config.Settings
 	for _, n := range names {
-		f := maps.Clone(flags)
+		f := *flags
 		if n != "" {
-			f[config.IDProfile.Setting().Name] = n
+			f[config.IDProfile] = n
 		}
-		s, err := c.settings(f, false)
+		s, err := c.settings(&f, false)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 )
 
 // "Did you mean" for mistyped commands and flags: the nearest known name
@@ -58,12 +59,9 @@ func editDistance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// commandNames are the names of the subcommands, sorted.
+// commandNames are the names of the commands, sorted.
 func commandNames() []string {
-	names := make([]string, 0, len(commandUsage))
-	for n := range commandUsage {
-		names = append(names, n)
-	}
+	names := cmdspec.Names()
 	slices.Sort(names)
 	return names
 }

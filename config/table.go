@@ -6,8 +6,6 @@ import (
 	"strings"
 )
 
-//go:generate go test -run TestFlagsUsage -update
-
 // ID names one setting of Table. Code refers to a setting by its ID, never
 // by its flag name, so a misspelt setting does not compile.
 type ID uint8
@@ -43,6 +41,21 @@ const (
 // Setting returns id's row of Table.
 func (id ID) Setting() *Setting { return &Table[id] }
 
+// Flags are the settings given on the command line, by ID. A flag not
+// given is "", as an empty one counts as not given.
+type Flags [numIDs]string
+
+// Named are the flags given, by Setting.Name, as Inputs takes them.
+func (f *Flags) Named() map[string]string {
+	m := map[string]string{}
+	for id, v := range f {
+		if v != "" {
+			m[Table[id].Name] = v
+		}
+	}
+	return m
+}
+
 // Kind is what a setting's value is: it decides how the flag is registered
 // and which Go type its TOML keys decode into.
 type Kind uint8
@@ -60,8 +73,9 @@ const (
 // Setting is everything the program knows about one setting: where it may be
 // given (the layers Resolve merges, strongest first: flag, our own variable,
 // the vault CLI's variables, the profile, a defaults table), what it is and
-// how -h shows it. Flag registration, the usage text, precedence and the
-// sources named in errors all come from these rows.
+// how -h shows it. Flag registration and the usage texts (through
+// internal/cmdspec, the command table), precedence and the sources named in
+// errors all come from these rows.
 type Setting struct {
 	// Name is the flag's name without dashes ("role-arn"), the setting's key
 	// in Inputs.Flags, and what an error from that layer names ("--role-arn").
