@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
@@ -87,30 +88,31 @@ func unknownFlag(fs *flag.FlagSet, args []string, err error) *config.Error {
 }
 
 // The flag package's other parse errors, which show a flag with one dash
-// whatever was typed, and a bool's refusal as "parse error".
+// whatever was typed, and a bool's refusal as "parse error". Compiled on
+// first use, not at start-up: a cache hit never needs them.
 var (
-	flagNeedsValue = regexp.MustCompile(`^flag needs an argument: -(\S+)$`)
-	flagBadBool    = regexp.MustCompile(`^invalid boolean value (".*") for -(\S+): `)
-	flagBadValue   = regexp.MustCompile(`^invalid value (".*") for flag -(\S+): (.*)$`)
+	flagNeedsValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^flag needs an argument: -(\S+)$`) })
+	flagBadBool    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^invalid boolean value (".*") for -(\S+): `) })
+	flagBadValue   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^invalid value (".*") for flag -(\S+): (.*)$`) })
 )
 
 // flagValueError words the flag package's errors about a flag's value with
 // the flag as it was typed; any other error goes out as it is.
 func flagValueError(args []string, err error) *config.Error {
 	msg := err.Error()
-	if m := flagNeedsValue.FindStringSubmatch(msg); m != nil {
+	if m := flagNeedsValue().FindStringSubmatch(msg); m != nil {
 		f := dashesOf(args, m[1]) + m[1]
 		e := usageError(f + " needs a value")
 		e.Hint = "put it after the flag (" + f + " VALUE or " + f + "=VALUE); run " + name + " -h for usage"
 		return e
 	}
-	if m := flagBadBool.FindStringSubmatch(msg); m != nil {
+	if m := flagBadBool().FindStringSubmatch(msg); m != nil {
 		f := dashesOf(args, m[2]) + m[2]
 		e := usageError(fmt.Sprintf("%s takes no value, or true or false, not %s", f, m[1]))
 		e.Hint = "write " + f + " alone to turn it on (" + f + "=false to turn it off); run " + name + " -h for usage"
 		return e
 	}
-	if m := flagBadValue.FindStringSubmatch(msg); m != nil {
+	if m := flagBadValue().FindStringSubmatch(msg); m != nil {
 		return usageError(fmt.Sprintf("%s: invalid value %s: %s", dashesOf(args, m[2])+m[2], m[1], m[3]))
 	}
 	return usageError(msg)
