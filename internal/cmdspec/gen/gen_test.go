@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,8 +18,8 @@ import (
 const root = "../../.."
 
 // TestGenerated: every generated file in the repository is what the
-// command table makes now, so the scripts the binary prints never drift
-// from -h. After a change to the table: go generate .
+// command table makes now, so the scripts the binary prints and the man
+// page never drift from -h. After a change to the table: go generate .
 func TestGenerated(t *testing.T) {
 	out, err := generate()
 	if err != nil {
@@ -69,6 +70,65 @@ func TestWriteLeavesUpToDateFiles(t *testing.T) {
 		}
 		if rewritten := !fi.ModTime().Equal(before[name].ModTime()) || fi.Size() != before[name].Size(); rewritten != (path == stale) {
 			t.Errorf("%s: rewritten %v, want %v", name, rewritten, path == stale)
+		}
+	}
+}
+
+// TestManPage: groff formats the man page without a warning, man reads
+// it, and it names every command and every flag.
+func TestManPage(t *testing.T) {
+	page := filepath.Join(root, "vault-credential-process.1")
+	for _, tool := range []string{"groff", "man"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s not found: apt-get install man-db", tool)
+			}
+			t.Skipf("%s not found: apt-get install man-db", tool)
+		}
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command("groff", "-man", "-Tutf8", "-ww", "-z", page)
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+		t.Errorf("groff: %v\n%s", err, stderr.String())
+	}
+	stderr.Reset()
+	cmd = exec.Command("man", "--warnings", "-l", page)
+	cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat", "LC_ALL=C.UTF-8")
+	cmd.Stderr = &stderr
+	text, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("man -l: %v\n%s", err, stderr.String())
+	}
+	for _, want := range append(cmdspec.Names(), "EXIT STATUS", "ENVIRONMENT", "FILES", "EXAMPLES", "SEE ALSO") {
+		if !bytes.Contains(text, []byte(want)) {
+			t.Errorf("the man page lacks %q", want)
+		}
+	}
+	for _, f := range cmdspec.FlagNames() {
+		if !regexp.MustCompile(`--` + regexp.QuoteMeta(f) + `\b`).Match(text) {
+			t.Errorf("the man page lacks --%s", f)
+		}
+	}
+	for id := range config.ID(len(config.Table)) {
+		if env := id.Setting().Env; env != "" && !bytes.Contains(text, []byte(env)) {
+			t.Errorf("the man page lacks %s", env)
+		}
+	}
+}
+
+// TestEsc: text that roff would take for requests or escapes is printed
+// as written.
+func TestEsc(t *testing.T) {
+	for in, want := range map[string]string{
+		`.TH x`:          `\&.TH x`,
+		`'quote`:         `\&'quote`,
+		`a\b`:            `a\eb`,
+		`--role-arn`:     `\-\-role\-arn`,
+		"check (\u2717)": `check (\[u2717])`,
+	} {
+		if got := esc(in); got != want {
+			t.Errorf("esc(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,8 +1,9 @@
 // Command gen writes the files made from the command table
 // (internal/cmdspec) into the repository's root folder: the shell
-// completion scripts the binary prints (completion_generated.go).
-// `go generate .` runs it (completion.go); it needs nothing but this
-// module, and leaves a file that is up to date as it is.
+// completion scripts the binary prints (completion_generated.go) and the
+// man page (vault-credential-process.1). `go generate .` runs it
+// (completion.go); it needs nothing but this module, and leaves a file
+// that is up to date as it is.
 //
 // The scripts are rendered here with text/template, never in the binary:
 // text/template's reflection keeps every method of every type in the
@@ -60,5 +61,8 @@ func generate() (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("format completion_generated.go: %w", err)
 	}
-	return map[string][]byte{"completion_generated.go": src}, nil
+	return map[string][]byte{
+		"completion_generated.go":    src,
+		"vault-credential-process.1": []byte(manPage()),
+	}, nil
 }
