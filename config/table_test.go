@@ -216,3 +216,14 @@ func plant(v reflect.Value, path []int, text string) string {
 	f.SetString(text)
 	return text
 }
+
+// TestFlagsNamed: the flags given reach Resolve by their names; a flag
+// not given, or given empty, is not there, as Resolve takes neither.
+func TestFlagsNamed(t *testing.T) {
+	var f Flags
+	f[IDRole], f[IDNoCache], f[IDTTL] = "dev", "false", ""
+	got := f.Named()
+	if len(got) != 2 || got["role"] != "dev" || got["no-cache"] != "false" {
+		t.Errorf("Named = %q, want role and no-cache", got)
+	}
+}
