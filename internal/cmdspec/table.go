@@ -327,10 +327,10 @@ var (
 // shells are the formats of env and serve --format.
 var shells = []string{shellenv.FormatSh, shellenv.FormatFish, shellenv.FormatPowerShell}
 
-// The default command's own flag.
+// VersionFlag is the default command's own flag: print the version.
 var VersionFlag = Flag{Name: "version", Kind: KindBool, Help: "print the version and exit"}
 
-// The flags of env.
+// EnvFormat is env's one flag of its own: the shell to write for.
 var EnvFormat = Flag{Name: "format", Kind: KindString, Placeholder: "FORMAT", Values: shells,
 	Help: "sh (default; bash, zsh, dash), fish or powershell"}
 
@@ -377,7 +377,7 @@ var (
 	CacheClearRevoke = Flag{Name: "revoke", Kind: KindBool, Help: "first revoke their leases in Vault (with --all, the login tokens too)"}
 )
 
-// The flag of doctor.
+// DoctorFetch is doctor's one flag of its own: get the credentials too.
 var DoctorFetch = Flag{Name: "fetch", Kind: KindBool,
 	Help: "also get the credentials, through the cache, as\n" +
 		"the AWS client would, and show their access key\n" +
