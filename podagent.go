@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os/signal"
@@ -10,8 +9,10 @@ import (
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/podagent"
+	"github.com/vault-credential-process/vault-credential-process/internal/server"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -37,6 +38,14 @@ func (c *cli) podAgent(ctx context.Context, args []string) int {
 	if len(listen) == 0 {
 		listen = []string{defaultPodAgentAddr}
 	}
+	for _, addr := range listen {
+		// As for serve: no Host header names 0.0.0.0, so every pod would be
+		// refused while the node's network reached the agent.
+		if err := server.CheckListenAddr(addr); err != nil {
+			return c.report(&config.Error{Msg: "pod-agent: --listen " + err.Error(),
+				Hint: "name the address pods reach: 169.254.170.23:80, or [fd00:ec2::23]:80"})
+		}
+	}
 	v, err := podagent.NewAPIVault(cache.Now)
 	if err != nil {
 		return c.report(fmt.Errorf("pod-agent: %w", err))
@@ -51,31 +60,22 @@ func (c *cli) podAgent(ctx context.Context, args []string) int {
 	agent := podagent.New(cfg, v, cache.Now, logf)
 	var lns []net.Listener
 	for _, addr := range listen {
-		ln, err := net.Listen("tcp", addr)
+		ln, err := server.Listen(addr)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
 			}
-			return c.report(fmt.Errorf("pod-agent: listen on %s: %w", addr, err))
+			return c.report(fmt.Errorf("pod-agent: %w", err))
 		}
 		lns = append(lns, ln)
 	}
 	ctx, stop := signal.NotifyContext(ctx, stopSignals()...)
 	defer stop()
-	errs := make(chan error, len(lns))
 	for _, ln := range lns {
 		logf("listening on http://%s%s", ln.Addr(), podagent.CredsPath)
-		go func() { errs <- agent.Serve(ctx, ln) }()
 	}
-	var first error
-	for range lns {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-			stop() // one listener failed: stop the others too
-		}
-	}
-	if first != nil && !errors.Is(first, context.Canceled) {
-		return c.report(fmt.Errorf("pod-agent: serve: %w", first))
+	if err := agent.Serve(ctx, lns...); err != nil {
+		return c.report(fmt.Errorf("pod-agent: serve: %w", err))
 	}
 	return process.ExitOK
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vault-credential-process/vault-credential-process/internal/server"
@@ -20,6 +21,8 @@ const (
 	// loginMargin: a login token this close to its end is not used for a
 	// mint; the agent logs in again with the identity's newest JWT.
 	loginMargin = 2 * time.Minute
+	// vaultTimeout bounds one login or mint.
+	vaultTimeout = 30 * time.Second
 )
 
 // Errors a request can end with, beyond Vault's.
@@ -41,6 +44,16 @@ type Agent struct {
 	// refusals bounds the log lines a client without a valid token can
 	// cause: a few a second, the rest counted into a summary each minute.
 	refusals server.RefusalLog
+	// refused bounds the Vault logins tokens Vault refuses can cause.
+	refused *refusedTokens
+	// conns bounds the open connections of every listener together, as
+	// serve's are.
+	conns *server.ConnLimit
+	// refreshSlots bounds the background refreshes running at once;
+	// background counts those started (tests wait for them).
+	refreshSlots chan struct{}
+	background   sync.WaitGroup
+	health       *health
 
 	mu     sync.Mutex
 	tokens map[[sha256.Size]byte]*tokenEntry // tokens Vault accepted, or being tried
@@ -64,14 +77,23 @@ type identity struct {
 	rule *Rule
 	sem  chan struct{}
 
+	// creds are written under sem, and read without waiting for it: a
+	// request is not held up by a refresh under way.
+	creds atomic.Pointer[Credentials]
+	// refreshing is set while a background refresh is queued or running.
+	refreshing atomic.Bool
+
 	// Guarded by sem.
 	jwt       string
 	jwtExpiry time.Time
 	login     *Login
-	creds     *Credentials
+	failures  int       // refreshes failed in a row
+	lastErr   error     // of the last refresh, nil after a success
+	lastErrAt time.Time // when it failed
 
 	// Guarded by Agent.mu.
 	lastUsed time.Time
+	retryAt  time.Time // after a failed refresh, none before this
 	hashes   [][sha256.Size]byte
 }
 
@@ -83,8 +105,11 @@ func New(cfg *Config, v Vault, now func() time.Time, logf func(string, ...any)) 
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	return &Agent{cfg: cfg, vault: v, now: now, logf: logf,
+	a := &Agent{cfg: cfg, vault: v, now: now, logf: logf, refused: newRefusedTokens(),
+		conns: server.NewConnLimit(server.MaxConns), refreshSlots: make(chan struct{}, maxRefreshes),
 		tokens: map[[sha256.Size]byte]*tokenEntry{}, ids: map[string]*identity{}}
+	a.health = &health{a: a}
+	return a
 }
 
 // Credentials returns the AWS credentials of the identity whose JWT this
@@ -164,12 +189,21 @@ func (a *Agent) verify(ctx context.Context, h [sha256.Size]byte, e *tokenEntry, 
 		a.forget(h, e)
 		return
 	}
+	// A token Vault refused lately, or any new token while too many were
+	// refused, is answered without a login.
+	if e.err = a.refused.check(h, a.now()); e.err != nil {
+		a.forget(h, e)
+		return
+	}
 	// The login is the request's, but it serves every request with this
 	// JWT: it is not cut short by the first caller leaving.
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), vaultTimeout)
 	defer cancel()
 	login, err := a.vault.Login(lctx, a.cfg.AuthMount, rule.AuthRole, jwt)
 	if err != nil {
+		if re := (*RefusedError)(nil); errors.As(err, &re) && re.Login {
+			a.refused.refused(h, err, a.now())
+		}
 		e.err = err
 		a.forget(h, e)
 		return
@@ -242,6 +276,12 @@ func (id *identity) offer(a *Agent, jwt string, exp time.Time, login *Login) {
 	if replace {
 		id.login = login
 	}
+	// What failed before (an expired JWT, a login Vault revoked) may work
+	// now: the next request or refresh tries at once.
+	id.failures, id.lastErr = 0, nil
+	a.mu.Lock()
+	id.retryAt = time.Time{}
+	a.mu.Unlock()
 	<-id.sem
 	if !replace {
 		a.revoke(login.Token)

@@ -24,6 +24,12 @@ type fakeVault struct {
 	release               chan struct{} // logins wait for it, when set
 	loginTTL, credsTTL    time.Duration
 	n                     int
+	// mintGate, when set, holds every mint until it gets a value;
+	// minting counts the mints waiting there, peak the most at once.
+	mintGate       chan struct{}
+	minting, peak  int
+	mintErr        error // when set, every mint fails with it
+	mintingChanged chan int
 }
 
 func newFakeVault(now func() time.Time) *fakeVault {
@@ -46,9 +52,26 @@ func (f *fakeVault) Login(ctx context.Context, mount, role, jwt string) (*Login,
 }
 
 func (f *fakeVault) Mint(ctx context.Context, token, mount string, r *Rule) (*Credentials, error) {
+	if f.mintGate != nil {
+		f.mu.Lock()
+		f.minting++
+		f.peak = max(f.peak, f.minting)
+		n := f.minting
+		f.mu.Unlock()
+		if f.mintingChanged != nil {
+			f.mintingChanged <- n
+		}
+		<-f.mintGate
+		f.mu.Lock()
+		f.minting--
+		f.mu.Unlock()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.mints++
+	if f.mintErr != nil {
+		return nil, f.mintErr
+	}
 	now := f.now()
 	return &Credentials{AccessKeyID: fmt.Sprintf("AKIA-%s-%d", r.AWSRole, f.mints), SecretAccessKey: "secret",
 		SessionToken: "session", Issued: now, Expiry: now.Add(f.credsTTL)}, nil
@@ -242,8 +265,7 @@ func TestHTTPRefusals(t *testing.T) {
 	ok := jwtFor("team-a", "app", c.now().Add(time.Hour), 1)
 	other := jwtFor("team-b", "app", c.now().Add(time.Hour), 2)
 	v.valid[ok], v.valid[other] = "entity-a", "entity-b"
-	srv := httptest.NewServer(a.Handler())
-	defer srv.Close()
+	host := serveAgent(t, a)
 	for _, tt := range []struct {
 		name, auth string
 		status     int
@@ -259,7 +281,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{"past max_identities", other, 503, "too_many_identities"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest("GET", srv.URL+CredsPath, nil)
+			req, _ := http.NewRequest("GET", "http://"+host+CredsPath, nil)
 			if tt.auth != "" {
 				req.Header.Set("Authorization", tt.auth)
 			}
@@ -297,8 +319,10 @@ func TestNoRule(t *testing.T) {
 }
 
 // TestRefreshAheadAndIdle: credentials are served from memory for half
-// their life, then minted anew; an identity idle past idle_timeout is
-// dropped (its login revoked), and comes back with a new login.
+// their life; past it a request is still served them at once while they
+// are refreshed in the background, and later requests get the new ones;
+// an identity idle past idle_timeout is dropped (its login revoked), and
+// comes back with a new login.
 func TestRefreshAheadAndIdle(t *testing.T) {
 	a, v, c := newTestAgent(t, testConfig)
 	j := jwtFor("team-a", "app", c.now().Add(3*time.Hour), 1)
@@ -317,8 +341,12 @@ func TestRefreshAheadAndIdle(t *testing.T) {
 		t.Errorf("at 29 min: %s, want the first %s", got, first)
 	}
 	c.add(2 * time.Minute)
+	if got := get(); got != first {
+		t.Errorf("at 31 min of 60, the request that finds them due: %s, want the first %s at once", got, first)
+	}
+	a.background.Wait()
 	if got := get(); got == first {
-		t.Errorf("at 31 min of 60: still %s, want new ones", got)
+		t.Errorf("after the background refresh: still %s, want new ones", got)
 	}
 	if logins, mints := v.counts(); logins != 1 || mints != 2 {
 		t.Errorf("logins, mints = %d, %d; want 1, 2", logins, mints)
@@ -335,7 +363,7 @@ func TestRefreshAheadAndIdle(t *testing.T) {
 }
 
 // TestLoginRenewedWithNewestJWT: when the login nears its end, the next
-// mint logs in again with the identity's JWT; once that JWT has expired
+// refresh logs in again with the identity's JWT; once that JWT has expired
 // too, the request is refused rather than served.
 func TestLoginRenewedWithNewestJWT(t *testing.T) {
 	a, v, c := newTestAgent(t, testConfig)
@@ -345,10 +373,11 @@ func TestLoginRenewedWithNewestJWT(t *testing.T) {
 	if _, err := a.Credentials(context.Background(), j); err != nil {
 		t.Fatal(err)
 	}
-	c.add(19 * time.Minute) // login within loginMargin of its end
+	c.add(19 * time.Minute) // login within loginMargin of its end; credentials due
 	if _, err := a.Credentials(context.Background(), j); err != nil {
 		t.Fatal(err)
 	}
+	a.background.Wait()
 	if logins, mints := v.counts(); logins != 2 || mints != 2 {
 		t.Errorf("logins, mints = %d, %d; want 2, 2", logins, mints)
 	}
@@ -406,7 +435,7 @@ func TestRefusalLogBounded(t *testing.T) {
 		lines = append(lines, fmt.Sprintf(format, args...))
 	}
 	a := New(cfg, newFakeVault(c.now), c.now, logf)
-	h := a.Handler()
+	h := a.Handler("example.com:80") // httptest.NewRequest's Host
 	for range 200 {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", CredsPath, nil))

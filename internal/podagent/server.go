@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/server"
 )
 
 // CredsPath is where pods ask (AWS_CONTAINER_CREDENTIALS_FULL_URI is
@@ -27,52 +31,118 @@ const (
 	idleTimeout       = time.Minute
 	maxHeaderBytes    = 16 << 10
 	healthTTL         = 5 * time.Second
+	shutdownTimeout   = 5 * time.Second
 )
 
-// Handler is the agent's HTTP side.
-func (a *Agent) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc(CredsPath, a.serveCreds)
-	h := &health{a: a}
-	mux.HandleFunc(HealthPath, h.serve)
-	return mux
-}
-
-// NewHTTPServer is an http.Server for the handler with every wait bounded.
-func (a *Agent) NewHTTPServer() *http.Server {
-	return &http.Server{Handler: a.Handler(), ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readHeaderTimeout,
-		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
-}
-
-// Serve serves on ln until ctx ends, sweeping idle identities meanwhile.
-func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
-	srv := a.NewHTTPServer()
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				a.Sweep()
-				if line := a.refusals.Summary(a.now(), "refused requests"); line != "" {
-					a.logf("%s", line)
-				}
-			case <-ctx.Done():
-				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				_ = srv.Shutdown(sctx)
-				cancel()
-				close(done)
-				return
-			}
+// Handler is the agent's HTTP side for a listener at addr (host:port): the
+// Host header of every request must name that address, as serve's must.
+// Every refusal closes its connection.
+func (a *Agent) Handler(addr string) http.Handler {
+	hosts := server.AllowedHosts(addr)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := a.now()
+		switch {
+		case !hosts[r.Host]:
+			// A page that rebinds its own DNS name to this address reaches
+			// the agent with its own name in Host.
+			a.refuse(w, r, start, http.StatusForbidden, "wrong_host", "the Host header does not name this agent's address")
+		case r.URL.Path == CredsPath:
+			a.serveCreds(w, r, start)
+		case r.URL.Path == HealthPath:
+			a.health.serve(w, r)
+		default:
+			a.refuse(w, r, start, http.StatusNotFound, "not_found", "nothing at this path; credentials are at "+CredsPath)
 		}
-	}()
-	err := srv.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		<-done
-		return nil
+	})
+}
+
+// newHTTPServer is an http.Server for a listener at addr with every wait
+// bounded, and net/http's own log rate-limited like refusals.
+func (a *Agent) newHTTPServer(addr string) *http.Server {
+	return &http.Server{Handler: a.Handler(addr), ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readHeaderTimeout,
+		WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog: log.New(httpErrors{a}, "", 0)}
+}
+
+// httpErrors is net/http's own log (a failed accept, a TLS handshake from a
+// confused client), rate-limited like refusals.
+type httpErrors struct{ a *Agent }
+
+func (h httpErrors) Write(b []byte) (int, error) {
+	if h.a.refusals.Allow(h.a.now(), "http") {
+		h.a.logf("http: %s", strings.TrimSpace(string(b)))
 	}
-	return err
+	return len(b), nil
+}
+
+// Serve serves on the listeners until ctx ends, refreshing credentials
+// that are due every RefreshTick and sweeping idle identities every
+// minute meanwhile. At most server.MaxConns connections are open at once
+// over all listeners; past that each new one closes the oldest idle one.
+// It returns nil after a clean shutdown, else the first listener's error
+// (which stops the others too).
+func (a *Agent) Serve(ctx context.Context, lns ...net.Listener) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	errs := make(chan error, len(lns))
+	for _, ln := range lns {
+		srv := a.newHTTPServer(ln.Addr().String())
+		go func() {
+			err := a.conns.Serve(srv, ln)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			errs <- err
+			stop()
+		}()
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			_ = srv.Shutdown(sctx)
+			cancel()
+		}()
+	}
+	a.maintain(ctx)
+	var first error
+	for range lns {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// maintain refreshes what is due and, every minute, sweeps idle identities
+// and writes what the log left out, until ctx ends.
+func (a *Agent) maintain(ctx context.Context) {
+	tick := time.NewTicker(RefreshTick)
+	defer tick.Stop()
+	last, flooded := time.Now(), false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		a.RefreshDue()
+		if time.Since(last) < time.Minute {
+			continue
+		}
+		last = time.Now()
+		a.Sweep()
+		if line := a.refusals.Summary(a.now(), "refused requests"); line != "" {
+			a.logf("%s", line)
+		}
+		n := a.conns.TakeEvicted()
+		if n > 0 {
+			a.logf("%d connections closed unanswered in the last minute, to keep at most %d open", n, server.MaxConns)
+		} else if flooded {
+			// The first quiet minute after a flood gives the memory it took
+			// back to the system, as serve does.
+			debug.FreeOSMemory()
+		}
+		flooded = n > 0
+	}
 }
 
 // containerDoc is the container credentials protocol's answer; Token is
@@ -91,8 +161,7 @@ type errorDoc struct {
 	Message string `json:"message"`
 }
 
-func (a *Agent) serveCreds(w http.ResponseWriter, r *http.Request) {
-	start := a.now()
+func (a *Agent) serveCreds(w http.ResponseWriter, r *http.Request, start time.Time) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		a.refuse(w, r, start, http.StatusMethodNotAllowed, "method", "only GET")
@@ -103,6 +172,9 @@ func (a *Agent) serveCreds(w http.ResponseWriter, r *http.Request) {
 	c, err := a.Credentials(r.Context(), jwt)
 	if err != nil {
 		status, code := classify(err)
+		if te := (*throttledError)(nil); errors.As(err, &te) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(te.retryAfter/time.Second)))
+		}
 		msg := err.Error()
 		if code == "unavailable" {
 			// The detail (Vault's address, a network error) is for the log.
@@ -129,6 +201,8 @@ func classify(err error) (int, string) {
 		return http.StatusForbidden, "no_rule"
 	case errors.Is(err, ErrTooManyIdentities):
 		return http.StatusServiceUnavailable, "too_many_identities"
+	case errors.Is(err, ErrLoginsThrottled):
+		return http.StatusTooManyRequests, "throttled"
 	case errors.As(err, &re) && re.Login:
 		return http.StatusUnauthorized, "unauthorized"
 	case errors.As(err, &re):
@@ -137,6 +211,9 @@ func classify(err error) (int, string) {
 	return http.StatusServiceUnavailable, "unavailable"
 }
 
+// refuse answers with an error and closes the connection after it, as
+// serve does: a client refused once is not kept on an idle connection (one
+// it could hold open, or send thousands of requests on).
 func (a *Agent) refuse(w http.ResponseWriter, r *http.Request, start time.Time, status int, code, msg string) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
@@ -146,7 +223,11 @@ func (a *Agent) refuse(w http.ResponseWriter, r *http.Request, start time.Time, 
 	if !a.refusals.Allow(a.now(), code) {
 		return
 	}
-	a.logf("%s %s %s status=%d code=%s latency=%s: %s", r.RemoteAddr, r.Method, CredsPath, status, code,
+	path := r.URL.Path
+	if len(path) > 200 {
+		path = path[:200] + "..."
+	}
+	a.logf("%s %s %q status=%d code=%s latency=%s: %s", r.RemoteAddr, r.Method, path, status, code,
 		a.now().Sub(start).Round(time.Millisecond), msg)
 }
 
