@@ -395,6 +395,8 @@ func TestParseConfig(t *testing.T) {
 		{"unknown key", "[default]\nauth_role = \"p\"\naws_role = \"p\"\nrole = \"x\"\n", "unknown key"},
 		{"default with namespace", "[default]\nnamespace = \"a\"\nauth_role = \"p\"\naws_role = \"p\"\n", "takes no namespace"},
 		{"bad duration", "idle_timeout = \"soon\"\n[default]\nauth_role = \"p\"\naws_role = \"p\"\n", "soon"},
+		{"kubernetes", "method = \"kubernetes\"\n[default]\nauth_role = \"p\"\naws_role = \"p\"\n", ""},
+		{"unknown method", "method = \"oidc\"\n[default]\nauth_role = \"p\"\naws_role = \"p\"\n", `method "oidc": want "jwt" or "kubernetes"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseConfig(tt.text, "t.toml")
@@ -402,6 +404,24 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tt.err)
 			}
 		})
+	}
+}
+
+// TestConfigMethodMount: the auth mount is the method's name unless
+// auth_mount says otherwise.
+func TestConfigMethodMount(t *testing.T) {
+	const rule = "[default]\nauth_role = \"p\"\naws_role = \"p\"\n"
+	for _, tt := range []struct{ text, method, mount string }{
+		{rule, "jwt", "jwt"},
+		{"method = \"kubernetes\"\n" + rule, "kubernetes", "kubernetes"},
+		{"method = \"kubernetes\"\nauth_mount = \"k8s-pods\"\n" + rule, "kubernetes", "k8s-pods"},
+	} {
+		c, err := ParseConfig(tt.text, "t.toml")
+		if err != nil {
+			t.Errorf("%q: %v", tt.text, err)
+		} else if c.Method != tt.method || c.AuthMount != tt.mount {
+			t.Errorf("%q: method %q, mount %q; want %q, %q", tt.text, c.Method, c.AuthMount, tt.method, tt.mount)
+		}
 	}
 }
 

@@ -1,9 +1,10 @@
 // Package podagent is the Kubernetes node agent of `pod-agent`: a
 // container credentials endpoint whose callers are pods, each identified
 // by the projected service account token it sends as its authorization
-// token. Vault verifies that token (its jwt auth method); the agent logs
-// in once per identity, mints that identity's AWS credentials once, keeps
-// them in memory and refreshes them ahead of expiry.
+// token. Vault verifies that token (its jwt or kubernetes auth method);
+// the agent logs in once per identity, mints that identity's AWS
+// credentials once, keeps them in memory and refreshes them ahead of
+// expiry.
 //
 // It owns the mapping from a pod's namespace and service account to Vault
 // roles (Config), the per-identity state and its bounds (Agent), and the
@@ -21,7 +22,12 @@ import (
 
 // Config is the agent's configuration file (TOML).
 type Config struct {
-	// AuthMount is the path of Vault's jwt auth method (auth/<AuthMount>).
+	// Method is Vault's auth method that verifies the pods' tokens: "jwt"
+	// (Vault checks the signature with the cluster's keys) or "kubernetes"
+	// (Vault asks the cluster's TokenReview API). Both log in the same way.
+	Method string `toml:"method"`
+	// AuthMount is the path of that auth method (auth/<AuthMount>); by
+	// default the method's name.
 	AuthMount string `toml:"auth_mount"`
 	// AWSMount is the path of Vault's AWS secrets engine.
 	AWSMount string `toml:"aws_mount"`
@@ -58,9 +64,15 @@ func (d *duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// The auth methods the agent logs in with.
+const (
+	MethodJWT        = "jwt"
+	MethodKubernetes = "kubernetes"
+)
+
 // Defaults of what the file leaves out.
 const (
-	DefaultAuthMount     = "jwt"
+	DefaultMethod        = MethodJWT
 	DefaultAWSMount      = "aws"
 	DefaultMaxIdentities = 1000
 	DefaultIdleTimeout   = 30 * time.Minute
@@ -86,8 +98,11 @@ func ParseConfig(text, name string) (*Config, error) {
 	if extra := md.Undecoded(); len(extra) > 0 {
 		return nil, fmt.Errorf("configuration %s: unknown key %q", name, extra[0].String())
 	}
+	if c.Method == "" {
+		c.Method = DefaultMethod
+	}
 	if c.AuthMount == "" {
-		c.AuthMount = DefaultAuthMount
+		c.AuthMount = c.Method
 	}
 	if c.AWSMount == "" {
 		c.AWSMount = DefaultAWSMount
@@ -105,6 +120,9 @@ func ParseConfig(text, name string) (*Config, error) {
 }
 
 func (c *Config) check() error {
+	if c.Method != MethodJWT && c.Method != MethodKubernetes {
+		return fmt.Errorf("method %q: want %q or %q", c.Method, MethodJWT, MethodKubernetes)
+	}
 	if c.MaxIdentities < 0 || c.IdleTimeout.Duration < 0 {
 		return errors.New("max_identities and idle_timeout cannot be negative")
 	}
