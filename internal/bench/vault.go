@@ -17,7 +17,8 @@ import (
 // withVault runs the benchmarks that need Vault: a cold miss against one
 // raw HTTP request, the 64-process stampede, 1,000 hits at 16-way
 // parallelism, the naive `vault` CLI + jq pipeline users write by hand, and
-// 1,000 requests to `serve` (serve.go).
+// 1,000 requests to `serve` (serve.go), and pod-agent at 5 and 500
+// identities (podagent.go).
 // They run against the test bed: a Vault dev server whose AWS engine talks
 // to moto, all on 127.0.0.1.
 func withVault(dir, bin, floorHTTP string, cold, hits int) error {
@@ -37,13 +38,15 @@ func withVault(dir, bin, floorHTTP string, cold, hits int) error {
 		base:      []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "VAULT_ADDR=" + bed.VaultAddr, "VAULT_TOKEN=" + bed.RootToken},
 		args:      []string{"--role", testbed.RoleAssume, "--type", "assumed_role"},
 		credsPath: testbed.Mount + "/creds/" + testbed.RoleAssume}
-	for _, step := range []func() error{vb.coldVsRaw, vb.stampede, vb.warmBatches, vb.parallelHits, vb.naivePipeline, vb.serveRequests} {
+	for _, step := range []func() error{vb.coldVsRaw, vb.stampede, vb.warmBatches, vb.parallelHits, vb.naivePipeline, vb.serveRequests,
+		vb.podAgentRequests} {
 		if err := step(); err != nil {
 			return err
 		}
 	}
 	vb.print()
 	vb.printServe()
+	vb.printPodAgent()
 	return nil
 }
 
@@ -66,6 +69,7 @@ type vaultBench struct {
 	lat                                []int64
 	naive                              string
 	serve                              serveResult
+	pod                                []podRow // podagent.go
 }
 
 // requests counts the credential requests Vault's audit log holds.
