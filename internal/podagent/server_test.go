@@ -45,6 +45,7 @@ func serveAgent(t *testing.T, a *Agent, ln ...net.Listener) string {
 		case <-time.After(time.Minute): // a guard against a hung test, nothing measured
 			t.Error("Serve did not return after its context ended")
 		}
+		a.background.Wait() // no refresh logs after the test
 	})
 	return ln[0].Addr().String()
 }
