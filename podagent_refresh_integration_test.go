@@ -54,6 +54,22 @@ func podShortRole(t *testing.T, b *testbed.Bed) {
 	}
 }
 
+// startShortPod starts an agent that maps team-s/app to podShort and shortMount's
+// role, and returns it, the pod's token, and the environment of a client in the pod.
+func startShortPod(t *testing.T, b *testbed.Bed) (agent *podAgent, token string, env []string) {
+	t.Helper()
+	config := strings.Replace(podAgentConfig, `aws_mount = "`+testbed.Mount+`"`, `aws_mount = "`+shortMount+`"`, 1)
+	config = strings.Replace(config, "[[rule]]", "[[rule]]\nnamespace = \"team-s\"\nservice_account = \"app\"\nauth_role = \""+
+		podShort+"\"\naws_role = \""+shortRole+"\"\n[[rule]]", 1)
+	agent = startPodAgent(t, b, config, "127.0.0.1:0")
+	token = podToken(t, podBed.key, "team-s", "app", podAudience, time.Now().Add(time.Hour))
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	writeFile(t, tokenFile, token, 0o600)
+	awsConfig := filepath.Join(t.TempDir(), "aws-config")
+	writeFile(t, awsConfig, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, b.MotoURL), 0o600)
+	return agent, token, clientEnv(cleanEnv(os.Environ(), "VAULT_"), awsConfig, envFullURI+"="+agent.url, envTokenFile+"="+tokenFile)
+}
+
 // TestPodAgentRefreshAcrossExpiry: two long-lived aws-sdk-go-v2 clients of one pod call
 // GetCallerIdentity every half second across the expiry of the pod's first 40-second
 // iam_user credentials, with no failed call. One keeps credentials until 2 s before
@@ -65,16 +81,7 @@ func TestPodAgentRefreshAcrossExpiry(t *testing.T) {
 	b := requireBed(t)
 	podShortRole(t, b)
 	awsgoChecker(t) // built before the clock starts
-	config := strings.Replace(podAgentConfig, `aws_mount = "`+testbed.Mount+`"`, `aws_mount = "`+shortMount+`"`, 1)
-	config = strings.Replace(config, "[[rule]]", "[[rule]]\nnamespace = \"team-s\"\nservice_account = \"app\"\nauth_role = \""+
-		podShort+"\"\naws_role = \""+shortRole+"\"\n[[rule]]", 1)
-	agent := startPodAgent(t, b, config, "127.0.0.1:0")
-	token := podToken(t, podBed.key, "team-s", "app", podAudience, time.Now().Add(time.Hour))
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	writeFile(t, tokenFile, token, 0o600)
-	awsConfig := filepath.Join(t.TempDir(), "aws-config")
-	writeFile(t, awsConfig, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, b.MotoURL), 0o600)
-	env := clientEnv(cleanEnv(os.Environ(), "VAULT_"), awsConfig, envFullURI+"="+agent.url, envTokenFile+"="+tokenFile)
+	agent, token, env := startShortPod(t, b)
 	mints := auditCount(t, b, "update", shortMount+"/creds/"+shortRole)
 
 	clients := []*liveClient{
