@@ -20,8 +20,8 @@ var policy = cache.Policy{RefreshWindow: time.Duration(1<<63 - 1), MinRemaining:
 // Bounds of the refresh.
 const (
 	minServe = time.Minute
-	// RefreshTick is how often Serve looks for credentials due.
-	RefreshTick = time.Second
+	// refreshTick is how often Serve looks for credentials due.
+	refreshTick = time.Second
 	// maxRefreshes bounds the background refreshes running at once: the
 	// identities of a node, minted together at its start, fall due together.
 	maxRefreshes = 4
@@ -141,7 +141,7 @@ func (a *Agent) retryAt(id *identity) time.Time {
 // RefreshDue starts a background refresh for every identity in use (asked
 // for within idle_timeout) whose credentials are due, unless one is under
 // way or the backoff after a failure has not passed. Serve calls it every
-// RefreshTick; idle identities are left to Sweep.
+// refreshTick; idle identities are left to Sweep.
 func (a *Agent) RefreshDue() {
 	now := a.now()
 	var due []*identity

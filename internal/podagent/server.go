@@ -76,7 +76,7 @@ func (h httpErrors) Write(b []byte) (int, error) {
 }
 
 // Serve serves on the listeners until ctx ends, refreshing credentials
-// that are due every RefreshTick and sweeping idle identities every
+// that are due every refreshTick and sweeping idle identities every
 // minute meanwhile. At most server.MaxConns connections are open at once
 // over all listeners; past that each new one closes the oldest idle one.
 // It returns nil after a clean shutdown, else the first listener's error
@@ -115,7 +115,7 @@ func (a *Agent) Serve(ctx context.Context, lns ...net.Listener) error {
 // maintain refreshes what is due and, every minute, sweeps idle identities
 // and writes what the log left out, until ctx ends.
 func (a *Agent) maintain(ctx context.Context) {
-	tick := time.NewTicker(RefreshTick)
+	tick := time.NewTicker(refreshTick)
 	defer tick.Stop()
 	last, flooded := time.Now(), false
 	for {
