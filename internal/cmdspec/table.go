@@ -133,11 +133,13 @@ credentials protocol at /v1/credentials to pods that send their projected
 service account token (a JWT) as the authorization token, that is with
 AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials and
 AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE naming the token's file. Vault
-verifies each token (its jwt auth method, whose role the configuration
-chooses from the token's namespace and service account); the agent logs
+verifies each token (its jwt or kubernetes auth method, as method in the
+configuration says, with the role the configuration chooses from the
+token's namespace and service account); the agent logs
 in once per identity, mints that identity's AWS credentials once, keeps
 them in memory and refreshes them ahead of expiry. A missing, expired,
-forged or wrong-audience token gets 401. GET /healthz, without a token,
+forged or wrong-audience token gets 401, and a token Vault refused is
+not sent to Vault again for 30 seconds. GET /healthz, without a token,
 says whether Vault answers. Vault is reached as the vault CLI would
 (VAULT_ADDR, VAULT_CACERT, VAULT_NAMESPACE, ...), with no token of the
 agent's own. The log (stderr) has one line per request, never a secret.`},
@@ -364,8 +366,8 @@ var (
 // The flags of pod-agent.
 var (
 	PodAgentConfig = Flag{Name: "config", Kind: KindString, Placeholder: "PATH", Path: true,
-		Help: "the agent's TOML file: auth_mount, aws_mount, max_identities,\n" +
-			"idle_timeout, [[rule]] and [default] (see the README, \"Kubernetes\")"}
+		Help: "the agent's TOML file: method, auth_mount, aws_mount, max_identities,\n" +
+			"idle_timeout, [[rule]] and [default] (see docs/server.md, \"Kubernetes\")"}
 	PodAgentListen = Flag{Name: "listen", Kind: KindList, Placeholder: "ADDR",
 		Help: "address to listen on, repeatable (default 169.254.170.23:80)"}
 )
