@@ -21,20 +21,32 @@ type entry struct {
 	data []byte
 }
 
-// sorted returns the entries ordered by name, so the archive does not
-// depend on the order they were gathered in.
-func sorted(entries []entry) []entry {
-	s := slices.Clone(entries)
-	slices.SortFunc(s, func(a, b entry) int { return strings.Compare(a.name, b.name) })
-	return s
+// tree returns the entries under the folder dir, with an entry for dir
+// and for every folder between it and a file (so an unpacked folder has
+// the archive's mode, not the umask's), ordered by name: a folder comes
+// before what it holds, and the archive does not depend on the order the
+// entries were gathered in.
+func tree(dir string, entries []entry) []entry {
+	out := []entry{{name: dir + "/", mode: fs.ModeDir | 0o755}}
+	folders := map[string]bool{}
+	for _, e := range entries {
+		name := path.Join(dir, e.name)
+		out = append(out, entry{name: name, mode: e.mode.Perm(), data: e.data})
+		for f := path.Dir(name); f != dir && f != "." && !folders[f]; f = path.Dir(f) {
+			folders[f] = true
+			out = append(out, entry{name: f + "/", mode: fs.ModeDir | 0o755})
+		}
+	}
+	slices.SortFunc(out, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	return out
 }
 
 // writeTarGz writes the folder dir holding entries as a gzip'd tar. Every
 // field that would carry the machine, the user or the moment of the build
 // is fixed: times (the gzip header's too) are mtime, owners are 0:0 with no
-// names, modes are the entries' own, and entries come sorted after the
-// folder. The USTAR format keeps seconds only and has no access or change
-// times.
+// names, modes are the entries' own (folders 0755), and entries come
+// sorted (tree). The USTAR format keeps seconds only and has no access or
+// change times.
 func writeTarGz(w io.Writer, dir string, entries []entry, mtime time.Time) error {
 	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
@@ -42,13 +54,12 @@ func writeTarGz(w io.Writer, dir string, entries []entry, mtime time.Time) error
 	}
 	zw.ModTime = mtime
 	tw := tar.NewWriter(zw)
-	hdr := &tar.Header{Typeflag: tar.TypeDir, Name: dir + "/", Mode: 0o755, ModTime: mtime, Format: tar.FormatUSTAR}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return fmt.Errorf("tar %s: %w", hdr.Name, err)
-	}
-	for _, e := range sorted(entries) {
-		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: path.Join(dir, e.name), Mode: int64(e.mode.Perm()),
+	for _, e := range tree(dir, entries) {
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: e.name, Mode: int64(e.mode.Perm()),
 			Size: int64(len(e.data)), ModTime: mtime, Format: tar.FormatUSTAR}
+		if e.mode.IsDir() {
+			hdr.Typeflag, hdr.Size = tar.TypeDir, 0
+		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("tar %s: %w", hdr.Name, err)
 		}
@@ -65,17 +76,15 @@ func writeTarGz(w io.Writer, dir string, entries []entry, mtime time.Time) error
 // writeZip writes the folder dir holding entries as a zip, for Windows.
 // Modified is mtime in UTC, so both the DOS time and the extended
 // timestamp field are the same in every time zone; modes are recorded as
-// Unix modes, entries sorted after the folder.
+// Unix modes, entries sorted (tree).
 func writeZip(w io.Writer, dir string, entries []entry, mtime time.Time) error {
 	zw := zip.NewWriter(w)
-	folder := &zip.FileHeader{Name: dir + "/", Method: zip.Store, Modified: mtime.UTC()}
-	folder.SetMode(fs.ModeDir | 0o755)
-	if _, err := zw.CreateHeader(folder); err != nil {
-		return fmt.Errorf("zip %s: %w", folder.Name, err)
-	}
-	for _, e := range sorted(entries) {
-		hdr := &zip.FileHeader{Name: path.Join(dir, e.name), Method: zip.Deflate, Modified: mtime.UTC()}
-		hdr.SetMode(e.mode.Perm())
+	for _, e := range tree(dir, entries) {
+		hdr := &zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: mtime.UTC()}
+		if e.mode.IsDir() {
+			hdr.Method = zip.Store
+		}
+		hdr.SetMode(e.mode)
 		f, err := zw.CreateHeader(hdr)
 		if err != nil {
 			return fmt.Errorf("zip %s: %w", hdr.Name, err)

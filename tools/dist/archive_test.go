@@ -7,6 +7,10 @@ import (
 	"compress/gzip"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -114,11 +118,122 @@ func TestZipHeaders(t *testing.T) {
 }
 
 func wantMode(name string) fs.FileMode {
-	switch name {
-	case "d/":
+	switch {
+	case strings.HasSuffix(name, "/"):
 		return fs.ModeDir | 0o755
-	case "d/vault-credential-process":
+	case name == "d/vault-credential-process":
 		return 0o755
 	}
 	return 0o644
+}
+
+// TestArchivePages: every file under docs/ lands in the archives under
+// the folder's docs/, with its folders, byte for byte; hidden files and
+// folders stay out; no docs folder is no pages; a symbolic link is refused.
+func TestArchivePages(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if pages, err := readPages(docsFolder); pages != nil || err != nil {
+		t.Fatalf("no docs folder: %d pages, %v", len(pages), err)
+	}
+	files := map[string]string{
+		"docs/usage.md":         "# Usage\n",
+		"docs/configuration.md": "# Configuration\n",
+		"docs/img/flow.svg":     "<svg/>",
+		"docs/.draft.md":        "hidden",
+		"docs/.git/HEAD":        "hidden",
+	}
+	for name, data := range files {
+		if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pages, err := readPages(docsFolder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"d/", "d/LICENSE", "d/README.md", "d/docs/", "d/docs/configuration.md", "d/docs/img/",
+		"d/docs/img/flow.svg", "d/docs/usage.md", "d/vault-credential-process"}
+	for name, write := range map[string]writeFunc{"tar.gz": writeTarGz, "zip": writeZip} {
+		t.Run(name, func(t *testing.T) {
+			got := readArchive(t, name, archive(t, write, slices.Concat(testEntries, pages), testMtime))
+			if names := keysInOrder(got); !slices.Equal(names, want) {
+				t.Fatalf("entries %q, want %q", names, want)
+			}
+			for _, f := range got {
+				if f.mode != wantMode(f.name) {
+					t.Errorf("%s: mode %v, want %v", f.name, f.mode, wantMode(f.name))
+				}
+				if src, ok := strings.CutPrefix(f.name, "d/"); ok && files[src] != "" && string(f.data) != files[src] {
+					t.Errorf("%s: %q, want %q", f.name, f.data, files[src])
+				}
+			}
+		})
+	}
+	if err := os.Symlink("/etc/passwd", "docs/passwd.md"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readPages(docsFolder); err == nil || !strings.Contains(err.Error(), "passwd.md") {
+		t.Errorf("a symbolic link in docs/: %v, want an error naming it", err)
+	}
+}
+
+// archived is one entry read back from an archive.
+type archived struct {
+	name string
+	mode fs.FileMode
+	data []byte
+}
+
+// readArchive reads a tar.gz or zip (format) into its entries, in order.
+func readArchive(t *testing.T, format string, data []byte) []archived {
+	t.Helper()
+	var out []archived
+	if format == "zip" {
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			content, err := io.ReadAll(rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, archived{name: f.Name, mode: f.Mode(), data: content})
+		}
+		return out
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, archived{name: h.Name, mode: h.FileInfo().Mode(), data: content})
+	}
+}
+
+func keysInOrder(entries []archived) []string {
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.name)
+	}
+	return names
 }

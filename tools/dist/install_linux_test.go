@@ -50,15 +50,23 @@ func TestPackageInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shared := filepath.Join(work, "shared")
-	if err := writeShared(shared, bin, docs, man); err != nil {
+	pages, err := readPages(docsFolder)
+	if err != nil {
 		t.Fatal(err)
 	}
-	pkgs := testPackages(t, o, runtime.GOARCH, bin, shared, man != nil)
+	d := docSet{man: man != nil}
+	for _, p := range pages {
+		d.pages = append(d.pages, p.name)
+	}
+	shared := filepath.Join(work, "shared")
+	if err := writeShared(shared, bin, slices.Concat(docs, pages), man); err != nil {
+		t.Fatal(err)
+	}
+	pkgs := testPackages(t, o, runtime.GOARCH, bin, shared, d)
 	rpmArch := map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.GOARCH]
-	checkRPM(t, pkgs["rpm"], packageFiles("rpm", "", "", man != nil), "9.8.7", rpmArch)
+	checkRPM(t, pkgs["rpm"], packageFiles("rpm", "", "", d), "9.8.7", rpmArch)
 	checkRPMInfo(t, pkgs["rpm"], "9.8.7", rpmArch)
-	installed := installDeb(t, pkgs["deb"], packageFiles("deb", "", "", man != nil))
+	installed := installDeb(t, pkgs["deb"], packageFiles("deb", "", "", d))
 	checkInstalled(t, man != nil)
 	removeDeb(t, installed)
 }

@@ -20,10 +20,19 @@ import (
 // testEpoch is the SOURCE_DATE_EPOCH of the packages the tests build.
 const testEpoch = 1764480000
 
+// testDocs are the docs of the test packages: the README, the LICENSE and
+// two pages, one in a folder of its own; testDocSet says so, and that
+// there is a man page.
+var (
+	testDocs = []entry{{name: "README.md", data: []byte("readme")}, {name: "LICENSE", data: []byte("license")},
+		{name: "docs/usage.md", data: []byte("# Usage")}, {name: "docs/img/flow.txt", data: []byte("a -> b")}}
+	testDocSet = docSet{man: true, pages: []string{"docs/img/flow.txt", "docs/usage.md"}}
+)
+
 // testPackages builds the deb and the rpm for goarch with tools/linuxpkg
 // (the test must run from the module root), from the binary bin and the
-// shared folder, into a new folder; the paths by format.
-func testPackages(t *testing.T, o *options, goarch, bin, shared string, hasMan bool) map[string]string {
+// shared folder as d says, into a new folder; the paths by format.
+func testPackages(t *testing.T, o *options, goarch, bin, shared string, d docSet) map[string]string {
 	t.Helper()
 	out := t.TempDir()
 	var pkgs []linuxPackage
@@ -32,7 +41,7 @@ func testPackages(t *testing.T, o *options, goarch, bin, shared string, hasMan b
 		paths[f] = filepath.Join(out, packageName(o.version, goarch, f))
 		pkgs = append(pkgs, linuxPackage{format: f, arch: goarch, bin: bin, out: paths[f]})
 	}
-	if err := o.writePackages(t.TempDir(), shared, hasMan, pkgs); err != nil {
+	if err := o.writePackages(t.TempDir(), shared, d, pkgs); err != nil {
 		t.Fatal(err)
 	}
 	return paths
@@ -48,12 +57,11 @@ func TestPackagesReproducible(t *testing.T) {
 	}
 	t.Chdir("../..")
 	host := fakeHost(t)
-	docs := []entry{{name: "README.md", data: []byte("readme")}, {name: "LICENSE", data: []byte("license")}}
 	o := &options{version: "v1.2.3-rc.1", epoch: testEpoch, goCmd: "go"}
 	build := func(mode fs.FileMode, mtime time.Time, tz string) map[string][]byte {
 		work := t.TempDir()
 		shared := filepath.Join(work, "shared")
-		if err := writeShared(shared, host, docs, []byte(".TH X 1\n")); err != nil {
+		if err := writeShared(shared, host, testDocs, []byte(".TH X 1\n")); err != nil {
 			t.Fatal(err)
 		}
 		bin := filepath.Join(work, program)
@@ -70,7 +78,7 @@ func TestPackagesReproducible(t *testing.T) {
 		}
 		t.Setenv("TZ", tz)
 		data := map[string][]byte{}
-		for f, p := range testPackages(t, o, "amd64", bin, shared, true) {
+		for f, p := range testPackages(t, o, "amd64", bin, shared, testDocSet) {
 			data[f] = readFile(t, p)
 		}
 		return data
@@ -82,7 +90,7 @@ func TestPackagesReproducible(t *testing.T) {
 			t.Errorf("%s: two builds of the same files differ", f)
 		}
 	}
-	checkDeb(t, a["deb"], packageFiles("deb", "", "", true), "1.2.3~rc.1")
+	checkDeb(t, a["deb"], packageFiles("deb", "", "", testDocSet), "1.2.3~rc.1")
 	p := filepath.Join(t.TempDir(), "x.rpm")
 	if err := os.WriteFile(p, a["rpm"], 0o644); err != nil {
 		t.Fatal(err)
@@ -91,18 +99,21 @@ func TestPackagesReproducible(t *testing.T) {
 		t.Log("no rpm(8) here: the .rpm is read in CI")
 		return
 	}
-	checkRPM(t, p, packageFiles("rpm", "", "", true), "1.2.3~rc.1", "x86_64")
+	checkRPM(t, p, packageFiles("rpm", "", "", testDocSet), "1.2.3~rc.1", "x86_64")
 }
 
+// listFiles lists the files under dir, in its folders too.
 func listFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, p)
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, filepath.Join(dir, e.Name()))
 	}
 	return out
 }
@@ -202,7 +213,7 @@ func readTarGz(t *testing.T, data []byte) map[string][]byte {
 		t.Fatal(err)
 	}
 	modes := map[string]fs.FileMode{}
-	for _, f := range packageFiles("deb", "", "", true) {
+	for _, f := range packageFiles("deb", "", "", testDocSet) {
 		modes["."+f.Dst] = f.Mode
 	}
 	out := map[string][]byte{}

@@ -1,10 +1,11 @@
 // Command dist writes the release files of vault-credential-process into
 // one folder (`make dist`): for each platform an archive (tar.gz, zip for
-// Windows) holding the binary, README.md, LICENSE and the man page when
-// there is one, and a CycloneDX SBOM of the binary's modules; for each
-// Linux platform a .deb and an .rpm (packages.go, written by nfpm in
-// tools/linuxpkg); a Homebrew formula and a Scoop manifest pointing at
-// the archives (taps.go); and SHA256SUMS over all of them.
+// Windows) holding the binary, README.md, LICENSE, the pages of docs/
+// and the man page when there are, and a CycloneDX SBOM of the binary's
+// modules; for each Linux platform a .deb and an .rpm (packages.go,
+// written by nfpm in tools/linuxpkg); a Homebrew formula and a Scoop
+// manifest pointing at the archives (taps.go); and SHA256SUMS over all of
+// them.
 //
 // Every byte follows from the commit and the Go toolchain, so two runs from
 // the same commit in different folders agree (`make dist-check` proves it):
@@ -21,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,6 +105,10 @@ func (o *options) run() error {
 	if err != nil {
 		return err
 	}
+	pages, err := readPages(docsFolder)
+	if err != nil {
+		return err
+	}
 	// The folder must be new: a file left from another version would land
 	// in SHA256SUMS.
 	if err := os.Mkdir(o.out, 0o755); err != nil {
@@ -117,16 +123,16 @@ func (o *options) run() error {
 	if err != nil {
 		return err
 	}
-	archived := docs
+	archived := slices.Concat(docs, pages)
 	if man != nil {
-		archived = append(slices.Clone(docs), entry{name: program + ".1", mode: 0o644, data: man})
+		archived = append(archived, entry{name: program + ".1", mode: 0o644, data: man})
 	}
 	for _, p := range platforms {
 		if err := o.release(p, bins[p], archived); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 	}
-	if err := o.linuxPackages(work, bins, docs, man); err != nil {
+	if err := o.linuxPackages(work, bins, slices.Concat(docs, pages), man); err != nil {
 		return err
 	}
 	pkgVersion, _ := packageVersion(o.version) // checked in check
@@ -150,6 +156,45 @@ func readDocs(names ...string) ([]entry, error) {
 		docs = append(docs, entry{name: n, mode: 0o644, data: data})
 	}
 	return docs, nil
+}
+
+// docsFolder is the folder of documentation pages (Markdown) that the
+// archives and packages carry, when it exists.
+const docsFolder = "docs"
+
+// readPages reads every file under the folder root, or nothing when there
+// is no such folder, named by their paths from the module root. Hidden
+// files and folders (a dot first) stay out; a symbolic link is refused:
+// it would ship whatever it points to on the machine that builds.
+func readPages(root string) ([]entry, error) {
+	var pages []entry
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && p == root:
+			return fs.SkipAll
+		case err != nil:
+			return err
+		case p != root && strings.HasPrefix(d.Name(), "."):
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		case d.IsDir():
+			return nil
+		case !d.Type().IsRegular():
+			return fmt.Errorf("%s: not a regular file; the archives take only files", p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		pages = append(pages, entry{name: filepath.ToSlash(p), mode: 0o644, data: data})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the pages of %s: %w", root, err)
+	}
+	return pages, nil
 }
 
 // readMan reads the man page, or returns nil when there is none yet.
@@ -178,9 +223,10 @@ func (o *options) buildAll(work string) (map[string]string, error) {
 	return bins, nil
 }
 
-// linuxPackages writes a package of each format for each linux platform.
-// The completions come from running a binary of this machine's platform:
-// one of bins, or one built for the purpose.
+// linuxPackages writes a package of each format for each linux platform,
+// with docs (the README, LICENSE and the pages) and the man page when
+// there is one. The completions come from running a binary of this
+// machine's platform: one of bins, or one built for the purpose.
 func (o *options) linuxPackages(work string, bins map[string]string, docs []entry, man []byte) error {
 	host, ok := bins[runtime.GOOS+"/"+runtime.GOARCH]
 	if !ok {
@@ -204,7 +250,13 @@ func (o *options) linuxPackages(work string, bins map[string]string, docs []entr
 				out: filepath.Join(o.out, packageName(o.version, goarch, f))})
 		}
 	}
-	return o.writePackages(work, shared, man != nil, pkgs)
+	d := docSet{man: man != nil}
+	for _, e := range docs {
+		if strings.HasPrefix(e.name, docsFolder+"/") {
+			d.pages = append(d.pages, e.name)
+		}
+	}
+	return o.writePackages(work, shared, d, pkgs)
 }
 
 // packageName is the file name of a Linux package, named as the archives.
@@ -216,6 +268,14 @@ func packageName(version, goarch, format string) string {
 // binary at bin and the docs, and the binary's SBOM into the output
 // folder.
 func (o *options) release(platform, bin string, docs []entry) error {
+	if err := o.writeArchive(o.out, platform, bin, docs); err != nil {
+		return err
+	}
+	return o.sbomFor(bin, filepath.Join(o.out, archiveBase(o.version, platform)+".cdx.json"))
+}
+
+// writeArchive writes the archive of platform into the folder out.
+func (o *options) writeArchive(out, platform, bin string, docs []entry) error {
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		return err
@@ -232,10 +292,7 @@ func (o *options) release(platform, bin string, docs []entry) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(o.out, archive), buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return o.sbomFor(bin, filepath.Join(o.out, base+".cdx.json"))
+	return os.WriteFile(filepath.Join(out, archive), buf.Bytes(), 0o644)
 }
 
 // build compiles the module's main package for goos/goarch. The

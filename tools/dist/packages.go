@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -59,14 +60,23 @@ type pkgFile struct {
 	Type string      `json:"type,omitempty"`
 }
 
+// docSet is the documentation a package carries besides the README and
+// LICENSE: the man page when there is one, and the pages of the docs
+// folder (their names in the archives: docs/..., slash-separated).
+type docSet struct {
+	man   bool
+	pages []string
+}
+
 // packageFiles lists what the package of format (deb or rpm) holds: the
 // binary at bin, and from the folder shared the completions, the man page
-// when hasMan, the README and LICENSE. The completions go where each
-// shell's own package looks for a package's: zsh's folder is
+// and the pages of d, the README and LICENSE. The completions go where
+// each shell's own package looks for a package's: zsh's folder is
 // vendor-completions on Debian but site-functions on Fedora and RHEL, which
-// do not read the Debian one. The package owns its documentation folder,
-// so removing it removes the folder (RPM drops folders it does not own).
-func packageFiles(format, bin, shared string, hasMan bool) []pkgFile {
+// do not read the Debian one. The package owns its documentation folder
+// and the folders of the pages, so removing it removes them (RPM drops
+// folders it does not own).
+func packageFiles(format, bin, shared string, d docSet) []pkgFile {
 	doc, docType, licenseType := "/usr/share/doc/"+program, "", ""
 	zsh := "/usr/share/zsh/vendor-completions/_" + program
 	if format == "rpm" {
@@ -82,9 +92,18 @@ func packageFiles(format, bin, shared string, hasMan bool) []pkgFile {
 		{Src: filepath.Join(shared, "README.md"), Dst: doc + "/README.md", Mode: 0o644, Type: docType},
 		{Src: filepath.Join(shared, "LICENSE"), Dst: doc + "/LICENSE", Mode: 0o644, Type: licenseType},
 	}
-	if hasMan {
+	if d.man {
 		files = append(files, pkgFile{Src: filepath.Join(shared, sharedMan),
 			Dst: "/usr/share/man/man1/" + sharedMan, Mode: 0o644, Type: docType})
+	}
+	folders := map[string]bool{}
+	for _, p := range d.pages {
+		for f := path.Dir(p); f != "." && !folders[f]; f = path.Dir(f) {
+			folders[f] = true
+			files = append(files, pkgFile{Dst: doc + "/" + f, Mode: 0o755, Type: "dir"})
+		}
+		files = append(files, pkgFile{Src: filepath.Join(shared, filepath.FromSlash(p)), Dst: doc + "/" + p,
+			Mode: 0o644, Type: docType})
 	}
 	return files
 }
@@ -105,8 +124,9 @@ func findManPage() (string, error) {
 // writeShared fills the folder dir with what every package holds besides
 // the binary: the bash, zsh and fish completions, printed by host (a
 // binary that runs on this machine; the scripts are the same for every
-// platform), the docs, and the man page gzip'd as Debian and RPM systems
-// keep them, without a name or time in the gzip header.
+// platform), the docs (in the folders their names hold), and the man
+// page gzip'd as Debian and RPM systems keep them, without a name or time
+// in the gzip header.
 func writeShared(dir, host string, docs []entry, man []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -126,7 +146,11 @@ func writeShared(dir, host string, docs []entry, man []byte) error {
 		}
 	}
 	for _, d := range docs {
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(d.name)), d.data, 0o644); err != nil {
+		p := filepath.Join(dir, filepath.FromSlash(d.name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, d.data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -170,8 +194,8 @@ type linuxPackage struct {
 }
 
 // writePackages writes pkgs with tools/linuxpkg, their other files taken
-// from the folder shared (writeShared). The spec goes into work.
-func (o *options) writePackages(work, shared string, hasMan bool, pkgs []linuxPackage) error {
+// from the folder shared (writeShared) as d says. The spec goes into work.
+func (o *options) writePackages(work, shared string, d docSet, pkgs []linuxPackage) error {
 	version, err := packageVersion(o.version)
 	if err != nil {
 		return err
@@ -184,7 +208,7 @@ func (o *options) writePackages(work, shared string, hasMan bool, pkgs []linuxPa
 			return err
 		}
 		spec.Packages = append(spec.Packages, packageJSON{Format: p.format, Arch: p.arch, Out: out,
-			Files: packageFiles(p.format, p.bin, shared, hasMan)})
+			Files: packageFiles(p.format, p.bin, shared, d)})
 	}
 	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {

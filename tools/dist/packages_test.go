@@ -63,28 +63,38 @@ func TestPackageFiles(t *testing.T) {
 		doc + "/README.md": 0o644,
 		doc + "/LICENSE":   0o644,
 	}
+	pages := map[string]fs.FileMode{
+		doc + "/docs":              fs.ModeDir | 0o755,
+		doc + "/docs/img":          fs.ModeDir | 0o755,
+		doc + "/docs/img/flow.txt": 0o644,
+		doc + "/docs/usage.md":     0o644,
+	}
+	const man = "/usr/share/man/man1/vault-credential-process.1.gz"
 	tests := []struct {
 		format string
-		hasMan bool
+		d      docSet
 		zsh    string
 		types  map[string]string // by destination; the rest have none
 	}{
-		{"deb", false, "/usr/share/zsh/vendor-completions/_vault-credential-process",
+		{"deb", docSet{}, "/usr/share/zsh/vendor-completions/_vault-credential-process",
 			map[string]string{doc: "dir"}},
-		{"deb", true, "/usr/share/zsh/vendor-completions/_vault-credential-process",
-			map[string]string{doc: "dir"}},
-		{"rpm", false, "/usr/share/zsh/site-functions/_vault-credential-process",
+		{"deb", testDocSet, "/usr/share/zsh/vendor-completions/_vault-credential-process",
+			map[string]string{doc: "dir", doc + "/docs": "dir", doc + "/docs/img": "dir"}},
+		{"rpm", docSet{}, "/usr/share/zsh/site-functions/_vault-credential-process",
 			map[string]string{doc: "dir", doc + "/README.md": "doc", doc + "/LICENSE": "license"}},
-		{"rpm", true, "/usr/share/zsh/site-functions/_vault-credential-process",
-			map[string]string{doc: "dir", doc + "/README.md": "doc", doc + "/LICENSE": "license",
-				"/usr/share/man/man1/vault-credential-process.1.gz": "doc"}},
+		{"rpm", testDocSet, "/usr/share/zsh/site-functions/_vault-credential-process",
+			map[string]string{doc: "dir", doc + "/README.md": "doc", doc + "/LICENSE": "license", man: "doc",
+				doc + "/docs": "dir", doc + "/docs/img": "dir", doc + "/docs/img/flow.txt": "doc", doc + "/docs/usage.md": "doc"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
-			files := packageFiles(tt.format, "/w/bin", "/w/shared", tt.hasMan)
-			want := maps(common, map[string]fs.FileMode{tt.zsh: 0o644})
-			if tt.hasMan {
-				want["/usr/share/man/man1/vault-credential-process.1.gz"] = 0o644
+			files := packageFiles(tt.format, "/w/bin", "/w/shared", tt.d)
+			want := merge(common, map[string]fs.FileMode{tt.zsh: 0o644})
+			if tt.d.man {
+				want[man] = 0o644
+			}
+			if len(tt.d.pages) > 0 {
+				want = merge(want, pages)
 			}
 			var got []string
 			for _, f := range files {
@@ -98,7 +108,8 @@ func TestPackageFiles(t *testing.T) {
 					if f.Type != "dir" || f.Src != "" || f.Mode != mode.Perm() {
 						t.Errorf("%s: folder with source %q, mode %o", f.Dst, f.Src, f.Mode)
 					}
-				} else if f.Mode != mode || (f.Src != "/w/bin" && filepath.Dir(f.Src) != "/w/shared") {
+				} else if f.Mode != mode || (f.Src != "/w/bin" && f.Src != filepath.Join("/w/shared", strings.TrimPrefix(f.Dst, doc+"/")) &&
+					filepath.Dir(f.Src) != "/w/shared") {
 					t.Errorf("%s: mode %o (want %o), source %q", f.Dst, f.Mode, mode, f.Src)
 				}
 				if f.Type != tt.types[f.Dst] {
@@ -112,8 +123,8 @@ func TestPackageFiles(t *testing.T) {
 	}
 }
 
-// maps merges maps into a new one.
-func maps(ms ...map[string]fs.FileMode) map[string]fs.FileMode {
+// merge merges maps into a new one.
+func merge(ms ...map[string]fs.FileMode) map[string]fs.FileMode {
 	out := map[string]fs.FileMode{}
 	for _, m := range ms {
 		for k, v := range m {
@@ -141,7 +152,7 @@ func fakeHost(t *testing.T) string {
 // a time, so it is the same bytes on every run.
 func TestWriteShared(t *testing.T) {
 	host := fakeHost(t)
-	docs := []entry{{name: "README.md", data: []byte("readme")}, {name: "LICENSE", data: []byte("license")}}
+	docs := testDocs
 	man := []byte(".TH VAULT-CREDENTIAL-PROCESS 1\n")
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
 	for _, dir := range []string{a, b} {
@@ -150,7 +161,8 @@ func TestWriteShared(t *testing.T) {
 		}
 	}
 	want := map[string]string{sharedBash: "# bash completion", sharedZsh: "# zsh completion",
-		sharedFish: "# fish completion", "README.md": "readme", "LICENSE": "license"}
+		sharedFish: "# fish completion", "README.md": "readme", "LICENSE": "license",
+		"docs/usage.md": "# Usage", "docs/img/flow.txt": "a -> b"}
 	for name, prefix := range want {
 		data, err := os.ReadFile(filepath.Join(a, name))
 		if err != nil || !strings.HasPrefix(string(data), prefix) {
