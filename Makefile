@@ -9,6 +9,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 CYCLONEDX := github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@v1.10.0
 # Every time in the release archives: the commit's.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+# The commit, for the container image's labels (empty outside git).
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 # The integration tests may take a while on two cores: builds, Vault, moto, AWS clients.
 TESTFLAGS ?= -race -count=1 -timeout 30m
 
@@ -45,20 +47,24 @@ cross:
 	done
 
 # Release files in dist/ (tools/dist/main.go): per platform an archive
-# with the binary, README.md, LICENSE and the man page once there is one,
-# and a CycloneDX SBOM of the binary's modules; per Linux platform a .deb
-# and an .rpm (nfpm, pinned in tools/linuxpkg/go.mod); a Homebrew formula
-# and a Scoop manifest that download the archives from RELEASE_URL
+# with the binary, README.md, LICENSE, every page of docs/ and the man
+# page once there are, and a CycloneDX SBOM of the binary's modules; per
+# Linux platform a .deb and an .rpm (nfpm, pinned in tools/linuxpkg/go.mod);
+# one container image for linux/amd64 and linux/arm64 as an OCI image
+# layout in a tar (go-containerregistry, pinned in tools/ociimage/go.mod;
+# the static binary and CA certificates on an empty base); a Homebrew
+# formula and a Scoop manifest that download the archives from RELEASE_URL
 # (default: the GitHub release of VERSION); SHA256SUMS over them. Built
 # from the work tree as it is (a dirty tree says so in the version); the
 # same commit gives the same bytes.
 RELEASE_URL ?=
 dist:
 	rm -rf dist
-	$(GO) run ./tools/dist -out dist -version $(VERSION) -epoch $(SOURCE_DATE_EPOCH) -sbom $(CYCLONEDX) -url '$(RELEASE_URL)'
+	$(GO) run ./tools/dist -out dist -version $(VERSION) -revision '$(REVISION)' -epoch $(SOURCE_DATE_EPOCH) -sbom $(CYCLONEDX) -url '$(RELEASE_URL)'
 
 # `make dist` twice from HEAD in fresh clones, the second with an empty
-# build cache, must give byte-identical files. Takes a few minutes.
+# build cache, must give byte-identical files, the container image (so its
+# digest) among them. Takes a few minutes.
 dist-check:
 	@tools/dist/check.sh
 

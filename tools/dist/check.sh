@@ -20,8 +20,8 @@ clone() {
 
 clone "$tmp/one/vault-credential-process"
 clone "$tmp/two/elsewhere"
-# VERSION and SOURCE_DATE_EPOCH come from each clone, not from here.
-unset VERSION SOURCE_DATE_EPOCH
+# VERSION, REVISION and SOURCE_DATE_EPOCH come from each clone, not from here.
+unset VERSION REVISION SOURCE_DATE_EPOCH
 echo "dist-check: first build of $rev" >&2
 make -s -C "$tmp/one/vault-credential-process" dist >&2
 echo "dist-check: second build, empty build cache" >&2
@@ -42,4 +42,9 @@ done
 if [ "$differ" = 1 ]; then
   exit 1
 fi
+# The container image is one of the files compared; a run that wrote none
+# would prove nothing of it.
+image=$(cd "$a" && ls -- *_oci.tar 2>/dev/null) || { echo "dist-check: make dist wrote no container image" >&2; exit 1; }
+digest=$(tar -xOf "$a/$image" index.json | grep -o 'sha256:[0-9a-f]*' | head -n 1)
+echo "dist-check: $image: image digest $digest, the same in both builds"
 echo "dist-check: $(ls "$a" | wc -l) files byte-identical in two builds of $rev ($(($(date +%s) - start))s)"

@@ -3,13 +3,15 @@
 // Windows) holding the binary, README.md, LICENSE, the pages of docs/
 // and the man page when there are, and a CycloneDX SBOM of the binary's
 // modules; for each Linux platform a .deb and an .rpm (packages.go,
-// written by nfpm in tools/linuxpkg); a Homebrew formula and a Scoop
+// written by nfpm in tools/linuxpkg); one container image of the Linux
+// binaries, an OCI image layout in a tar (image.go, written by
+// go-containerregistry in tools/ociimage); a Homebrew formula and a Scoop
 // manifest pointing at the archives (taps.go); and SHA256SUMS over all of
 // them.
 //
 // Every byte follows from the commit and the Go toolchain, so two runs from
 // the same commit in different folders agree (`make dist-check` proves it):
-// archive and package times are the commit's (-epoch), entries are
+// archive, package and image times are the commit's (-epoch), entries are
 // sorted, owners and modes fixed; binaries are built with CGO_ENABLED=0,
 // -trimpath, an empty build id and pinned GOAMD64/GOARM64 levels; the SBOM
 // has no serial number and no timestamp. It runs from the module's root
@@ -43,18 +45,20 @@ var packageFormats = []string{"deb", "rpm"}
 
 // options are dist's command line.
 type options struct {
-	out     string // the folder to create
-	version string // stamped into the binary and named in each file
-	epoch   int64  // SOURCE_DATE_EPOCH: the commit's time
-	sbom    string // the SBOM generator for `go run`, pinned to a version
-	url     string // the folder the formula and manifest download the archives from
-	goCmd   string
+	out      string // the folder to create
+	version  string // stamped into the binary and named in each file
+	revision string // the commit, for the image's labels; "" when not known
+	epoch    int64  // SOURCE_DATE_EPOCH: the commit's time
+	sbom     string // the SBOM generator for `go run`, pinned to a version
+	url      string // the folder the formula and manifest download the archives from
+	goCmd    string
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.out, "out", "dist", "folder to create for the release files; it must not exist")
 	flag.StringVar(&o.version, "version", "", "version to stamp, such as the output of git describe")
+	flag.StringVar(&o.revision, "revision", "", "the commit's full hash (git rev-parse HEAD), for the container image's labels")
 	flag.Int64Var(&o.epoch, "epoch", 0, "time of every archive entry, in seconds since 1970 (SOURCE_DATE_EPOCH)")
 	flag.StringVar(&o.sbom, "sbom", "", "the CycloneDX generator to go run, with its version (path@version)")
 	flag.StringVar(&o.url, "url", "", "where the release files will be downloaded from, for the Homebrew formula and Scoop manifest (default "+homepage+"/releases/download/VERSION)")
@@ -70,6 +74,9 @@ func main() {
 // metadata and Ruby strings.
 var word = regexp.MustCompile(`^[0-9A-Za-z._+~-]+$`)
 
+// commitHash is a full commit hash, SHA-1 or SHA-256.
+var commitHash = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+
 // check checks the command line and fills in the default URL.
 func (o *options) check() error {
 	switch {
@@ -79,6 +86,8 @@ func (o *options) check() error {
 		return errors.New("-epoch: give the commit's time (git log -1 --format=%ct)")
 	case !strings.Contains(o.sbom, "@"):
 		return fmt.Errorf("-sbom %q: give the generator pinned to a version (path@version)", o.sbom)
+	case o.revision != "" && !commitHash.MatchString(o.revision):
+		return fmt.Errorf("-revision %q: give the commit's full hash (git rev-parse HEAD), or nothing", o.revision)
 	}
 	if _, err := packageVersion(o.version); err != nil {
 		return fmt.Errorf("-version: %w", err)
@@ -133,6 +142,9 @@ func (o *options) run() error {
 		}
 	}
 	if err := o.linuxPackages(work, bins, slices.Concat(docs, pages), man); err != nil {
+		return err
+	}
+	if err := o.writeImage(work, filepath.Join(o.out, imageName(o.version)), bins); err != nil {
 		return err
 	}
 	pkgVersion, _ := packageVersion(o.version) // checked in check

@@ -1,0 +1,554 @@
+package main
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// testRevision is the commit the test image names in its labels.
+const testRevision = "0123456789abcdef0123456789abcdef01234567"
+
+// TestImage builds the release binaries of the linux platforms from this
+// commit, their archives, and the container image twice: from copies of
+// the binaries with other modes and times, in another time zone and
+// umask. The two image files must be byte-identical (so the digest is
+// the same); the image read back with the standard library must be what
+// tools/dist asked for, each platform's one layer holding exactly the
+// binary of that platform's archive, and skopeo must copy it keeping its
+// digest. Then the binary runs from the unpacked layer (TestImage's
+// subtests, as root).
+func TestImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the release binaries and tools/ociimage")
+	}
+	t.Chdir("../..")
+	o := &options{version: "v9.8.7", revision: testRevision, epoch: testEpoch, goCmd: "go"}
+	work := t.TempDir()
+	bins := map[string]string{}
+	out := t.TempDir()
+	for _, p := range linuxPlatforms() {
+		bins[p] = filepath.Join(work, strings.ReplaceAll(p, "/", "_"), program)
+		if err := o.build("linux", strings.TrimPrefix(p, "linux/"), bins[p]); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.writeArchive(out, p, bins[p], testDocs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(out, imageName(o.version))
+	if err := o.writeImage(work, file, bins); err != nil {
+		t.Fatal(err)
+	}
+	first := readFile(t, file)
+	if again := imageAgain(t, o, bins); !bytes.Equal(first, again) {
+		t.Fatalf("two builds of the image differ (digests %s and %s)",
+			readImage(t, first, o.version).digest, readImage(t, again, o.version).digest)
+	}
+	img := readImage(t, first, o.version)
+	checkImage(t, o, img)
+	for _, p := range linuxPlatforms() {
+		inArchive := readArchive(t, "tar.gz", readFile(t, filepath.Join(out, archiveName(o.version, p))))
+		i := slices.IndexFunc(inArchive, func(e archived) bool { return strings.HasSuffix(e.name, "/"+program) })
+		if i < 0 {
+			t.Fatalf("%s: no binary in the archive", p)
+		}
+		if got := img.platforms[p].files[program].data; !bytes.Equal(got, inArchive[i].data) {
+			t.Errorf("%s: the image's binary (%d bytes) is not the archive's (%d bytes)", p, len(got), len(inArchive[i].data))
+		}
+	}
+	checkSkopeo(t, file, img.digest)
+	t.Run("version", func(t *testing.T) { testImageVersion(t, img) })
+	t.Run("pod-agent", func(t *testing.T) { testImagePodAgent(t, img) })
+}
+
+func linuxPlatforms() []string {
+	var out []string
+	for _, p := range platforms {
+		if strings.HasPrefix(p, "linux/") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// imageAgain builds the image again from copies of bins that are
+// private, dated now and in another folder, with umask 077 and in
+// another time zone, and returns its bytes.
+func imageAgain(t *testing.T, o *options, bins map[string]string) []byte {
+	t.Helper()
+	work := t.TempDir()
+	copies := map[string]string{}
+	for p, bin := range bins {
+		copies[p] = filepath.Join(work, "elsewhere", strings.ReplaceAll(p, "/", "-"))
+		if err := os.MkdirAll(filepath.Dir(copies[p]), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(copies[p], readFile(t, bin), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("TZ", "Pacific/Chatham")
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	file := filepath.Join(work, "image.tar")
+	if err := o.writeImage(work, file, copies); err != nil {
+		t.Fatal(err)
+	}
+	return readFile(t, file)
+}
+
+// checkImage checks the index, each platform's manifest and
+// configuration, and its layer's entries against what writeImage asks
+// for.
+func checkImage(t *testing.T, o *options, img *ociImage) {
+	t.Helper()
+	labels := o.imageLabels()
+	if labels["org.opencontainers.image.revision"] != testRevision ||
+		labels["org.opencontainers.image.created"] != "2025-11-30T05:20:00Z" {
+		t.Errorf("labels %v", labels)
+	}
+	if !maps.Equal(img.annotations, labels) {
+		t.Errorf("index annotations %v, want %v", img.annotations, labels)
+	}
+	if got := slices.Sorted(maps.Keys(img.platforms)); !slices.Equal(got, linuxPlatforms()) {
+		t.Fatalf("platforms %q, want %q", got, linuxPlatforms())
+	}
+	for p, pi := range img.platforms {
+		c := pi.config
+		want := ociRunConfig{Entrypoint: []string{"/" + program}, Cmd: []string{"pod-agent", "--config", "/etc/vcp/agent.toml"},
+			User: "65532:65532", Labels: labels}
+		if got, _ := json.Marshal(c.Config); string(got) != string(must(json.Marshal(want))) {
+			t.Errorf("%s: config %s, want %s", p, got, must(json.Marshal(want)))
+		}
+		if c.OS+"/"+c.Architecture != p || c.Created != "2025-11-30T05:20:00Z" || len(c.History) != 1 ||
+			c.History[0].Created != c.Created || !maps.Equal(pi.annotations, labels) {
+			t.Errorf("%s: os/arch %s/%s, created %s, history %v, annotations %v", p, c.OS, c.Architecture, c.Created,
+				c.History, pi.annotations)
+		}
+		checkLayer(t, p, pi)
+	}
+}
+
+// checkLayer checks that the layer holds the binary and the CA
+// certificates and their folders, and nothing else, owned by root,
+// dated at the epoch, with fixed modes; and that the CA certificates are
+// Mozilla's roots, among them those of Let's Encrypt and Amazon.
+func checkLayer(t *testing.T, platform string, pi ociPlatform) {
+	t.Helper()
+	const roots = "etc/ssl/certs/ca-certificates.crt"
+	want := map[string]int64{"etc/": 0o755, "etc/ssl/": 0o755, "etc/ssl/certs/": 0o755, roots: 0o644, program: 0o755}
+	if got := slices.Sorted(maps.Keys(pi.files)); !slices.Equal(got, slices.Sorted(maps.Keys(want))) {
+		t.Errorf("%s: the layer holds %q", platform, got)
+	}
+	for name, f := range pi.files {
+		h := f.hdr
+		if h.Mode != want[name] || h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || h.ModTime.Unix() != testEpoch {
+			t.Errorf("%s: %s: mode %o, owner %d:%d (%q:%q), time %v", platform, name, h.Mode, h.Uid, h.Gid, h.Uname,
+				h.Gname, h.ModTime)
+		}
+	}
+	rest, n := pi.files[roots].data, 0
+	subjects := ""
+	for {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil || b.Type != "CERTIFICATE" {
+			t.Fatalf("%s: %s: block %d (%s): %v", platform, roots, n, b.Type, err)
+		}
+		subjects += c.Subject.CommonName + "\n"
+		n++
+	}
+	if n < 100 || len(bytes.TrimSpace(rest)) != 0 || !strings.Contains(subjects, "ISRG Root X1\n") ||
+		!strings.Contains(subjects, "Amazon Root CA 1\n") {
+		t.Errorf("%s: %s: %d certificates (%q left over):\n%s", platform, roots, n, rest, subjects)
+	}
+}
+
+// checkSkopeo copies the image with skopeo (containers/image, the
+// library of podman and cri-o) into an OCI folder, refusing any change of
+// digest, and checks the copy has the image's digest. Without skopeo the
+// test says so, except in CI, where .ci/run installs it.
+func checkSkopeo(t *testing.T, file, digest string) {
+	t.Helper()
+	if _, err := exec.LookPath("skopeo"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("skopeo is missing (apt-get install skopeo): %v", err)
+		}
+		t.Log("no skopeo here: the copy is checked in CI")
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "copy")
+	run(t, "skopeo", "--insecure-policy", "copy", "--quiet", "--all", "--preserve-digests",
+		"oci-archive:"+file, "oci:"+dir+":copied")
+	var index ociIndex
+	if err := json.Unmarshal(readFile(t, filepath.Join(dir, "index.json")), &index); err != nil {
+		t.Fatal(err)
+	}
+	if len(index.Manifests) != 1 || index.Manifests[0].Digest != digest {
+		t.Errorf("skopeo's copy: %+v, want the digest %s", index.Manifests, digest)
+	}
+}
+
+// unpacked writes the layer of this machine's platform into a new
+// folder, as a container runtime would, for the binary to run in a
+// chroot. It needs root (CI runs as root); elsewhere the test skips.
+func unpacked(t *testing.T, img *ociImage) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true: running the image's binary in a chroot needs root")
+		}
+		t.Skip("runs the image's binary in a chroot: needs root")
+	}
+	pi, ok := img.platforms["linux/"+runtime.GOARCH]
+	if !ok {
+		t.Skipf("no image for linux/%s", runtime.GOARCH)
+	}
+	root := t.TempDir()
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(pi.files)) { // a folder before what it holds
+		f := pi.files[name]
+		p := filepath.Join(root, filepath.FromSlash(name))
+		var err error
+		if f.hdr.Typeflag == tar.TypeDir {
+			err = os.Mkdir(p, os.FileMode(f.hdr.Mode))
+		} else {
+			err = os.WriteFile(p, f.data, os.FileMode(f.hdr.Mode))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// inImage is a command that runs args in the chroot root as the image's
+// user, in a network namespace of its own when isolated.
+func inImage(root string, isolated bool, args ...string) *exec.Cmd {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = []string{}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Credential: &syscall.Credential{Uid: 65532, Gid: 65532}}
+	if isolated {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
+	}
+	return cmd
+}
+
+// testImageVersion: the image's binary runs, as its unprivileged user,
+// in a root that holds nothing but the layer, with no network.
+func testImageVersion(t *testing.T, img *ociImage) {
+	root := unpacked(t, img)
+	out, err := inImage(root, true, "/"+program, "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), program+" v9.8.7 (go") {
+		t.Fatalf("%s version in the image: %q, %v", program, out, err)
+	}
+}
+
+// testImagePodAgent runs the image's entrypoint and command, the node
+// agent as the DaemonSet runs it, as the image's user in a root holding
+// the layer and the mounted configuration, listening on a loopback port.
+// Vault (a stand-in answering sys/health) has a certificate of its own
+// CA, which the agent trusts through VAULT_CACERT: /healthz says ready
+// only when the https request to Vault succeeded.
+func testImagePodAgent(t *testing.T, img *ociImage) {
+	root := unpacked(t, img)
+	vault := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/sys/health" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"initialized":true,"sealed":false,"standby":false}`)
+	}))
+	defer vault.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vault.Certificate().Raw})
+	config := "[default]\nauth_role = \"pods\"\naws_role = \"pods\"\n"
+	if err := os.Mkdir(filepath.Join(root, "etc/vcp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"agent.toml": []byte(config), "vault-ca.pem": ca} {
+		if err := os.WriteFile(filepath.Join(root, "etc/vcp", name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := img.platforms["linux/"+runtime.GOARCH].config.Config
+	cmd := inImage(root, false, slices.Concat(c.Entrypoint, c.Cmd, []string{"--listen", "127.0.0.1:0"})...)
+	cmd.Env = []string{"VAULT_ADDR=" + vault.URL, "VAULT_CACERT=/etc/vcp/vault-ca.pem"}
+	addr, wait := startAgent(t, cmd)
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"ready"`) {
+		t.Errorf("/healthz of the agent in the image: %d %s", resp.StatusCode, body)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if log, err := wait(); err != nil {
+		t.Errorf("the agent after SIGTERM: %v\n%s", err, log)
+	}
+}
+
+// startAgent starts cmd (pod-agent) and reads its log until it says
+// where it listens; it returns that address and a function that waits
+// for the agent's end and returns its whole log.
+func startAgent(t *testing.T, cmd *exec.Cmd) (string, func() (string, error)) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	var log strings.Builder
+	sc := bufio.NewScanner(stderr)
+	addr := ""
+	for addr == "" && sc.Scan() {
+		log.WriteString(sc.Text() + "\n")
+		if _, rest, ok := strings.Cut(sc.Text(), "listening on http://"); ok {
+			addr, _, _ = strings.Cut(rest, "/")
+		}
+	}
+	if addr == "" {
+		cmd.Wait()
+		t.Fatalf("the agent in the image never listened:\n%s", log.String())
+	}
+	done := make(chan struct{})
+	go func() {
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+		}
+		close(done)
+	}()
+	return addr, func() (string, error) {
+		<-done
+		err := cmd.Wait()
+		return log.String(), err
+	}
+}
+
+// must returns v, or panics on err.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// The parts of the OCI image format the tests read, with the standard
+// library only: the image is read as any runtime would, not through the
+// library that wrote it.
+type (
+	ociDescriptor struct {
+		MediaType    string            `json:"mediaType"`
+		Digest       string            `json:"digest"`
+		Size         int64             `json:"size"`
+		ArtifactType string            `json:"artifactType"`
+		Annotations  map[string]string `json:"annotations"`
+		Platform     *struct {
+			OS           string `json:"os"`
+			Architecture string `json:"architecture"`
+			Variant      string `json:"variant"`
+		} `json:"platform"`
+	}
+	ociIndex struct {
+		SchemaVersion int               `json:"schemaVersion"`
+		MediaType     string            `json:"mediaType"`
+		Manifests     []ociDescriptor   `json:"manifests"`
+		Annotations   map[string]string `json:"annotations"`
+	}
+	ociManifest struct {
+		SchemaVersion int               `json:"schemaVersion"`
+		MediaType     string            `json:"mediaType"`
+		Config        ociDescriptor     `json:"config"`
+		Layers        []ociDescriptor   `json:"layers"`
+		Annotations   map[string]string `json:"annotations"`
+	}
+	ociRunConfig struct {
+		Entrypoint []string          `json:"Entrypoint"`
+		Cmd        []string          `json:"Cmd"`
+		User       string            `json:"User"`
+		Labels     map[string]string `json:"Labels"`
+		Env        []string          `json:"Env,omitempty"`
+	}
+	ociConfig struct {
+		Architecture string       `json:"architecture"`
+		OS           string       `json:"os"`
+		Variant      string       `json:"variant"`
+		Created      string       `json:"created"`
+		Config       ociRunConfig `json:"config"`
+		RootFS       struct {
+			Type    string   `json:"type"`
+			DiffIDs []string `json:"diff_ids"`
+		} `json:"rootfs"`
+		History []struct {
+			Created string `json:"created"`
+		} `json:"history"`
+	}
+)
+
+// ociImage is an image file read back: the index's digest and
+// annotations, and each platform's image.
+type ociImage struct {
+	digest      string
+	annotations map[string]string
+	platforms   map[string]ociPlatform // by os/arch
+}
+
+type ociPlatform struct {
+	config      ociConfig
+	annotations map[string]string
+	files       map[string]layerFile // the layer's, by name
+}
+
+type layerFile struct {
+	hdr  *tar.Header
+	data []byte
+}
+
+const (
+	ociIndexType    = "application/vnd.oci.image.index.v1+json"
+	ociManifestType = "application/vnd.oci.image.manifest.v1+json"
+	ociConfigType   = "application/vnd.oci.image.config.v1+json"
+	ociLayerType    = "application/vnd.oci.image.layer.v1.tar+gzip"
+)
+
+// readImage reads an image layout tar: index.json naming one index by
+// refName, that index's images, each with one layer; every blob checked
+// against its digest and size.
+func readImage(t *testing.T, data []byte, refName string) *ociImage {
+	t.Helper()
+	files := readTar(t, bytes.NewReader(data))
+	var layout struct {
+		Version string `json:"imageLayoutVersion"`
+	}
+	if decode(t, "oci-layout", files["oci-layout"].data, &layout); layout.Version != "1.0.0" {
+		t.Fatalf("oci-layout: %q", files["oci-layout"].data)
+	}
+	var top ociIndex
+	decode(t, "index.json", files["index.json"].data, &top)
+	if len(top.Manifests) != 1 || top.Manifests[0].MediaType != ociIndexType ||
+		top.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != refName {
+		t.Fatalf("index.json: %s", files["index.json"].data)
+	}
+	img := &ociImage{digest: top.Manifests[0].Digest, platforms: map[string]ociPlatform{}}
+	var index ociIndex
+	decode(t, "the index", blob(t, files, top.Manifests[0]), &index)
+	if index.SchemaVersion != 2 || index.MediaType != ociIndexType {
+		t.Errorf("the index: schema %d, media type %q", index.SchemaVersion, index.MediaType)
+	}
+	img.annotations = index.Annotations
+	for _, d := range index.Manifests {
+		if d.Platform == nil || d.MediaType != ociManifestType || d.ArtifactType != "" {
+			t.Fatalf("the index names %+v", d)
+		}
+		p := d.Platform.OS + "/" + d.Platform.Architecture
+		if want := map[string]string{"arm64": "v8"}[d.Platform.Architecture]; d.Platform.Variant != want {
+			t.Errorf("%s: variant %q, want %q", p, d.Platform.Variant, want)
+		}
+		img.platforms[p] = readPlatform(t, files, d)
+	}
+	return img
+}
+
+// readPlatform reads one platform's manifest, configuration and layer.
+func readPlatform(t *testing.T, files map[string]layerFile, d ociDescriptor) ociPlatform {
+	t.Helper()
+	var m ociManifest
+	decode(t, "a manifest", blob(t, files, d), &m)
+	if m.SchemaVersion != 2 || m.MediaType != ociManifestType || m.Config.MediaType != ociConfigType ||
+		len(m.Layers) != 1 || m.Layers[0].MediaType != ociLayerType {
+		t.Fatalf("manifest %+v", m)
+	}
+	var pi ociPlatform
+	pi.annotations = m.Annotations
+	decode(t, "a configuration", blob(t, files, m.Config), &pi.config)
+	zr, err := gzip.NewReader(bytes.NewReader(blob(t, files, m.Layers[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffID := fmt.Sprintf("sha256:%x", sha256.Sum256(layer))
+	if rf := pi.config.RootFS; rf.Type != "layers" || !slices.Equal(rf.DiffIDs, []string{diffID}) {
+		t.Errorf("rootfs %+v, want the layer's diff id %s", rf, diffID)
+	}
+	pi.files = readTar(t, bytes.NewReader(layer))
+	return pi
+}
+
+// blob returns the blob d names, after checking its digest and size.
+func blob(t *testing.T, files map[string]layerFile, d ociDescriptor) []byte {
+	t.Helper()
+	hex, ok := strings.CutPrefix(d.Digest, "sha256:")
+	f, found := files["blobs/sha256/"+hex]
+	if !ok || !found {
+		t.Fatalf("no blob %s", d.Digest)
+	}
+	if got := fmt.Sprintf("%x", sha256.Sum256(f.data)); got != hex || int64(len(f.data)) != d.Size {
+		t.Fatalf("blob %s: sha256 %s, %d bytes (want %d)", d.Digest, got, len(f.data), d.Size)
+	}
+	return f.data
+}
+
+func decode(t *testing.T, what string, data []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, data)
+	}
+}
+
+// readTar reads a tar into its entries by name.
+func readTar(t *testing.T, r io.Reader) map[string]layerFile {
+	t.Helper()
+	out := map[string]layerFile{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[h.Name]; dup {
+			t.Fatalf("%s twice in a tar", h.Name)
+		}
+		out[h.Name] = layerFile{hdr: h, data: data}
+	}
+}
