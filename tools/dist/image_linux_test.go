@@ -78,6 +78,7 @@ func TestImage(t *testing.T) {
 	checkSkopeo(t, file, img.digest)
 	t.Run("version", func(t *testing.T) { testImageVersion(t, img) })
 	t.Run("pod-agent", func(t *testing.T) { testImagePodAgent(t, img) })
+	t.Run("port 80", func(t *testing.T) { testImagePort80(t, img) })
 }
 
 func linuxPlatforms() []string {
@@ -307,6 +308,53 @@ func testImagePodAgent(t *testing.T, img *ociImage) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"ready"`) {
 		t.Errorf("/healthz of the agent in the image: %d %s", resp.StatusCode, body)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if log, err := wait(); err != nil {
+		t.Errorf("the agent after SIGTERM: %v\n%s", err, log)
+	}
+}
+
+// testImagePort80: what the DaemonSet's securityContext must be for the
+// agent to listen on port 80 as EKS's does. Kubernetes puts an added
+// capability in the bounding and inheritable sets only, never the ambient
+// one, so the image's user 65532 with NET_BIND_SERVICE "added" cannot
+// bind port 80; root with every capability dropped but NET_BIND_SERVICE,
+// and no privilege escalation, can. Each runs the image's binary in a
+// network namespace of its own (unshare), its capabilities set by
+// setpriv(1) as a container runtime would set them.
+func testImagePort80(t *testing.T, img *ociImage) {
+	root := unpacked(t, img)
+	for _, tool := range []string{"unshare", "setpriv"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s (util-linux) is missing: %v", tool, err)
+		}
+	}
+	// Not in a chroot: 65532 must pass through the test's own folder.
+	if err := os.Chmod(filepath.Dir(root), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(root, "agent.toml")
+	if err := os.WriteFile(config, []byte("[default]\nauth_role = \"pods\"\naws_role = \"pods\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	agent := func(user ...string) *exec.Cmd {
+		args := slices.Concat([]string{"-n", "setpriv"}, user, []string{"--bounding-set", "-all,+net_bind_service",
+			"--no-new-privs", filepath.Join(root, program), "pod-agent", "--config", config, "--listen", "127.0.0.1:80"})
+		cmd := exec.Command("unshare", args...)
+		cmd.Env = []string{"VAULT_ADDR=http://127.0.0.1:1"} // never asked: no pod calls
+		return cmd
+	}
+	out, err := agent("--reuid", "65532", "--regid", "65532", "--clear-groups", "--inh-caps", "-all,+net_bind_service").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "bind: permission denied") {
+		t.Errorf("as 65532 with NET_BIND_SERVICE not ambient, the agent on port 80: %v\n%s", err, out)
+	}
+	cmd := agent("--inh-caps", "-all")
+	addr, wait := startAgent(t, cmd)
+	if addr != "127.0.0.1:80" {
+		t.Errorf("as root with only NET_BIND_SERVICE, the agent listens on %s", addr)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
