@@ -346,7 +346,7 @@ func (c *cli) writeTokenFile(path, cacheDir string, addr net.Addr, token string)
 		err = checkTokenFile(abs)
 	}
 	if err == nil {
-		err = cache.WriteFile(abs, []byte(token), 0o600)
+		err = smallfile.WriteFile(abs, []byte(token), 0o600)
 	}
 	if err != nil {
 		return "", &process.Error{Code: process.ExitFailure, Msg: fmt.Sprintf("serve: write the token file %s: %v", path, err), Err: err,

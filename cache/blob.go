@@ -39,10 +39,8 @@ func (s *Store) Blobs(prefix string) ([]string, error) {
 	for _, de := range des {
 		n := de.Name()
 		// An unfinished write of a blob (.tmp-<name>-<random>) names it too.
-		if rest, ok := strings.CutPrefix(n, tempPrefix); ok {
-			if i := strings.LastIndexByte(rest, '-'); i > 0 {
-				n = rest[:i]
-			}
+		if target := tempTarget(n); target != "" {
+			n = target
 		}
 		if strings.HasPrefix(n, prefix) && checkBlobName(n) == nil {
 			seen[n] = true

@@ -11,13 +11,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 )
 
 // Version is the entry format written by this build. Entries of any other
@@ -128,7 +129,7 @@ func Open(dir string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("cache folder %q is not a folder: %w", dir, ErrUnsafe)
 	}
-	if err := checkOwner(dir, fi, true); err != nil {
+	if err := checkPrivate("cache folder", dir, fi, 0o022); err != nil {
 		return nil, err
 	}
 	return &Store{dir: dir}, nil
@@ -150,33 +151,6 @@ func (s *Store) Load(key string) (*Entry, error) {
 		return nil, err
 	}
 	return decode(data), nil
-}
-
-// readPrivate reads a file of the cache folder, at most limit bytes. A
-// missing, unreadable or oversized file is (nil, nil), a miss; a symlink, a
-// file that is not regular, not the current user's or readable by others is
-// refused with an error wrapping ErrUnsafe. what names the file in errors.
-func readPrivate(path, what string, limit int64) ([]byte, error) {
-	f, err := openNoFollow(path)
-	if err != nil {
-		if isSymlinkErr(err) {
-			return nil, fmt.Errorf("%s %q is a symlink: %w", what, path, ErrUnsafe)
-		}
-		return nil, nil
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s %q is not a regular file: %w", what, path, ErrUnsafe)
-	}
-	if err := checkOwner(path, fi, false); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil || int64(len(data)) > limit {
-		return nil, nil
-	}
-	return data, nil
 }
 
 // decode parses an entry, returning nil for anything that is not a
@@ -225,7 +199,7 @@ func (s *Store) removeStaleTemps() {
 // says how many there were. Only the holder of target's lock may call it:
 // a temporary file of a live writer would be removed under its feet.
 func (s *Store) removeTemps(target string) (int, error) {
-	names, _ := filepath.Glob(tempGlob(s.dir, target))
+	names, _ := filepath.Glob(smallfile.TempGlob(s.dir, target))
 	n := 0
 	for _, name := range names {
 		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -269,12 +243,9 @@ func (s *Store) Keys() ([]string, error) {
 	}
 	seen := map[string]bool{}
 	for _, de := range des {
-		name := strings.TrimPrefix(de.Name(), tempPrefix)
-		if name != de.Name() {
-			// .tmp-<key>.json-<random>
-			if i := strings.LastIndexByte(name, '-'); i > 0 {
-				name = name[:i]
-			}
+		name := de.Name()
+		if target := tempTarget(name); target != "" {
+			name = target // .tmp-<key>.json-<random>
 		}
 		if key, ok := strings.CutSuffix(name, entrySuffix); ok && isKey(key) {
 			seen[key] = true
@@ -295,11 +266,11 @@ func (s *Store) RemoveStrayTemps() (int, error) {
 	names, _ := filepath.Glob(filepath.Join(s.dir, tempPattern))
 	n := 0
 	for _, name := range names {
-		rest := strings.TrimPrefix(filepath.Base(name), tempPrefix)
-		if i := strings.LastIndexByte(rest, '-'); i > 0 && checkBlobName(rest[:i]) == nil {
+		target := tempTarget(name)
+		if target != "" && checkBlobName(target) == nil {
 			continue // a blob's
 		}
-		if i := strings.LastIndexByte(rest, '-'); i > 0 && strings.HasSuffix(rest[:i], entrySuffix) {
+		if target != "" && strings.HasSuffix(target, entrySuffix) {
 			continue // an entry's
 		}
 		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -3,17 +3,8 @@
 package cache
 
 import (
-	"fmt"
-	"io/fs"
 	"os"
 )
-
-// checkOwner relies on the per-user profile folder's ACLs on Windows, where
-// Unix mode bits carry no meaning.
-func checkOwner(path string, fi fs.FileInfo, isDir bool) error { return nil }
-
-// checkMode, like checkOwner, leaves access to the folder's ACLs.
-func checkMode(what, path string, fi fs.FileInfo, bad fs.FileMode) error { return nil }
 
 // lockFlag is flock's own: Windows has no O_NOFOLLOW (beforeLock stands in)
 // and no FIFOs in the file system.
@@ -28,22 +19,3 @@ func beforeLock(path string) error {
 	}
 	return checkLock(path, fi)
 }
-
-func openNoFollow(path string) (*os.File, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, errSymlink
-	}
-	return os.Open(path)
-}
-
-var errSymlink = fmt.Errorf("symlink")
-
-func isSymlinkErr(err error) bool { return err == errSymlink }
-
-// syncDir is a no-op: Windows cannot open a folder for syncing, and
-// MoveFileEx (os.Rename) is durable on NTFS once it returns.
-func syncDir(string) error { return nil }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 )
 
 // Lock takes the exclusive lock of key's entry, waiting until ctx is done.
@@ -58,25 +60,7 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error)
 // current user's alone.
 func checkLock(path string, fi fs.FileInfo) error {
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("cache lock file %q is %s, not a regular file: %w", path, FileKind(fi.Mode()), ErrUnsafe)
+		return fmt.Errorf("cache lock file %q is %s, not a regular file: %w", path, smallfile.FileKind(fi.Mode()), ErrUnsafe)
 	}
-	return checkMode("cache lock file", path, fi, 0o077)
-}
-
-// FileKind names what a file that is not a regular one is ("a FIFO",
-// "a symlink", ...), for errors about files that must be regular.
-func FileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file"
+	return checkPrivate("cache lock file", path, fi, 0o077)
 }

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 )
 
 // AuditRecord is one line of the audit trail: which credentials a run
@@ -94,7 +94,7 @@ func openAuditLog(path string) (*os.File, error) {
 		return nil, err
 	}
 	if !before.Mode().IsRegular() {
-		return nil, fmt.Errorf("it is %s, not a regular file", cache.FileKind(before.Mode()))
+		return nil, fmt.Errorf("it is %s, not a regular file", smallfile.FileKind(before.Mode()))
 	}
 	f, err = os.OpenFile(path, flag, 0)
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 )
 
 // WriteProfile sets awsProfile's credential_process to command in the AWS
@@ -20,7 +20,7 @@ func WriteProfile(path, awsProfile, command string, force bool) (file string, ch
 
 // Rewrite reads the AWS config file at path, hands its data to edit, and
 // when edit says it changed replaces the file atomically with
-// cache.WriteFile: the one way aws-config writes the file, for one profile
+// smallfile.WriteFile: the one way aws-config writes the file, for one profile
 // (WriteProfile) and for all (Sync).
 //
 // A symlink at path is followed (dotfile managers link ~/.aws/config) so
@@ -45,7 +45,7 @@ func Rewrite(path string, edit func(data []byte) (out []byte, changed bool, err 
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return file, false, err
 	}
-	if err := cache.WriteFile(file, out, perm); err != nil {
+	if err := smallfile.WriteFile(file, out, perm); err != nil {
 		return file, false, fmt.Errorf("write %s: %w", file, err)
 	}
 	return file, true, nil

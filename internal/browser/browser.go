@@ -21,7 +21,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vault-credential-process/vault-credential-process/cache"
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 )
 
 // Handoff is how long the page stays on disk after the browser command
@@ -116,7 +116,7 @@ func (o Opener) launch(url string) (dir string, cmd *exec.Cmd, name string, err 
 		return "", nil, "", fmt.Errorf("create a private folder for the sign-in page: %w", err)
 	}
 	page := filepath.Join(dir, PageName)
-	if err = cache.WriteFile(page, o.page(url), 0o600); err != nil {
+	if err = smallfile.WriteFile(page, o.page(url), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return "", nil, "", fmt.Errorf("write the sign-in page: %w", err)
 	}

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/internal/runbin"
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 )
 
@@ -240,7 +240,7 @@ func (s *soak) writeFiles() error {
 
 // writeToken replaces ~/.vault-token, as `vault login` does.
 func (s *soak) writeToken(token string) error {
-	return cache.WriteFile(filepath.Join(s.home, ".vault-token"), []byte(token), 0o600)
+	return smallfile.WriteFile(filepath.Join(s.home, ".vault-token"), []byte(token), 0o600)
 }
 
 // startServe starts serve for every profile, its stderr to serve.log.

@@ -13,9 +13,9 @@ import (
 	"github.com/hashicorp/vault/api/cliconfig"
 	"github.com/hashicorp/vault/api/tokenhelper"
 
-	"github.com/vault-credential-process/vault-credential-process/cache"
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/child"
+	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -132,7 +132,7 @@ func checkRegular(path string) error {
 		return nil
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, not a regular file", path, cache.FileKind(fi.Mode()))
+		return fmt.Errorf("%s is %s, not a regular file", path, smallfile.FileKind(fi.Mode()))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package cache
+package smallfile
 
 import (
 	"os"
@@ -116,9 +116,33 @@ func snapshot(t *testing.T, dir string, names []string) []string {
 // tempNames lists the temporary files in dir.
 func tempNames(t *testing.T, dir string) []string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, tempPattern))
+	names, err := filepath.Glob(filepath.Join(dir, TempPrefix+"*"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return names
+}
+
+func TestTempTarget(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.CreateTemp(dir, filepath.Base(TempGlob(dir, "abc.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	tests := []struct {
+		name, want string
+		ok         bool
+	}{
+		{filepath.Base(f.Name()), "abc.json", true}, // what WriteFile names them
+		{".tmp-login-0a.token-123", "login-0a.token", true},
+		{".tmp-123", "", false}, // an older version's: no target
+		{"abc.json", "", false},
+		{".tmp--1", "", false},
+	}
+	for _, tt := range tests {
+		if got, ok := TempTarget(tt.name); got != tt.want || ok != tt.ok {
+			t.Errorf("TempTarget(%q) = %q, %v; want %q, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
 }
