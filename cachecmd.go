@@ -171,10 +171,11 @@ func describe(l cache.Listed, now time.Time, refresh time.Duration) listed {
 	issued, exp := e.IssuedAt, e.Expiration
 	r.IssuedAt, r.Expiration = &issued, &exp
 	// Entries of older versions may hold an address with a password.
-	r.Profile, r.VaultAddress = e.Request["profile"], config.RedactAddress(e.Request["vault_address"])
-	r.Mount, r.Role, r.Type, r.Source = e.Request["mount"], e.Request["role"], e.Request["type"], e.Source
-	r.RoleARN, r.RoleSessionName, r.VaultNamespace = e.Request["role_arn"], e.Request["role_session_name"], e.Request["vault_namespace"]
-	r.TTL = e.Request["ttl"]
+	req := process.StoredRequestOf(e)
+	r.Profile, r.VaultAddress = req.Profile, config.RedactAddress(req.VaultAddress)
+	r.Mount, r.Role, r.Type, r.Source = req.Mount, req.Role, req.Type, e.Source
+	r.RoleARN, r.RoleSessionName, r.VaultNamespace = req.RoleARN, req.RoleSessionName, req.VaultNamespace
+	r.TTL = req.TTL
 	if d, err := time.ParseDuration(r.TTL); err == nil {
 		r.TTL = console.FormatDuration(d) // stored as Go writes it: 15m0s
 	}
@@ -353,7 +354,8 @@ func (cl *clearing) entry(ctx context.Context, key string) {
 		cl.cli.debugf("%v", lerr)
 	}
 	if cl.revoke && e != nil && e.LeaseID != "" {
-		if at := vaultOf(e.Request["vault_address"], e.Request["vault_namespace"]); at.addr == "" || at != cl.here {
+		req := process.StoredRequestOf(e)
+		if at := vaultOf(req.VaultAddress, req.VaultNamespace); at.addr == "" || at != cl.here {
 			cl.keep(at, false)
 			return // kept: its lease is live at a Vault this run has no token for
 		}

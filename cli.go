@@ -219,7 +219,7 @@ func (c *cli) credentialsFor(ctx context.Context, command string, s *config.Sett
 // recorded in the audit log when one is configured. Unless interactive (a
 // server's background refresh) nobody is at the terminal: no MFA or
 // password prompt, no browser login, and the deadline is --timeout alone.
-func (c *cli) fetch(ctx context.Context, command string, s *config.Settings, interactive bool) (*process.Credentials, string, error) {
+func (c *cli) fetch(ctx context.Context, command string, s *config.Settings, interactive bool) (*process.Credentials, process.CredentialSource, error) {
 	timeout := s.Timeout
 	if interactive {
 		timeout = s.RunTimeout()

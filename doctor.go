@@ -31,7 +31,7 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 	if s := d.Settings; s != nil {
 		d.HasRequest = s.Role != ""
 		if fetch {
-			d.Fetch = func(ctx context.Context) (*process.Credentials, string, error) {
+			d.Fetch = func(ctx context.Context) (*process.Credentials, process.CredentialSource, error) {
 				return c.fetch(ctx, "doctor", s, true)
 			}
 		}

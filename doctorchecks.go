@@ -53,7 +53,7 @@ type doctorRun struct {
 	// that the request itself can be checked.
 	HasRequest bool
 	// Fetch, when set (--fetch), gets the credentials as a run does.
-	Fetch      func(ctx context.Context) (*process.Credentials, string, error)
+	Fetch      func(ctx context.Context) (*process.Credentials, process.CredentialSource, error)
 	ConfigPath string
 	Getenv     func(string) string
 	Now        func() time.Time

@@ -271,7 +271,7 @@ func (d *doctorRun) credentials(ctx context.Context) Check {
 }
 
 // sourceText says where a run's credentials came from.
-func sourceText(source string) string {
+func sourceText(source process.CredentialSource) string {
 	switch source {
 	case process.SourceCache:
 		return "from the cache"
@@ -282,5 +282,5 @@ func sourceText(source string) string {
 	case process.SourceOutage:
 		return "from the cache: Vault could not answer"
 	}
-	return "from " + source
+	return "from " + string(source)
 }

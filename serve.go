@@ -313,7 +313,7 @@ func (c *cli) newServer(ctx context.Context, flags *config.Flags, names []string
 // the audit log), bounded by --timeout. Only the first, in the
 // foreground, may prompt at the terminal.
 func (c *cli) serverProfile(s *config.Settings, name, command string) server.Profile {
-	fetch := func(ctx context.Context, interactive bool) (*process.Credentials, string, error) {
+	fetch := func(ctx context.Context, interactive bool) (*process.Credentials, process.CredentialSource, error) {
 		return c.fetch(ctx, command, s, interactive)
 	}
 	// The lease look-up between refreshes, so that keys Vault revoked stop

@@ -55,8 +55,10 @@ type Entry struct {
 	MinterDigest string `json:"minter_digest,omitempty"`
 	// Source says how the credentials were obtained ("vault", "renewal").
 	Source string `json:"source"`
-	// Request holds the non-secret fields of the request, for listing.
-	Request map[string]string `json:"request,omitempty"`
+	// Request holds the non-secret fields of the request, for listing:
+	// opaque to the cache, kept as the caller wrote it (the process
+	// package's StoredRequest).
+	Request json.RawMessage `json:"request,omitempty"`
 }
 
 // Lifetime is how long the credentials were valid for when issued.

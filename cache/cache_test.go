@@ -165,7 +165,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		{"full", Entry{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "s3cret", SessionToken: "tok3n",
 			AccountID: "123456789012", IssuedAt: base, Expiration: base.Add(time.Hour),
 			LeaseID: "aws/creds/dev/abc", LeaseDuration: 3600, Renewable: true, Source: "renewal",
-			Request: map[string]string{"role": "dev", "mount": "aws"}}},
+			Request: json.RawMessage(`{"mount":"aws","role":"dev"}`)}},
 		{"minimal", Entry{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "s3cret",
 			IssuedAt: base, Expiration: base.Add(time.Nanosecond), Source: "vault"}},
 	}
@@ -523,7 +523,7 @@ func TestLockGivesUp(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	full := &Entry{Version: Version, AccessKeyID: "ASIA", SecretAccessKey: "s", SessionToken: "t",
 		AccountID: "123456789012", IssuedAt: base, Expiration: base.Add(time.Hour), LeaseID: "l",
-		LeaseDuration: 3600, Renewable: true, Source: "vault", Request: map[string]string{"role": "dev"}}
+		LeaseDuration: 3600, Renewable: true, Source: "vault", Request: json.RawMessage(`{"role":"dev"}`)}
 	good, err := json.Marshal(full)
 	if err != nil {
 		f.Fatal(err)

@@ -18,24 +18,24 @@ import (
 // handed out and where they came from. It holds no secret: the access key
 // id names the credentials, the secret key and session token stay out.
 type AuditRecord struct {
-	Time         time.Time `json:"time"`
-	Command      string    `json:"command"`
-	Profile      string    `json:"profile,omitempty"`
-	VaultAddress string    `json:"vault_address"`
-	Namespace    string    `json:"vault_namespace,omitempty"`
-	Mount        string    `json:"mount"`
-	Role         string    `json:"role"`
-	Type         string    `json:"type,omitempty"`
-	Source       string    `json:"source"`
-	AccessKeyID  string    `json:"access_key_id"`
-	LeaseID      string    `json:"lease_id,omitempty"`
-	Expiration   time.Time `json:"expiration"`
-	PID          int       `json:"pid"`
+	Time         time.Time        `json:"time"`
+	Command      string           `json:"command"`
+	Profile      string           `json:"profile,omitempty"`
+	VaultAddress string           `json:"vault_address"`
+	Namespace    string           `json:"vault_namespace,omitempty"`
+	Mount        string           `json:"mount"`
+	Role         string           `json:"role"`
+	Type         string           `json:"type,omitempty"`
+	Source       CredentialSource `json:"source"`
+	AccessKeyID  string           `json:"access_key_id"`
+	LeaseID      string           `json:"lease_id,omitempty"`
+	Expiration   time.Time        `json:"expiration"`
+	PID          int              `json:"pid"`
 }
 
 // NewAuditRecord describes credentials c, obtained from source, for the
 // run's settings.
-func (r *Runner) NewAuditRecord(command string, c *Credentials, source string) AuditRecord {
+func (r *Runner) NewAuditRecord(command string, c *Credentials, source CredentialSource) AuditRecord {
 	s := r.Settings
 	return AuditRecord{
 		Time: r.Now().UTC(), Command: command, Profile: s.Profile, VaultAddress: s.DisplayAddress(),

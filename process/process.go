@@ -21,12 +21,16 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/config"
 )
 
-// Where credentials came from, as --debug and the cache entries say.
+// CredentialSource is where a run's credentials came from, as --debug,
+// the audit log, doctor and the cache entries say.
+type CredentialSource string
+
+// The credential sources.
 const (
-	SourceCache   = "cache"
-	SourceVault   = "vault"
-	SourceRenewal = "renewal"
-	SourceOutage  = "outage" // a still-valid cache entry served while Vault is unavailable
+	SourceCache   CredentialSource = "cache"
+	SourceVault   CredentialSource = "vault"
+	SourceRenewal CredentialSource = "renewal"
+	SourceOutage  CredentialSource = "outage" // a still-valid cache entry served while Vault is unavailable
 )
 
 // Source is what the Runner needs from Vault; internal/vault's *Vault
@@ -69,7 +73,7 @@ type Runner struct {
 
 // Credentials returns credentials for the settings and where they came
 // from (one of the Source constants).
-func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) {
+func (r *Runner) Credentials(ctx context.Context) (*Credentials, CredentialSource, error) {
 	s := r.Settings
 	if s.CacheDisabled {
 		r.Debugf("cache disabled")
@@ -113,7 +117,7 @@ func (r *Runner) Credentials(ctx context.Context) (*Credentials, string, error) 
 // miss refreshes the entry under key, which the cache could not serve
 // fresh. Only one process refreshes an entry; the others wait for its lock
 // and then find the entry fresh.
-func (r *Runner) miss(ctx context.Context, store *cache.Store, key string, entry *cache.Entry) (*Credentials, string, error) {
+func (r *Runner) miss(ctx context.Context, store *cache.Store, key string, entry *cache.Entry) (*Credentials, CredentialSource, error) {
 	unlock, lockErr := store.Lock(ctx, key)
 	switch {
 	case errors.Is(lockErr, context.DeadlineExceeded):
@@ -186,7 +190,7 @@ func PolicyOf(s *config.Settings) cache.Policy {
 
 // refresh renews a renewable lease (iam_user) when that keeps the same keys
 // fresh, and mints new credentials otherwise.
-func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Credentials, string, error) {
+func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Credentials, CredentialSource, error) {
 	renewable := e != nil && e.Renewable && e.LeaseID != "" && e.Expiration.After(r.Now()) && e.LeaseDuration > 0
 	if renewable && e.TokenAccessor == "" {
 		// Written by a version that did not record the minting token.
@@ -317,23 +321,12 @@ func NormalizeAddress(addr string) string {
 	return u.String()
 }
 
-func (r *Runner) toEntry(c *Credentials, src string) *cache.Entry {
-	s := r.Settings
-	req := map[string]string{"vault_address": s.DisplayAddress(), "mount": s.Mount, "role": s.Role}
-	for k, v := range map[string]string{"profile": s.Profile, "vault_namespace": s.Namespace,
-		"type": s.Type, "role_arn": s.RoleARN, "role_session_name": s.RoleSessionName} {
-		if v != "" {
-			req[k] = v
-		}
-	}
-	if s.TTL > 0 {
-		req["ttl"] = s.TTL.String()
-	}
+func (r *Runner) toEntry(c *Credentials, src CredentialSource) *cache.Entry {
 	return &cache.Entry{
 		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
 		AccountID: c.AccountID, Expiration: c.Expiration.UTC(), IssuedAt: c.IssuedAt.UTC(),
 		LeaseID: c.LeaseID, LeaseDuration: int64(c.LeaseDuration / time.Second), Renewable: c.Renewable,
-		TokenAccessor: c.TokenAccessor, MinterDigest: c.MinterDigest, Source: src, Request: req,
+		TokenAccessor: c.TokenAccessor, MinterDigest: c.MinterDigest, Source: string(src), Request: storedRequestOf(r.Settings).encode(),
 	}
 }
 

@@ -92,7 +92,7 @@ const (
 // (both relative to now).
 func entry(issued, exp time.Duration) *cache.Entry {
 	return &cache.Entry{AccessKeyID: cachedKey, SecretAccessKey: cachedSecret,
-		IssuedAt: now.Add(issued), Expiration: now.Add(exp), Source: SourceVault}
+		IssuedAt: now.Add(issued), Expiration: now.Add(exp), Source: string(SourceVault)}
 }
 
 func renewable(e *cache.Entry) *cache.Entry {
@@ -195,7 +195,7 @@ func TestRunnerCredentials(t *testing.T) {
 		entry *cache.Entry // seeded before the run; nil for none
 		src   fakeSpec
 
-		wantSource  string // "" when an error is expected
+		wantSource  CredentialSource // "" when an error is expected
 		wantKey     string
 		wantExp     time.Time
 		wantFetches int
@@ -382,8 +382,8 @@ func TestRunnerCredentials(t *testing.T) {
 				}
 			}
 			if err == nil && (got == SourceVault || got == SourceRenewal) {
-				if saved.Source != got || saved.Request["role"] != "dev" || !saved.IssuedAt.Equal(now) {
-					t.Errorf("saved entry source %q, request %v, issued %s; want %q, role dev, issued now",
+				if saved.Source != string(got) || StoredRequestOf(saved).Role != "dev" || !saved.IssuedAt.Equal(now) {
+					t.Errorf("saved entry source %q, request %s, issued %s; want %q, role dev, issued now",
 						saved.Source, saved.Request, saved.IssuedAt, got)
 				}
 				if got == SourceRenewal && (saved.LeaseID != "aws/creds/dev/cached" || !saved.Renewable || saved.SecretAccessKey != cachedSecret) {
@@ -397,7 +397,7 @@ func TestRunnerCredentials(t *testing.T) {
 func TestRunnerSecondRunIsACacheHit(t *testing.T) {
 	src := &fakeSource{fakeSpec: fakeSpec{fetchCreds: freshCreds()}}
 	fx := newRunner(t, nil, src)
-	for i, want := range []string{SourceVault, SourceCache} {
+	for i, want := range []CredentialSource{SourceVault, SourceCache} {
 		c, got, err := fx.r.Credentials(context.Background())
 		if err != nil {
 			t.Fatalf("run %d: %v", i+1, err)
@@ -511,7 +511,7 @@ func TestRunnerLockHeld(t *testing.T) {
 	tests := []struct {
 		name       string
 		entry      *cache.Entry
-		wantSource string
+		wantSource CredentialSource
 	}{
 		{"usable entry is served", entry(-50*time.Minute, 10*time.Minute), SourceOutage},
 		{"no entry fails", nil, ""},
@@ -556,7 +556,7 @@ func TestRunnerRenewsShortLease(t *testing.T) {
 	tests := []struct {
 		name        string
 		renewExp    time.Time
-		wantSource  string
+		wantSource  CredentialSource
 		wantFetches int
 	}{
 		{"renewed for a whole lease", now.Add(10 * time.Minute), SourceRenewal, 0},

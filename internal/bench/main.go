@@ -10,6 +10,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -152,7 +153,7 @@ func seedHitEntries(args []string, envs ...[]string) (*cache.Entry, error) {
 	now := time.Now()
 	entry := &cache.Entry{AccessKeyID: "ASIABENCHMARKEXAMPLE", SecretAccessKey: strings.Repeat("s", 40),
 		SessionToken: strings.Repeat("t", 600), Expiration: now.Add(12 * time.Hour), IssuedAt: now,
-		Source: process.SourceVault, Request: map[string]string{"role": "bench"}}
+		Source: string(process.SourceVault), Request: json.RawMessage(`{"role":"bench"}`)}
 	for _, e := range envs {
 		key, cacheDir, err := entryKey(e, args)
 		if err != nil {

@@ -21,7 +21,7 @@ import (
 // by its own timeout, and where they came from (a process.Source*
 // constant). interactive is false for background refreshes, which must
 // never prompt at the terminal.
-type Fetch func(ctx context.Context, interactive bool) (*process.Credentials, string, error)
+type Fetch func(ctx context.Context, interactive bool) (*process.Credentials, process.CredentialSource, error)
 
 // Check asks Vault, bounded by its own timeout, whether the lease of
 // credentials still exists. It returns an error wrapping
@@ -59,7 +59,7 @@ const (
 // held is what a profile serves from memory.
 type held struct {
 	creds  *process.Credentials
-	source string // how the refresh that got them obtained them
+	source process.CredentialSource // how the refresh that got them obtained them
 	// checked is when Vault last said the lease exists (or when the
 	// credentials arrived).
 	checked time.Time
@@ -255,7 +255,7 @@ func (p *profile) refresh(ctx context.Context, interactive bool) error {
 
 // keep stores what a successful Fetch got, its times stripped of Go's
 // monotonic reading (a renewal's could carry one: see cache.Now).
-func (p *profile) keep(c *process.Credentials, src string) {
+func (p *profile) keep(c *process.Credentials, src process.CredentialSource) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if src == process.SourceOutage {

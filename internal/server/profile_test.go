@@ -31,7 +31,7 @@ func TestNothingExpiredAfterSuspend(t *testing.T) {
 	var mu sync.Mutex
 	clock := issued
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	fetch := func(context.Context, bool) (*process.Credentials, string, error) {
+	fetch := func(context.Context, bool) (*process.Credentials, process.CredentialSource, error) {
 		return &process.Credentials{AccessKeyID: "AKIASUSPEND", SecretAccessKey: secretKey,
 			IssuedAt: issued, Expiration: issued.Add(time.Hour), LeaseID: "aws/creds/dev/x"}, process.SourceRenewal, nil
 	}
@@ -116,7 +116,7 @@ func TestRefreshRevokedDrops(t *testing.T) {
 // one 153 ms in the past).
 func TestServedExpiryNotPast(t *testing.T) {
 	exp := t0.Add(time.Hour + 700*time.Millisecond)
-	fetch := func(context.Context, bool) (*process.Credentials, string, error) {
+	fetch := func(context.Context, bool) (*process.Credentials, process.CredentialSource, error) {
 		return &process.Credentials{AccessKeyID: "AKIAFRACTION", SecretAccessKey: secretKey, SessionToken: sessionToken,
 			IssuedAt: t0, Expiration: exp}, process.SourceVault, nil
 	}
@@ -167,7 +167,7 @@ func TestNoRefreshLoopAtTheWindow(t *testing.T) {
 	clock := t0
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	fetches := 0
-	fetch := func(context.Context, bool) (*process.Credentials, string, error) {
+	fetch := func(context.Context, bool) (*process.Credentials, process.CredentialSource, error) {
 		fetches++
 		c := *creds
 		if pol.Fresh(&cache.Entry{IssuedAt: c.IssuedAt, Expiration: c.Expiration}, now()) {

@@ -448,7 +448,7 @@ func (s *Server) serveCreds(w http.ResponseWriter, r *http.Request, p *profile, 
 	if h.creds.SessionToken == "" {
 		s.warnSessionless(p, r.UserAgent())
 	}
-	return outcome{status: http.StatusOK, profile: name, from: "memory (" + h.source + ")"}
+	return outcome{status: http.StatusOK, profile: name, from: "memory (" + string(h.source) + ")"}
 }
 
 // sessionRequired are the clients, by the start of their User-Agent, that

@@ -59,7 +59,7 @@ type fakeFetch struct {
 	gate    chan struct{} // when set, each fetch waits for a value on it
 }
 
-func (f *fakeFetch) fetch(_ context.Context, _ bool) (*process.Credentials, string, error) {
+func (f *fakeFetch) fetch(_ context.Context, _ bool) (*process.Credentials, process.CredentialSource, error) {
 	f.mu.Lock()
 	gate := f.gate
 	f.mu.Unlock()
@@ -334,14 +334,14 @@ func TestDueIn(t *testing.T) {
 func TestRunner(t *testing.T) {
 	dir := t.TempDir()
 	src := &countingSource{}
-	fetch := func(ctx context.Context, interactive bool) (*process.Credentials, string, error) {
+	fetch := func(ctx context.Context, interactive bool) (*process.Credentials, process.CredentialSource, error) {
 		r := &process.Runner{Settings: &config.Settings{Address: "http://127.0.0.1:1", Mount: "aws", Role: "dev",
 			CacheDir: dir, RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute, Timeout: time.Second},
 			Now: time.Now, Debugf: func(string, ...any) {}, Warnf: func(string, ...any) {},
 			NewSource: func(context.Context) (process.Source, error) { return src, nil }}
 		return r.Credentials(ctx)
 	}
-	var origins []string
+	var origins []process.CredentialSource
 	for range 2 {
 		s, err := New(Options{Profiles: []Profile{{Name: "dev", Fetch: fetch, Policy: cache.Policy{RefreshWindow: 15 * time.Minute, MinRemaining: 5 * time.Minute}}}})
 		if err != nil {

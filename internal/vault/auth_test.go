@@ -169,7 +169,7 @@ func newLoginFixture(t *testing.T) *loginFixture {
 func (fx *loginFixture) now() time.Time { return fx.clock }
 
 // run gets credentials with the given extra flags (ttl values make distinct entries).
-func (fx *loginFixture) run(t *testing.T, flags map[string]string) (*process.Credentials, string, error) {
+func (fx *loginFixture) run(t *testing.T, flags map[string]string) (*process.Credentials, process.CredentialSource, error) {
 	t.Helper()
 	fl := map[string]string{"role": "x"}
 	for k, v := range flags {
