@@ -69,7 +69,7 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	}
 	// Taken before anything can start a child: no other process may speak
 	// for this one to systemd.
-	notify := server.TakeNotifySocket()
+	notify := server.TakeNotifySocket(os.Getenv, os.Unsetenv)
 	// A socket from systemd is taken first: before a child (a token helper,
 	// an mfa_command) could inherit it.
 	activated, err := c.activated(*o.listen)
@@ -206,7 +206,7 @@ func (o serveOptions) check(flags *config.Flags, profiles []string) error {
 // activated is the socket systemd passed (socket activation), or nil.
 // With one, --listen may only repeat its address.
 func (c *cli) activated(listen string) (net.Listener, error) {
-	ln, err := server.Activated()
+	ln, err := server.Activated(os.Getenv, os.Unsetenv)
 	if err != nil {
 		return nil, &process.Error{Code: process.ExitFailure, Msg: "serve: " + err.Error(),
 			Hint: "give the .socket unit one ListenStream= with an address such as 127.0.0.1:9911, and Accept=no"}

@@ -81,7 +81,9 @@ type Settings struct {
 type Inputs struct {
 	// Flags holds the flags given on the command line, by Setting.Name
 	// ("role", "ttl", "no-cache"). Flags not given are absent.
-	Flags  map[string]string
+	Flags map[string]string
+	// Getenv reads the environment; nil is an empty one. The command
+	// layer passes the process's: nothing below it reads os.Getenv.
 	Getenv func(string) string
 	File   *File
 	// RequestOptional lets a command that needs no credentials (cache
@@ -154,7 +156,7 @@ func newResolver(in Inputs) (*resolver, error) {
 		in.File = &File{}
 	}
 	if in.Getenv == nil {
-		in.Getenv = os.Getenv
+		in.Getenv = func(string) string { return "" }
 	}
 	r := &resolver{in: in, fileV: reflect.ValueOf(in.File).Elem()}
 	if r.profName = r.pick(IDProfile).v; r.profName != "" {

@@ -236,19 +236,28 @@ func TestResolveDefaultCacheDir(t *testing.T) {
 	})
 }
 
-// TestResolveProcessEnvironment checks the fallback to the real environment
-// when no Getenv is injected.
-func TestResolveProcessEnvironment(t *testing.T) {
+// TestResolveInjectedEnvironment: Resolve reads the environment only
+// through Getenv, which the command layer injects; without one the
+// environment is empty, whatever the process's holds.
+func TestResolveInjectedEnvironment(t *testing.T) {
 	testenv.ClearVaultAWS(t)
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("VAULT_ADDR", "http://from-env:8200")
 	t.Setenv("VAULT_CREDENTIAL_PROCESS_ROLE", "env-role")
-	s, err := config.Resolve(config.Inputs{})
+	injected := envOf(withHome(map[string]string{"VAULT_ADDR": "http://injected:8200", "VAULT_CREDENTIAL_PROCESS_ROLE": "injected-role"}))
+	s, err := config.Resolve(config.Inputs{Getenv: injected})
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
-	if s.Role != "env-role" || s.Address != "http://from-env:8200" || s.ConfigPath != "" {
-		t.Errorf("Resolve = role %q, address %q, config %q", s.Role, s.Address, s.ConfigPath)
+	if s.Role != "injected-role" || s.Address != "http://injected:8200" || s.ConfigPath != "" {
+		t.Errorf("Resolve = role %q, address %q, config %q; want the injected environment's", s.Role, s.Address, s.ConfigPath)
+	}
+	s, err = config.Resolve(config.Inputs{Flags: map[string]string{"role": "flag-role", "cache-dir": t.TempDir()}})
+	if err != nil {
+		t.Fatalf("Resolve without Getenv: %v", err)
+	}
+	if s.Role != "flag-role" || s.Address == "http://from-env:8200" {
+		t.Errorf("Resolve without Getenv = role %q, address %q; want the process environment unread", s.Role, s.Address)
 	}
 }
 

@@ -63,13 +63,14 @@ const (
 // Activated is the listening socket systemd passed this process (socket
 // activation: a .socket unit holds the port, so that no other process can
 // take it while the server restarts), or nil when none was passed. The
-// variables are removed, so that no child takes the socket for its own.
-func Activated() (net.Listener, error) {
-	return activated(os.Getenv, os.Unsetenv, os.Getpid(), listenFDsStart)
+// variables are removed, so that no child takes the socket for its own:
+// the command layer passes the process environment's getenv and unsetenv.
+func Activated(getenv func(string) string, unsetenv func(string) error) (net.Listener, error) {
+	return activated(getenv, unsetenv, os.Getpid(), listenFDsStart)
 }
 
-// activated is Activated with the environment, the process id and the
-// first descriptor given.
+// activated is Activated with the process id and the first descriptor
+// given.
 func activated(getenv func(string) string, unsetenv func(string) error, pid int, fd uintptr) (net.Listener, error) {
 	fds, forPID := getenv(envListenFDs), getenv(envListenPID)
 	if fds == "" {

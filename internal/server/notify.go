@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"net"
-	"os"
 	"strings"
 )
 
@@ -14,10 +13,11 @@ const envNotifySocket = "NOTIFY_SOCKET"
 
 // TakeNotifySocket returns the socket $NOTIFY_SOCKET names, "" when it is
 // not set, and removes the variable, so that no process the server starts
-// (a token helper, an mfa_command) speaks for it.
-func TakeNotifySocket() string {
-	addr := os.Getenv(envNotifySocket)
-	_ = os.Unsetenv(envNotifySocket)
+// (a token helper, an mfa_command) speaks for it. The command layer passes
+// the process environment's getenv and unsetenv.
+func TakeNotifySocket(getenv func(string) string, unsetenv func(string) error) string {
+	addr := getenv(envNotifySocket)
+	_ = unsetenv(envNotifySocket)
 	return addr
 }
 
