@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vault-credential-process/vault-credential-process/internal/shellwords"
 )
 
 // CommandLine returns the credential_process value that runs words (a
@@ -208,67 +210,8 @@ func quoteWindows(w string) string {
 // backslashes that escape only a quote). The forms earlier versions wrote
 // read the same.
 func firstWord(goos, s string) string {
-	var b strings.Builder
 	if goos == "windows" {
-		quoted := false
-		for i := 0; i < len(s); i++ {
-			switch c := s[i]; {
-			case c == '\\':
-				n := 1
-				for i+n < len(s) && s[i+n] == '\\' {
-					n++
-				}
-				if i+n < len(s) && s[i+n] == '"' {
-					b.WriteString(strings.Repeat(`\`, n/2))
-					if n%2 == 1 {
-						b.WriteByte('"')
-						i++ // the escaped quote
-					}
-					i += n - 1 // an even run leaves the quote to toggle
-				} else {
-					b.WriteString(s[i : i+n])
-					i += n - 1
-				}
-			case c == '"':
-				quoted = !quoted
-			case !quoted && (c == ' ' || c == '\t'):
-				return b.String()
-			default:
-				b.WriteByte(c)
-			}
-		}
-		return b.String()
+		return shellwords.First(s, shellwords.WindowsCRT)
 	}
-	var quote byte // the open quote, or 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote == '\'':
-			if c == '\'' {
-				quote = 0
-			} else {
-				b.WriteByte(c)
-			}
-		case quote == '"':
-			switch {
-			case c == '"':
-				quote = 0
-			case c == '\\' && i+1 < len(s) && (s[i+1] == '"' || s[i+1] == '\\'):
-				i++
-				b.WriteByte(s[i])
-			default:
-				b.WriteByte(c)
-			}
-		case c == '\\' && i+1 < len(s):
-			i++
-			b.WriteByte(s[i])
-		case c == '\'' || c == '"':
-			quote = c
-		case c == ' ' || c == '\t':
-			return b.String()
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
+	return shellwords.First(s, shellwords.Shlex)
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/internal/shellwords"
 	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 )
@@ -207,52 +208,10 @@ func (s *Source) runsSelf(command string) bool {
 // backslashes escape. Expansions are left as written. On Windows a
 // backslash is a path's separator, not an escape.
 func shellWords(goos, s string) []string {
-	var (
-		words []string
-		b     strings.Builder
-		word  bool
-		quote byte
-	)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote == '\'':
-			if c == '\'' {
-				quote = 0
-			} else {
-				b.WriteByte(c)
-			}
-		case quote == '"':
-			switch {
-			case c == '"':
-				quote = 0
-			case c == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0:
-				i++
-				b.WriteByte(s[i])
-			default:
-				b.WriteByte(c)
-			}
-		case c == '\'' || c == '"':
-			quote, word = c, true
-		case c == '\\' && i+1 < len(s) && goos != "windows":
-			i++
-			b.WriteByte(s[i])
-			word = true
-		case c == ' ' || c == '\t' || c == '\n' || c == ';' || c == '&' || c == '|':
-			if word {
-				words = append(words, b.String())
-				b.Reset()
-				word = false
-			}
-		default:
-			b.WriteByte(c)
-			word = true
-		}
+	if goos == "windows" {
+		return shellwords.Split(s, shellwords.ShPaths)
 	}
-	if word {
-		words = append(words, b.String())
-	}
-	return words
+	return shellwords.Split(s, shellwords.Sh)
 }
 
 // processDocument is what a credential_process prints (Version 1).
