@@ -35,44 +35,27 @@ func (b *Bed) StartTLSVault(ctx context.Context, dir string) (*TLSVault, error) 
 }
 
 func (b *Bed) startTLSVault(ctx context.Context, dir string) (_ *TLSVault, err error) {
-	if b.tools.Vault == "" {
-		return nil, errors.New("the bed was not started with a Vault binary")
-	}
-	dir, _, port, err := serverDir(dir)
+	dir, port, err := b.besideDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	v := &TLSVault{
-		Bed: &Bed{
-			VaultAddr: "https://127.0.0.1:" + strconv.Itoa(port),
-			RootToken: "root",
-			MotoURL:   b.MotoURL,
-			Dir:       dir,
-			AccountID: b.AccountID, TargetRoleARN: b.TargetRoleARN, MFASerial: b.MFASerial,
-			tools: b.tools,
-		},
-		CACert: filepath.Join(dir, "vault-ca.pem"),
-	}
+	v := &TLSVault{Bed: b.beside("https://127.0.0.1:"+strconv.Itoa(port), dir), CACert: filepath.Join(dir, "vault-ca.pem")}
+	v.RootToken = "root"
 	defer func() {
 		if err != nil {
 			_ = v.Stop()
 		}
 	}()
-	env := serverEnv("HOME="+dir, "VAULT_DISABLE_MLOCK=true")
-	v.vault, err = startProc("vault (TLS)", filepath.Join(dir, "vault.log"), env, b.tools.Vault,
-		"server", "-dev", "-dev-tls", "-dev-tls-cert-dir="+dir,
-		"-dev-root-token-id="+v.RootToken,
-		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port),
-		"-dev-no-store-token")
-	if err != nil {
+	if err := v.startDevVault("vault (TLS)", port, "-dev-tls", "-dev-tls-cert-dir="+dir); err != nil {
 		return nil, err
 	}
 	// The CA file appears when the server has generated it: until then, no client.
+	trusted := false
 	if err := v.waitReady(ctx, v.vault, func(ctx context.Context) error {
-		if v.http == nil {
+		if !trusted {
 			pem, err := os.ReadFile(v.CACert)
 			if err != nil {
 				return err
@@ -83,6 +66,7 @@ func (b *Bed) startTLSVault(ctx context.Context, dir string) (_ *TLSVault, err e
 			}
 			v.http = &http.Client{Timeout: requestTimeout, Transport: &http.Transport{
 				Proxy: nil, TLSClientConfig: &tls.Config{RootCAs: pool}}}
+			trusted = true
 		}
 		return v.VaultRequest(ctx, "GET", "sys/health", nil, nil)
 	}); err != nil {

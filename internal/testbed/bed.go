@@ -86,8 +86,7 @@ func start(ctx context.Context, tools Tools, dir string) (_ *Bed, err error) {
 		RootToken: "root",
 		tools:     tools,
 		Dir:       dir,
-		// No proxy: the bed is on 127.0.0.1, whatever HTTP_PROXY says.
-		http: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: requestTimeout},
+		http:      loopbackClient(),
 	}
 	defer func() {
 		if err != nil {
@@ -135,15 +134,43 @@ func (b *Bed) startServers(motoPort, vaultPort int) (err error) {
 	if err != nil {
 		return err
 	}
-	// HOME is the bed's folder, and -dev-no-store-token: dev mode would
-	// otherwise write the root token to the developer's ~/.vault-token.
-	b.vault, err = startProc("vault", filepath.Join(b.Dir, "vault.log"), serverEnv("HOME="+b.Dir, "VAULT_DISABLE_MLOCK=true"),
-		b.tools.Vault, "server", "-dev",
-		"-dev-root-token-id="+b.RootToken,
-		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(vaultPort),
-		"-dev-no-store-token",
-	)
+	return b.startDevVault("vault", vaultPort)
+}
+
+// startDevVault starts `vault server -dev` for b on 127.0.0.1:port with the
+// root token b.RootToken, its log in b.Dir, and the flags extra. HOME is
+// the bed's folder, and -dev-no-store-token: dev mode would otherwise
+// write the root token to the developer's ~/.vault-token.
+func (b *Bed) startDevVault(name string, port int, extra ...string) (err error) {
+	args := append([]string{"server", "-dev", "-dev-root-token-id=" + b.RootToken,
+		"-dev-listen-address=127.0.0.1:" + strconv.Itoa(port), "-dev-no-store-token"}, extra...)
+	b.vault, err = startProc(name, filepath.Join(b.Dir, "vault.log"), serverEnv("HOME="+b.Dir, "VAULT_DISABLE_MLOCK=true"),
+		b.tools.Vault, args...)
 	return err
+}
+
+// beside is a Bed for another Vault server at addr, its files in dir, that
+// shares b's tools, moto and what moto holds: the Bed methods then work on
+// that server. Its root token is the caller's to set.
+func (b *Bed) beside(addr, dir string) *Bed {
+	return &Bed{VaultAddr: addr, MotoURL: b.MotoURL, Dir: dir, tools: b.tools, http: loopbackClient(),
+		AccountID: b.AccountID, TargetRoleARN: b.TargetRoleARN, MFASerial: b.MFASerial}
+}
+
+// besideDir prepares the start of another Vault server beside b: the
+// folder for its files, made absolute and created, and a free port.
+func (b *Bed) besideDir(dir string) (string, int, error) {
+	if b.tools.Vault == "" {
+		return "", 0, errors.New("the bed was not started with a Vault binary")
+	}
+	dir, _, port, err := serverDir(dir)
+	return dir, port, err
+}
+
+// loopbackClient is the client for the bed's servers, without a proxy:
+// they are on 127.0.0.1, whatever HTTP_PROXY says.
+func loopbackClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: requestTimeout}
 }
 
 // serverEnv is the environment of a server the bed starts: this process's

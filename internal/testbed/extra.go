@@ -3,9 +3,6 @@ package testbed
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 )
 
@@ -30,23 +27,14 @@ func startVault(ctx context.Context, tools Tools, dir string) (_ *Vault, err err
 	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	b := &Bed{
-		VaultAddr: "http://127.0.0.1:" + strconv.Itoa(port),
-		RootToken: "root",
-		Dir:       dir,
-		http:      &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: requestTimeout},
-		tools:     tools,
-	}
+	b := (&Bed{tools: tools}).beside("http://127.0.0.1:"+strconv.Itoa(port), dir)
+	b.RootToken = "root"
 	defer func() {
 		if err != nil {
 			_ = b.Stop()
 		}
 	}()
-	env := append(cleanEnv(os.Environ(), "AWS_", "VAULT_"), "HOME="+dir, "VAULT_DISABLE_MLOCK=true")
-	b.vault, err = startProc("vault", filepath.Join(dir, "vault.log"), env, tools.Vault,
-		"server", "-dev", "-dev-root-token-id="+b.RootToken,
-		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port), "-dev-no-store-token")
-	if err != nil {
+	if err := b.startDevVault("vault", port); err != nil {
 		return nil, err
 	}
 	if err := b.waitReady(ctx, b.vault, func(ctx context.Context) error {

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,10 +41,7 @@ func (b *Bed) StartServerVault(ctx context.Context, dir string) (*ServerVault, e
 }
 
 func (b *Bed) startServerVault(ctx context.Context, dir string) (_ *ServerVault, err error) {
-	if b.tools.Vault == "" {
-		return nil, errors.New("the bed was not started with a Vault binary")
-	}
-	dir, _, port, err := serverDir(dir)
+	dir, port, err := b.besideDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +49,7 @@ func (b *Bed) startServerVault(ctx context.Context, dir string) (_ *ServerVault,
 	defer cancel()
 	sv := &ServerVault{Addr: "http://127.0.0.1:" + strconv.Itoa(port), port: port,
 		config: filepath.Join(dir, "vault.hcl")}
-	sv.v = &Bed{VaultAddr: sv.Addr, MotoURL: b.MotoURL, Dir: dir, tools: b.tools,
-		AccountID: b.AccountID, TargetRoleARN: b.TargetRoleARN,
-		http: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: requestTimeout}}
+	sv.v = b.beside(sv.Addr, dir)
 	defer func() {
 		if err != nil {
 			_ = sv.Stop()
