@@ -556,44 +556,56 @@ func boto3Python(t *testing.T) string {
 	return "python3"
 }
 
-// awsjsSetup is the JS client installed for this run: tools/awsjs copied to a temporary
-// folder, its dependencies installed there with `npm ci` from the lock file.
-var awsjsSetup struct {
+// jsV3Client is the JS SDK v3 client (tools/awsjs).
+var jsV3Client = &npmClient{name: "awsjs", what: "AWS SDK for JavaScript client",
+	files: []string{"package.json", "package-lock.json", "awsjs.mjs"}}
+
+// awsjsInstall returns the folder of the installed JS client, installing it on first
+// use.
+func awsjsInstall(t *testing.T) string { return jsV3Client.install(t) }
+
+// npmClient is a JS client of tools/ installed for this run: its files copied to a
+// temporary folder, its dependencies installed there with `npm ci` from the lock file.
+type npmClient struct {
+	name  string   // its folder in tools/
+	what  string   // what it is, for the message when it cannot be had
+	files []string // what to copy from tools/name
+
 	once sync.Once
 	dir  string
 	err  error
 }
 
-// awsjsInstall returns the folder of the installed JS client, installing it on first
-// use. Without node or npm, or when the registry cannot be reached, the tests that need
-// it skip (fail with CI=true).
-func awsjsInstall(t *testing.T) string {
+// install returns the folder of the installed client, installing it on first use.
+// Without node or npm, or when the registry cannot be reached, the tests that need it
+// skip (fail with CI=true).
+func (c *npmClient) install(t *testing.T) string {
 	t.Helper()
-	awsjsSetup.once.Do(func() {
-		awsjsSetup.dir, awsjsSetup.err = installAWSJS(t)
-	})
-	if awsjsSetup.err != nil {
-		unavailable(t, "AWS SDK for JavaScript client: %v", awsjsSetup.err)
+	c.once.Do(func() { c.dir, c.err = c.npmCI(t) })
+	if c.err != nil {
+		unavailable(t, "%s: %v", c.what, c.err)
 	}
-	return awsjsSetup.dir
+	return c.dir
 }
 
-func installAWSJS(t *testing.T) (string, error) {
+// npmCI copies the client's files into a temporary folder of the run and runs
+// `npm ci` there.
+func (c *npmClient) npmCI(t *testing.T) (string, error) {
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return "", fmt.Errorf("%s not found: %w", tool, err)
 		}
 	}
-	dir := filepath.Join(filepath.Dir(binDir), "awsjs")
+	dir := filepath.Join(filepath.Dir(binDir), c.name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	for _, name := range []string{"package.json", "package-lock.json", "awsjs.mjs"} {
-		data, err := os.ReadFile(filepath.Join("tools", "awsjs", name))
+	for _, f := range c.files {
+		data, err := os.ReadFile(filepath.Join("tools", c.name, f))
 		if err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o600); err != nil {
 			return "", err
 		}
 	}
@@ -603,10 +615,9 @@ func installAWSJS(t *testing.T) (string, error) {
 	cmd.Dir = dir
 	cmd.Env = append(cleanEnv(os.Environ(), "AWS_", "VAULT_"), "npm_config_update_notifier=false")
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("npm ci in %s: %v\n%s", dir, err, bytes.TrimSpace(out))
 	}
-	t.Logf("npm ci of tools/awsjs took %s", time.Since(start).Round(100*time.Millisecond))
+	t.Logf("npm ci of tools/%s took %s", c.name, time.Since(start).Round(100*time.Millisecond))
 	return dir, nil
 }
