@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
@@ -29,29 +28,15 @@ func (s *Store) LoadBlob(name string) ([]byte, error) {
 	return readPrivate(filepath.Join(s.dir, name), "cache file", maxBlobSize)
 }
 
-// Blobs lists the names of the blobs whose names start with prefix.
+// Blobs lists the names of the blobs whose names start with prefix, and
+// of those with only an unfinished write.
 func (s *Store) Blobs(prefix string) ([]string, error) {
-	des, err := os.ReadDir(s.dir)
-	if err != nil {
-		return nil, fmt.Errorf("read cache folder: %w", err)
-	}
-	seen := map[string]bool{}
-	for _, de := range des {
-		n := de.Name()
-		// An unfinished write of a blob (.tmp-<name>-<random>) names it too.
-		if target := tempTarget(n); target != "" {
-			n = target
+	return s.written(func(name string) string {
+		if strings.HasPrefix(name, prefix) && checkBlobName(name) == nil {
+			return name
 		}
-		if strings.HasPrefix(n, prefix) && checkBlobName(n) == nil {
-			seen[n] = true
-		}
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names, nil
+		return ""
+	})
 }
 
 // RemoveBlob deletes the blob name, if it exists, and any unfinished write

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -239,6 +241,20 @@ func (s *Store) Remove(key string) (removed bool, err error) {
 // Keys returns the keys that have an entry or an unfinished write in the
 // folder, sorted: what `cache clear --all` must visit.
 func (s *Store) Keys() ([]string, error) {
+	return s.written(func(name string) string {
+		if key, ok := strings.CutSuffix(name, entrySuffix); ok && isKey(key) {
+			return key
+		}
+		return ""
+	})
+}
+
+// written is what pick makes of the names of the files in the folder,
+// sorted, each once; pick returns "" for a name it does not want. A
+// temporary file (.tmp-<name>-<random>) counts as the file it was to
+// replace: an unfinished write may hold half a secret, and whoever clears
+// that file must find it.
+func (s *Store) written(pick func(name string) string) ([]string, error) {
 	des, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, fmt.Errorf("read cache folder: %w", err)
@@ -247,18 +263,13 @@ func (s *Store) Keys() ([]string, error) {
 	for _, de := range des {
 		name := de.Name()
 		if target := tempTarget(name); target != "" {
-			name = target // .tmp-<key>.json-<random>
+			name = target
 		}
-		if key, ok := strings.CutSuffix(name, entrySuffix); ok && isKey(key) {
-			seen[key] = true
+		if v := pick(name); v != "" {
+			seen[v] = true
 		}
 	}
-	keys := make([]string, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys, nil
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // RemoveStrayTemps removes temporary files that belong to no entry or blob
