@@ -128,23 +128,7 @@ func TestClearWithoutRevokeRemovesEveryVaultsEntries(t *testing.T) {
 // process holds the lock, clear waits until --timeout, then fails and keeps
 // the entry, its lease unrevoked.
 func TestClearHoldsTheEntryLock(t *testing.T) {
-	unitEnv(t)
-	v := newRecordingVault(t, "a")
-	dir := filepath.Join(t.TempDir(), "cache")
-	t.Setenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR", dir)
-	t.Setenv("VAULT_ADDR", v.URL)
-	t.Setenv("VAULT_TOKEN", unitToken)
-	if r := runInProcess(t, os.Getenv, "--role", "dev"); r.code != 0 {
-		t.Fatalf("mint: %+v", r)
-	}
-	store, err := cache.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := store.Keys()
-	if err != nil || len(keys) != 1 {
-		t.Fatalf("Keys = %v, %v", keys, err)
-	}
+	v, store, keys := mintedEntries(t, "dev")
 	unlock, err := store.Lock(context.Background(), keys[0])
 	if err != nil {
 		t.Fatal(err)
@@ -167,25 +151,7 @@ func TestClearHoldsTheEntryLock(t *testing.T) {
 // TestClearAllGoesOnPastAHeldLock: one entry whose lock another process
 // holds until --timeout is kept; the others are still removed.
 func TestClearAllGoesOnPastAHeldLock(t *testing.T) {
-	unitEnv(t)
-	v := newRecordingVault(t, "a")
-	dir := filepath.Join(t.TempDir(), "cache")
-	t.Setenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR", dir)
-	t.Setenv("VAULT_ADDR", v.URL)
-	t.Setenv("VAULT_TOKEN", unitToken)
-	for _, role := range []string{"one", "two", "three"} {
-		if r := runInProcess(t, os.Getenv, "--role", role); r.code != 0 {
-			t.Fatalf("mint %s: %+v", role, r)
-		}
-	}
-	store, err := cache.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := store.Keys()
-	if err != nil || len(keys) != 3 {
-		t.Fatalf("Keys = %v, %v", keys, err)
-	}
+	_, store, keys := mintedEntries(t, "one", "two", "three")
 	unlock, err := store.Lock(context.Background(), keys[0])
 	if err != nil {
 		t.Fatal(err)
@@ -331,4 +297,31 @@ func TestClearRevokeRefusesATokenAnAgentReplaces(t *testing.T) {
 	if tokens, _ := filepath.Glob(filepath.Join(cacheDir, "login-*.token")); len(tokens) != 1 {
 		t.Errorf("login token files left: %v, want the one not revoked", tokens)
 	}
+}
+
+// mintedEntries mints one entry per role in process at a new recording
+// Vault, into a cache folder of the test's that the environment names, and
+// returns the Vault, the cache and the entries' keys.
+func mintedEntries(t *testing.T, roles ...string) (*recordingVault, *cache.Store, []string) {
+	t.Helper()
+	unitEnv(t)
+	v := newRecordingVault(t, "a")
+	dir := filepath.Join(t.TempDir(), "cache")
+	t.Setenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR", dir)
+	t.Setenv("VAULT_ADDR", v.URL)
+	t.Setenv("VAULT_TOKEN", unitToken)
+	for _, role := range roles {
+		if r := runInProcess(t, os.Getenv, "--role", role); r.code != 0 {
+			t.Fatalf("mint %s: %+v", role, r)
+		}
+	}
+	store, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := store.Keys()
+	if err != nil || len(keys) != len(roles) {
+		t.Fatalf("Keys = %v, %v; want %d", keys, err, len(roles))
+	}
+	return v, store, keys
 }
