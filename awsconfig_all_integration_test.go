@@ -24,6 +24,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/internal/awsconfig"
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
+	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -330,7 +331,7 @@ func TestAWSConfigAll(t *testing.T) {
 				t.Logf("stderr:\n%s", r.stderr)
 				assertFailure(t, r, process.ExitFailure, row.msg, row.hint)
 				assertFileIs(t, awsConfig, kept)
-				if got := dirNames(t, dir); !slices.Equal(got, []string{"config"}) {
+				if got := testenv.DirNames(t, dir); !slices.Equal(got, []string{"config"}) {
 					t.Errorf("the folder holds %q, want only config", got)
 				}
 			})
@@ -426,18 +427,4 @@ func assertAWSProfiles(t *testing.T, env []string, awsConfig string, regions map
 	if want := map[string]string{"max_concurrent_requests": "4"}; !maps.Equal(got.MineS3, want) {
 		t.Errorf("botocore reads mine's s3 block as %v, want %v", got.MineS3, want)
 	}
-}
-
-// dirNames are the names in dir, sorted.
-func dirNames(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
 }

@@ -84,7 +84,7 @@ func TestWriteProfile(t *testing.T) {
 				t.Errorf("the symlink %s was replaced by a file", path)
 			}
 			dir := filepath.Dir(path)
-			if got := list(t, dir); !slices.Equal(got, tt.wantList) {
+			if got := testenv.DirNames(t, dir); !slices.Equal(got, tt.wantList) {
 				t.Errorf("the folder holds %q, want %q (a temporary file left?)", got, tt.wantList)
 			}
 			if fi, err := os.Stat(dir); tt.dirMode != 0 && runtime.GOOS != "windows" && (err != nil || fi.Mode().Perm() != tt.dirMode) {
@@ -127,7 +127,7 @@ func TestWriteProfileFails(t *testing.T) {
 			if data, err := os.ReadFile(path); err != nil || string(data) != before {
 				t.Errorf("the file holds %q (%v), want %q", data, err, before)
 			}
-			if got := list(t, dir); !slices.Equal(got, []string{"config"}) {
+			if got := testenv.DirNames(t, dir); !slices.Equal(got, []string{"config"}) {
 				t.Errorf("the folder holds %q, want only config", got)
 			}
 		})
@@ -144,18 +144,4 @@ func put(t *testing.T, path, data string, mode os.FileMode) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// list is the names in dir, sorted.
-func list(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
 }

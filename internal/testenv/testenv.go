@@ -29,6 +29,21 @@ func ClearVaultAWS(t testing.TB) {
 	}
 }
 
+// DirNames are the names in dir, sorted: what a test expects a writer to
+// leave behind (and no temporary file).
+func DirNames(t testing.TB, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 // Unwritable makes dir refuse new files until the test ends: mode 0500,
 // and for root, who ignores modes, the immutable attribute.
 func Unwritable(t testing.TB, dir string) {
