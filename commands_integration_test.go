@@ -333,13 +333,7 @@ mfa_command = "echo not-a-code"
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdout := startReading(t, cmd)
 	var out strings.Builder
 	sc := bufio.NewReader(stdout)
 	prompted := false

@@ -278,15 +278,8 @@ func doctorUntilWaiting(t *testing.T, env []string, unblock func(), args ...stri
 	cmd.Env = env
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var all strings.Builder
-	sc := bufio.NewScanner(out)
+	sc := bufio.NewScanner(startReading(t, cmd))
 	for sc.Scan() {
 		all.WriteString(sc.Text() + "\n")
 		if strings.HasPrefix(sc.Text(), "… ") && waiting == "" {
@@ -294,7 +287,7 @@ func doctorUntilWaiting(t *testing.T, env []string, unblock func(), args ...stri
 			unblock()
 		}
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	r = result{stdout: all.String(), stderr: stderr.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()

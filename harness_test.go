@@ -111,6 +111,19 @@ func runCmd(t *testing.T, env []string, args ...string) result {
 	return runProgram(t, env, runOpts{}, args...)
 }
 
+// startReading starts cmd and returns its stdout, to read while it runs.
+func startReading(t *testing.T, cmd *exec.Cmd) io.Reader {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return stdout
+}
+
 // runMany makes n runs at once, run(i) each, and returns their results in order.
 func runMany(n int, run func(i int) result) []result {
 	results := make([]result, n)

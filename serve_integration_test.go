@@ -65,13 +65,7 @@ func startServing(t *testing.T, env []string, want []string, command func(contex
 	s.cmd = command(ctx)
 	s.cmd.Env = env
 	s.cmd.Stderr = &s.stderr
-	stdout, err := s.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdout := startReading(t, s.cmd)
 	go func() {
 		s.waited <- s.cmd.Wait()
 	}()
@@ -576,14 +570,7 @@ func TestServeExecSignals(t *testing.T) {
 	cmd.Env = s.helperEnv
 	var stderr testenv.Buffer
 	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(stdout)
+	lines := bufio.NewScanner(startReading(t, cmd))
 	if !lines.Scan() || lines.Text() != "ready" {
 		t.Fatalf("the command did not start: %q; stderr:\n%s", lines.Text(), stderr.String())
 	}
@@ -593,7 +580,7 @@ func TestServeExecSignals(t *testing.T) {
 	if !lines.Scan() || lines.Text() != "got TERM" {
 		t.Errorf("the command did not get the SIGTERM: %q", lines.Text())
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 42 {
 		t.Errorf("exit %d (%v), want the command's 42; stderr:\n%s", code, err, stderr.String())
 	}
