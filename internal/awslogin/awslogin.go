@@ -226,14 +226,12 @@ func Login(ctx context.Context, src *Source, r Request) (map[string]any, error) 
 	var se *sts.Error
 	switch {
 	case errors.As(err, &se):
-		return nil, &Error{Err: err, Msg: fmt.Sprintf("check the AWS credentials of the aws login (%s) with STS at %s: %s: %s", src.What(), endpoint, se.Code, oneLine(se.Message)),
+		return nil, &Error{Err: err, Msg: fmt.Sprintf("check the AWS credentials of the aws login (%s) with STS at %s: %s: %s", src.What(), endpoint, se.Code, config.OneLine(se.Message)),
 			Hint: "the keys are wrong, expired or deleted, or not valid in sts_region: check the source, or refresh it (aws sso login, a new session)"}
 	case err != nil:
-		src.debugf("auth aws: could not ask STS at %s who signs (%v); Vault will", endpoint, oneLine(err.Error()))
+		src.debugf("auth aws: could not ask STS at %s who signs (%v); Vault will", endpoint, config.OneLine(err.Error()))
 	default:
 		src.debugf("auth aws: signing with the keys of %s (%s)", id.Arn, src.What())
 	}
 	return LoginData(ctx, keys, r, time.Now())
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

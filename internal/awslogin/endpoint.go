@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 )
 
@@ -204,7 +205,7 @@ func (s *Source) imdsKeys(ctx context.Context) (sts.Keys, error) {
 func (s *Source) fetch(req *http.Request) ([]byte, error) {
 	resp, err := s.http().Do(req)
 	if err != nil {
-		return nil, s.failure(fmt.Sprintf("%s %s: %s", req.Method, redact(req.URL.String()), oneLine(unwrapURL(err).Error())),
+		return nil, s.failure(fmt.Sprintf("%s %s: %s", req.Method, redact(req.URL.String()), config.OneLine(unwrapURL(err).Error())),
 			"is the endpoint there? (an ECS task, EKS pod or EC2 instance with a role); or raise --timeout")
 	}
 	defer resp.Body.Close()

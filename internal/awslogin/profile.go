@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/shellwords"
 	"github.com/vault-credential-process/vault-credential-process/internal/smallfile"
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
@@ -243,7 +244,7 @@ func (s *Source) runProcess(ctx context.Context, command string) (sts.Keys, erro
 	case errors.As(err, &le):
 		return sts.Keys{}, le
 	case err != nil:
-		return sts.Keys{}, &Error{Err: err, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process failed: %s", s.What(), oneLine(err.Error())),
+		return sts.Keys{}, &Error{Err: err, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process failed: %s", s.What(), config.OneLine(err.Error())),
 			Hint: "run the profile's credential_process by hand; it must print a credential_process document (Version 1)"}
 	case out.over:
 		return sts.Keys{}, &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process printed more than %d KiB", s.What(), maxRead>>10)}

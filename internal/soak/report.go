@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -445,8 +446,9 @@ func group(list []failure) []failRun {
 	return runs
 }
 
+// oneLine is s on one line, cut to fit a row of the report.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = config.OneLine(s)
 	if len(s) > 240 {
 		s = s[:240] + "..."
 	}
