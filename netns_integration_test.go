@@ -154,18 +154,35 @@ func TestNetnsContainer(t *testing.T) {
 	}
 	env := append(clientEnv(cleanEnv(s.helperEnv, "VAULT_"), config), envFullURI+"="+srv.vars[envFullURI],
 		envTokenFile+"="+srv.vars[envTokenFile])
-	arn := regexp.MustCompile(serveTypes(b)[1].arn)
-	clients := []struct {
-		name  string
-		signs bool
-		argv  []string
-	}{
-		{"aws CLI", false, []string{"aws", "--profile", clientProfile, "sts", "get-caller-identity", "--output", "json"}},
-		{"aws-sdk-go-v2", true, []string{awsgoChecker(t), "-profile", clientProfile}},
+	clients := []nsClient{
+		{"aws CLI", false, func(*testing.T) []string {
+			return []string{"aws", "--profile", clientProfile, "sts", "get-caller-identity", "--output", "json"}
+		}},
+		{"aws-sdk-go-v2", true, func(t *testing.T) []string { return []string{awsgoChecker(t), "-profile", clientProfile} }},
 	}
+	ns.runClients(t, b, s, env, clients)
+	if stderr := srv.stop(t); strings.Count(stderr, ns.guestIP+`:`) < len(clients) || !strings.Contains(stderr, "profile=assume status=200") {
+		t.Errorf("the server's log shows no requests from the guest %s:\n%s", ns.guestIP, stderr)
+	}
+}
+
+// nsClient is an AWS client run inside the namespace: its argv (t, for a client
+// installed on first use), and whether it signs its call with the served keys (the aws
+// CLI's call is known by its Arn alone).
+type nsClient struct {
+	name  string
+	signs bool
+	argv  func(t *testing.T) []string
+}
+
+// runClients runs each client inside ns with env: it gets the identity of the assume
+// role that s serves, and one that signs uses the served key.
+func (ns *netns) runClients(t *testing.T, b *testbed.Bed, s serveSetup, env []string, clients []nsClient) {
+	t.Helper()
+	arn := regexp.MustCompile(serveTypes(b)[1].arn)
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
-			argv := ns.argv(c.argv...)
+			argv := ns.argv(c.argv(t)...)
 			id := runClient(t, env, argv[0], argv[1:]...)
 			s.registerSecrets()
 			if !arn.MatchString(id.Arn) {
@@ -175,9 +192,6 @@ func TestNetnsContainer(t *testing.T) {
 				t.Errorf("signed with %q, want the served %q", id.AccessKeyID, want)
 			}
 		})
-	}
-	if stderr := srv.stop(t); strings.Count(stderr, ns.guestIP+`:`) < len(clients) || !strings.Contains(stderr, "profile=assume status=200") {
-		t.Errorf("the server's log shows no requests from the guest %s:\n%s", ns.guestIP, stderr)
 	}
 }
 
@@ -192,32 +206,14 @@ func TestNetnsIMDS(t *testing.T) {
 	srv := startServe(t, s.helperEnv, []string{envFullURI, envTokenFile, envIMDS}, "--imds", "--listen", imdsAddr+":80", "--profile", "assume")
 	home := t.TempDir() // no ~/.aws
 	env := append(cleanEnv(os.Environ(), "AWS_", "VAULT_", "HOME=", "XDG_"), "HOME="+home)
-	arn := regexp.MustCompile(serveTypes(b)[1].arn)
-	clients := []struct {
-		name  string
-		signs bool
-		argv  func(t *testing.T) []string
-	}{
+	ns.runClients(t, b, s, env, []nsClient{
 		{"aws CLI", false, func(*testing.T) []string {
 			return []string{"aws", "--region", testbed.Region, "--endpoint-url", moto, "sts", "get-caller-identity", "--output", "json"}
 		}},
 		{"JS SDK v2", true, func(t *testing.T) []string {
 			return []string{"node", filepath.Join(awsjs2Install(t), "awsjs2.js"), "--endpoint", moto, "--region", testbed.Region}
 		}},
-	}
-	for _, c := range clients {
-		t.Run(c.name, func(t *testing.T) {
-			argv := ns.argv(c.argv(t)...)
-			id := runClient(t, env, argv[0], argv[1:]...)
-			s.registerSecrets()
-			if !arn.MatchString(id.Arn) {
-				t.Errorf("Arn = %q, want to match %s", id.Arn, arn)
-			}
-			if want := s.servedKey(t, "serve", "assume"); c.signs && id.AccessKeyID != want {
-				t.Errorf("signed with %q, want the served %q", id.AccessKeyID, want)
-			}
-		})
-	}
+	})
 	if stderr := srv.stop(t); !strings.Contains(stderr, ns.guestIP+`:`) ||
 		!strings.Contains(stderr, `"/latest/meta-data/iam/security-credentials/assume" profile=assume status=200`) {
 		t.Errorf("the server's log shows no IMDS requests from the guest %s:\n%s", ns.guestIP, stderr)
