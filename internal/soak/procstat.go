@@ -62,24 +62,20 @@ func (sm *sampler) take() *sample {
 }
 
 // mark takes the baseline.
-func (sm *sampler) mark() {
-	sa := sm.take()
-	if sa != nil {
-		sa.kinds = fdKinds(sm.pid)
-	}
-	sm.mu.Lock()
-	sm.base = sa
-	sm.mu.Unlock()
-}
+func (sm *sampler) mark() { sm.keep(&sm.base) }
 
 // final takes the last sample.
-func (sm *sampler) final() {
+func (sm *sampler) final() { sm.keep(&sm.last) }
+
+// keep takes a sample with the kinds of the open files, for comparing, into
+// *into.
+func (sm *sampler) keep(into **sample) {
 	sa := sm.take()
 	if sa != nil {
 		sa.kinds = fdKinds(sm.pid)
 	}
 	sm.mu.Lock()
-	sm.last = sa
+	*into = sa
 	sm.mu.Unlock()
 }
 
