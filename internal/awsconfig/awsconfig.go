@@ -47,16 +47,16 @@ func Stanza(awsProfile, command string) string {
 }
 
 // ErrProfileExists marks an AWS profile that already has other settings
-// than the ones Upsert was asked to write.
+// than the ones upsert was asked to write.
 var ErrProfileExists = errors.New("the AWS profile exists with another credential_process")
 
-// Upsert returns the AWS config file data with awsProfile's
+// upsert returns the AWS config file data with awsProfile's
 // credential_process set to command. Everything else in the file, other
 // profiles and comments included, is kept byte for byte. A missing profile
 // is appended. An existing one that already runs command is left as it is
 // (changed is false); one with another credential_process, or none, is
 // changed only with force, and then only its credential_process line.
-func Upsert(data []byte, awsProfile, command string, force bool) (out []byte, changed bool, err error) {
+func upsert(data []byte, awsProfile, command string, force bool) (out []byte, changed bool, err error) {
 	lines := strings.SplitAfter(string(data), "\n")
 	header := sectionHeader(awsProfile)
 	start := -1

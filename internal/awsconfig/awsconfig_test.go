@@ -36,7 +36,7 @@ func TestUpsert(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, changed, err := Upsert([]byte(tt.in), tt.profile, cmd, tt.force)
+			out, changed, err := upsert([]byte(tt.in), tt.profile, cmd, tt.force)
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("err = %v, want %v", err, tt.err)
 			}

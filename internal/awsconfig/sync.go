@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// Marker starts the comment line that aws-config --all writes directly
+// marker starts the comment line that aws-config --all writes directly
 // above the header of each profile it manages, followed by the Vault and
 // the mount the profile's role is in:
 //
@@ -20,7 +20,7 @@ import (
 // list-profiles`-style tools and may be refused by a stricter one. A
 // profile whose header does not follow the marker line at once is not
 // managed: a user who moves or edits the marker takes the profile over.
-const Marker = "# managed by vault-credential-process aws-config --all"
+const marker = "# managed by vault-credential-process aws-config --all"
 
 // Profile is one profile that aws-config --all keeps in the file.
 type Profile struct {
@@ -79,12 +79,12 @@ func (r *Result) Changed() bool {
 
 // MarkerLine is the marker comment for a profile of mount in scope.
 func MarkerLine(scope, mount string) string {
-	return Marker + ": " + scope + " mount=" + mount
+	return marker + ": " + scope + " mount=" + mount
 }
 
-// ErrBadPlan marks a plan Sync refuses: a profile named twice, or a value
+// errBadPlan marks a plan Sync refuses: a profile named twice, or a value
 // that would break the file.
-var ErrBadPlan = errors.New("bad profile plan")
+var errBadPlan = errors.New("bad profile plan")
 
 // Sync returns the AWS config file data with the plan applied: new
 // profiles appended, each under its marker; managed profiles of the plan's
@@ -140,16 +140,16 @@ func checkPlan(plan Plan) error {
 	seen := map[string]bool{}
 	bad := func(s string) bool { return s == "" || strings.ContainsAny(s, "\r\n") }
 	if bad(plan.Scope) {
-		return fmt.Errorf("%w: scope %q", ErrBadPlan, plan.Scope)
+		return fmt.Errorf("%w: scope %q", errBadPlan, plan.Scope)
 	}
 	for _, p := range plan.Profiles {
 		switch {
 		case bad(p.Name) || strings.ContainsAny(p.Name, "[] \t"):
-			return fmt.Errorf("%w: profile name %q", ErrBadPlan, p.Name)
+			return fmt.Errorf("%w: profile name %q", errBadPlan, p.Name)
 		case seen[p.Name]:
-			return fmt.Errorf("%w: profile %q planned twice", ErrBadPlan, p.Name)
+			return fmt.Errorf("%w: profile %q planned twice", errBadPlan, p.Name)
 		case bad(p.Command), strings.ContainsAny(p.Region, "\r\n"), bad(p.Mount) || strings.ContainsAny(p.Mount, " \t"):
-			return fmt.Errorf("%w: profile %q: a value holds a line break", ErrBadPlan, p.Name)
+			return fmt.Errorf("%w: profile %q: a value holds a line break", errBadPlan, p.Name)
 		}
 		seen[p.Name] = true
 	}

@@ -160,8 +160,8 @@ func TestSyncRefuses(t *testing.T) {
 		{{Name: "x", Command: "x", Mount: "aws", Region: "a\nb"}},
 		{{Name: "x", Command: "x", Mount: "a b"}},
 	} {
-		if _, err := Sync(nil, Plan{Scope: testScope, Profiles: p}); !errors.Is(err, ErrBadPlan) {
-			t.Errorf("Sync(%+v) = %v, want ErrBadPlan", p, err)
+		if _, err := Sync(nil, Plan{Scope: testScope, Profiles: p}); !errors.Is(err, errBadPlan) {
+			t.Errorf("Sync(%+v) = %v, want errBadPlan", p, err)
 		}
 	}
 }

@@ -72,7 +72,7 @@ func profileName(line string) string {
 // parseMarker reads a marker line: its scope (the fields before mount=)
 // and mount.
 func parseMarker(line string) (scope, mount string, ok bool) {
-	rest, ok := strings.CutPrefix(trimEOL(line), Marker+": ")
+	rest, ok := strings.CutPrefix(trimEOL(line), marker+": ")
 	if !ok {
 		return "", "", false
 	}

@@ -11,10 +11,10 @@ import (
 )
 
 // WriteProfile sets awsProfile's credential_process to command in the AWS
-// config file at path, as Upsert does, through Rewrite.
+// config file at path, as upsert does, through Rewrite.
 func WriteProfile(path, awsProfile, command string, force bool) (file string, changed bool, err error) {
 	return Rewrite(path, func(data []byte) ([]byte, bool, error) {
-		return Upsert(data, awsProfile, command, force)
+		return upsert(data, awsProfile, command, force)
 	})
 }
 

@@ -10,7 +10,7 @@
 // helper in, which runs the helper again: the keys that sign must never
 // come from the helper itself. So the source is stated; a profile whose
 // credential_process is this program is refused; and every program the
-// helper runs on its own account gets Marker in its environment, so that a
+// helper runs on its own account gets marker in its environment, so that a
 // helper started by one (through a wrapper script, say) refuses to log in
 // with this method. Vault's own client for this login
 // (github.com/hashicorp/vault/api/auth/aws) is not used for the same
@@ -32,34 +32,34 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 )
 
-// Marker is set (to "1") in the environment of each program the helper runs
+// marker is set (to "1") in the environment of each program the helper runs
 // on its own account: a profile's credential_process, the token helper, the
 // mfa_command; not the command of exec, which is the user's. A helper that
 // starts with it set was started by one of those, and refuses the aws
 // method: its signing keys could be coming from the helper that is waiting
 // for it.
-const Marker = "VAULT_CREDENTIAL_PROCESS_DEPTH"
+const marker = "VAULT_CREDENTIAL_PROCESS_DEPTH"
 
-// SelfName is the helper's program name: a credential_process that runs a
+// selfName is the helper's program name: a credential_process that runs a
 // program of this name is refused, wherever it is installed.
-const SelfName = "vault-credential-process"
+const selfName = "vault-credential-process"
 
 // maxRead bounds every answer, file and program output read here: a
 // credentials document or an AWS config file is a few KiB.
 const maxRead = 1 << 20
 
-// MarkEnv returns env (nil: this process's environment) with Marker set.
+// MarkEnv returns env (nil: this process's environment) with marker set.
 func MarkEnv(env []string) []string {
 	if env == nil {
 		env = os.Environ()
 	}
 	out := make([]string, 0, len(env)+1)
 	for _, kv := range env {
-		if !strings.HasPrefix(kv, Marker+"=") {
+		if !strings.HasPrefix(kv, marker+"=") {
 			out = append(out, kv)
 		}
 	}
-	return append(out, Marker+"=1")
+	return append(out, marker+"=1")
 }
 
 // Error is a failure to report: one line without a secret, a hint, and
@@ -85,16 +85,16 @@ type Source struct {
 	Executable func() (string, error)
 	// Run runs a profile's credential_process command (name and args: the
 	// system shell and the command line), its stdout to stdout, within
-	// ctx, with Marker in its environment.
+	// ctx, with marker in its environment.
 	Run func(ctx context.Context, stdout io.Writer, name string, args ...string) error
 	// HTTP reaches the container endpoint and instance metadata; nil for
-	// LocalHTTPClient().
+	// localHTTPClient().
 	HTTP   *http.Client
 	Debugf func(format string, args ...any)
 }
 
-// What names the source as the settings do, for messages.
-func (s *Source) What() string {
+// what names the source as the settings do, for messages.
+func (s *Source) what() string {
 	if s.Kind == config.AWSFromProfile {
 		return `credentials = "profile:` + s.Profile + `"`
 	}
@@ -103,11 +103,11 @@ func (s *Source) What() string {
 
 // checkMarker refuses to go on in a helper that a helper started.
 func (s *Source) checkMarker() error {
-	if s.Getenv(Marker) == "" {
+	if s.Getenv(marker) == "" {
 		return nil
 	}
 	return &Error{Usage: true,
-		Msg: "refused to log in with the aws auth method: this run was started by vault-credential-process itself (" + Marker +
+		Msg: "refused to log in with the aws auth method: this run was started by vault-credential-process itself (" + marker +
 			" is set), so the AWS credentials that sign its login may be the helper's own, which would run the helper again",
 		Hint: "the keys that sign an aws login must come from elsewhere: a profile whose credential_process is another program, static keys, the environment, the container endpoint or instance metadata"}
 }
@@ -119,7 +119,7 @@ func (s *Source) checkMarker() error {
 // profile's credential_process, the profile and the command; for the
 // container endpoint, its URL (per task in ECS); for instance metadata, the
 // endpoint (one role per instance). It also refuses, before any request,
-// what Keys would refuse: the marker, a credential_process of this helper.
+// what keys would refuse: the marker, a credential_process of this helper.
 func (s *Source) Identity() ([]string, error) {
 	if err := s.checkMarker(); err != nil {
 		return nil, err
@@ -156,10 +156,10 @@ func (s *Source) Identity() ([]string, error) {
 	return nil, &Error{Usage: true, Msg: "unknown AWS credentials source " + s.Kind}
 }
 
-// Keys reads the signing credentials from the source: the environment or
+// keys reads the signing credentials from the source: the environment or
 // the profile's files, or a request to the container endpoint or instance
 // metadata, or the profile's credential_process (bounded by ctx).
-func (s *Source) Keys(ctx context.Context) (sts.Keys, error) {
+func (s *Source) keys(ctx context.Context) (sts.Keys, error) {
 	if err := s.checkMarker(); err != nil {
 		return sts.Keys{}, err
 	}
@@ -192,7 +192,7 @@ func (s *Source) Keys(ctx context.Context) (sts.Keys, error) {
 }
 
 func (s *Source) envMissing(name string) error {
-	return &Error{Usage: true, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): %s is not set", s.What(), name),
+	return &Error{Usage: true, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): %s is not set", s.what(), name),
 		Hint: "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary keys) where the helper runs, or choose another source in the auth table"}
 }
 
@@ -212,26 +212,26 @@ const stsCheck = 5 * time.Second
 // them, and --debug names the principal), and the signed request. It runs on
 // a login only, never for a cache hit.
 func Login(ctx context.Context, src *Source, r Request) (map[string]any, error) {
-	keys, err := src.Keys(ctx)
+	keys, err := src.keys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	endpoint, region, err := r.Resolve()
+	endpoint, region, err := r.resolve()
 	if err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, stsCheck)
 	defer cancel()
-	id, err := sts.Caller(cctx, sts.Call{Endpoint: endpoint, Region: region, HTTP: STSHTTPClient(), Keys: keys}, 0, sts.Backoff, src.debugf)
+	id, err := sts.Caller(cctx, sts.Call{Endpoint: endpoint, Region: region, HTTP: stsHTTPClient(), Keys: keys}, 0, sts.Backoff, src.debugf)
 	var se *sts.Error
 	switch {
 	case errors.As(err, &se):
-		return nil, &Error{Err: err, Msg: fmt.Sprintf("check the AWS credentials of the aws login (%s) with STS at %s: %s: %s", src.What(), endpoint, se.Code, config.OneLine(se.Message)),
+		return nil, &Error{Err: err, Msg: fmt.Sprintf("check the AWS credentials of the aws login (%s) with STS at %s: %s: %s", src.what(), endpoint, se.Code, config.OneLine(se.Message)),
 			Hint: "the keys are wrong, expired or deleted, or not valid in sts_region: check the source, or refresh it (aws sso login, a new session)"}
 	case err != nil:
 		src.debugf("auth aws: could not ask STS at %s who signs (%v); Vault will", endpoint, config.OneLine(err.Error()))
 	default:
-		src.debugf("auth aws: signing with the keys of %s (%s)", id.Arn, src.What())
+		src.debugf("auth aws: signing with the keys of %s (%s)", id.Arn, src.what())
 	}
-	return LoginData(ctx, keys, r, time.Now())
+	return loginData(ctx, keys, r, time.Now())
 }

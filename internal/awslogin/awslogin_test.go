@@ -60,11 +60,11 @@ func wantError(t *testing.T, err error, usage bool, msg string) {
 }
 
 func TestMarkEnv(t *testing.T) {
-	got := MarkEnv([]string{"A=1", Marker + "=7", "B=2"})
-	if want := []string{"A=1", "B=2", Marker + "=1"}; !reflect.DeepEqual(got, want) {
+	got := MarkEnv([]string{"A=1", marker + "=7", "B=2"})
+	if want := []string{"A=1", "B=2", marker + "=1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("MarkEnv = %q, want %q", got, want)
 	}
-	if !slices.Contains(MarkEnv(nil), Marker+"=1") {
+	if !slices.Contains(MarkEnv(nil), marker+"=1") {
 		t.Error("MarkEnv(nil) has no marker")
 	}
 }
@@ -77,11 +77,11 @@ func TestMarkerRefuses(t *testing.T) {
 			asked := false
 			srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { asked = true }))
 			defer srv.Close()
-			s := source(kind, "p", map[string]string{Marker: "1", "AWS_ACCESS_KEY_ID": testKeyID, "AWS_SECRET_ACCESS_KEY": testSecret,
+			s := source(kind, "p", map[string]string{marker: "1", "AWS_ACCESS_KEY_ID": testKeyID, "AWS_SECRET_ACCESS_KEY": testSecret,
 				"AWS_CONTAINER_CREDENTIALS_FULL_URI": srv.URL, "AWS_EC2_METADATA_SERVICE_ENDPOINT": srv.URL})
 			_, err := s.Identity()
-			wantError(t, err, true, "started by vault-credential-process itself ("+Marker)
-			_, err = s.Keys(context.Background())
+			wantError(t, err, true, "started by vault-credential-process itself ("+marker)
+			_, err = s.keys(context.Background())
 			wantError(t, err, true, "started by vault-credential-process itself")
 			if asked {
 				t.Error("the endpoint was asked")
@@ -106,13 +106,13 @@ func TestEnvSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := source(config.AWSFromEnv, "", tt.env).Keys(context.Background())
+			k, err := source(config.AWSFromEnv, "", tt.env).keys(context.Background())
 			if tt.err != "" {
 				wantError(t, err, true, tt.err)
 				return
 			}
 			if err != nil || k != tt.want {
-				t.Fatalf("Keys = %+v, %v", k, err)
+				t.Fatalf("keys = %+v, %v", k, err)
 			}
 			id, err := source(config.AWSFromEnv, "", tt.env).Identity()
 			if err != nil || !reflect.DeepEqual(id, []string{"access_key_id", testKeyID}) {
@@ -206,13 +206,13 @@ aws_access_key_id = AKIANOTAPROFILE
 	for _, tt := range tests {
 		t.Run(tt.profile, func(t *testing.T) {
 			s := source(config.AWSFromProfile, tt.profile, env)
-			k, err := s.Keys(context.Background())
+			k, err := s.keys(context.Background())
 			if tt.err != "" {
 				wantError(t, err, tt.usage, tt.err)
 				return
 			}
 			if err != nil || k != tt.want {
-				t.Fatalf("Keys = %+v, %v", k, err)
+				t.Fatalf("keys = %+v, %v", k, err)
 			}
 			if id, err := s.Identity(); err != nil || !reflect.DeepEqual(id, tt.id) {
 				t.Errorf("Identity = %q, %v; want %q", id, err, tt.id)
@@ -229,9 +229,9 @@ aws_access_key_id = AKIANOTAPROFILE
 	t.Run("~/.aws without the variables", func(t *testing.T) {
 		home := t.TempDir()
 		writeFile(t, filepath.Join(home, ".aws", "credentials"), credsFile)
-		k, err := source(config.AWSFromProfile, "static", map[string]string{"HOME": home}).Keys(context.Background())
+		k, err := source(config.AWSFromProfile, "static", map[string]string{"HOME": home}).keys(context.Background())
 		if err != nil || k.AccessKeyID != "AKIACREDSFILE" {
-			t.Errorf("Keys = %+v, %v", k, err)
+			t.Errorf("keys = %+v, %v", k, err)
 		}
 	})
 }
@@ -284,7 +284,7 @@ func TestProfileRunsSelf(t *testing.T) {
 		}
 		_, err := s.Identity()
 		wantError(t, err, true, "the profile's credential_process runs vault-credential-process")
-		_, err = s.Keys(context.Background())
+		_, err = s.keys(context.Background())
 		wantError(t, err, true, "runs vault-credential-process")
 	})
 }
@@ -379,12 +379,12 @@ func TestContainerSource(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gotAuth = nil
-			k, err := source(config.AWSFromContainer, "", tt.env).Keys(context.Background())
+			k, err := source(config.AWSFromContainer, "", tt.env).keys(context.Background())
 			switch {
 			case tt.err != "":
 				wantError(t, err, tt.usage, tt.err)
 			case err != nil || k != (sts.Keys{AccessKeyID: "ASIACONTAINER", SecretAccessKey: testSecret, SessionToken: testToken}):
-				t.Fatalf("Keys = %+v, %v", k, err)
+				t.Fatalf("keys = %+v, %v", k, err)
 			}
 			if tt.noAnswer != (len(gotAuth) == 0) {
 				t.Errorf("endpoint asked %d times; refused before asking: %v", len(gotAuth), tt.noAnswer)
@@ -438,9 +438,9 @@ func TestIMDSSource(t *testing.T) {
 	t.Run("IMDSv2", func(t *testing.T) {
 		steps = nil
 		s := source(config.AWSFromIMDS, "", map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": srv.URL + "/"})
-		k, err := s.Keys(context.Background())
+		k, err := s.keys(context.Background())
 		if err != nil || k != (sts.Keys{AccessKeyID: "ASIAIMDS", SecretAccessKey: testSecret, SessionToken: testToken}) {
-			t.Fatalf("Keys = %+v, %v", k, err)
+			t.Fatalf("keys = %+v, %v", k, err)
 		}
 		want := []string{"PUT /latest/api/token", "GET /latest/meta-data/iam/security-credentials/", "GET /latest/meta-data/iam/security-credentials/web-role"}
 		if !reflect.DeepEqual(steps, want) {
@@ -453,13 +453,13 @@ func TestIMDSSource(t *testing.T) {
 	t.Run("no role", func(t *testing.T) {
 		role = "../x"
 		defer func() { role = "web-role" }()
-		_, err := source(config.AWSFromIMDS, "", map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": srv.URL}).Keys(context.Background())
+		_, err := source(config.AWSFromIMDS, "", map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": srv.URL}).keys(context.Background())
 		wantError(t, err, false, "names no instance profile role")
 	})
 	t.Run("disabled", func(t *testing.T) {
 		steps = nil
 		_, err := source(config.AWSFromIMDS, "", map[string]string{"AWS_EC2_METADATA_SERVICE_ENDPOINT": srv.URL,
-			"AWS_EC2_METADATA_DISABLED": "true"}).Keys(context.Background())
+			"AWS_EC2_METADATA_DISABLED": "true"}).keys(context.Background())
 		wantError(t, err, true, "AWS_EC2_METADATA_DISABLED is true")
 		if len(steps) != 0 {
 			t.Errorf("asked %q", steps)
@@ -485,13 +485,13 @@ func TestResolve(t *testing.T) {
 		{Request{Endpoint: "http://127.0.0.1:5000", Region: "eu-west-1"}, "http://127.0.0.1:5000", "eu-west-1", ""},
 		{Request{Endpoint: "http://sts.example.com"}, "", "", "plain http to a host other than this machine"},
 	} {
-		e, r, err := tt.r.Resolve()
+		e, r, err := tt.r.resolve()
 		if tt.err != "" {
 			wantError(t, err, true, tt.err)
 			continue
 		}
 		if err != nil || e != tt.endpoint || r != tt.region {
-			t.Errorf("%+v: Resolve = %q %q %v", tt.r, e, r, err)
+			t.Errorf("%+v: resolve = %q %q %v", tt.r, e, r, err)
 		}
 	}
 }
@@ -540,7 +540,7 @@ func TestLoginData(t *testing.T) {
 			"content-length;content-type;host;x-amz-date;x-amz-security-token;x-vault-aws-iam-server-id"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			data, err := LoginData(context.Background(), tt.keys, tt.r, now)
+			data, err := loginData(context.Background(), tt.keys, tt.r, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -558,8 +558,8 @@ func TestLoginData(t *testing.T) {
 			if got := d.headers.Get("X-Amz-Security-Token"); got != tt.keys.SessionToken {
 				t.Errorf("X-Amz-Security-Token %q", got)
 			}
-			if got := d.headers.Get(ServerIDHeader); got != tt.r.ServerID {
-				t.Errorf("%s %q", ServerIDHeader, got)
+			if got := d.headers.Get(serverIDHeader); got != tt.r.ServerID {
+				t.Errorf("%s %q", serverIDHeader, got)
 			}
 			if strings.Contains(fmt.Sprint(data), testSecret) {
 				t.Error("the login body holds the secret key")

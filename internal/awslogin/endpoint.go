@@ -29,10 +29,10 @@ const (
 // this machine.
 var containerHosts = []string{ecsHost, "169.254.170.23", "fd00:ec2::23"}
 
-// LocalHTTPClient reaches the container endpoint and instance metadata:
+// localHTTPClient reaches the container endpoint and instance metadata:
 // never through a proxy (the answer holds keys, the request a token) and
 // never redirected (the token would follow).
-func LocalHTTPClient() *http.Client {
+func localHTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: localHTTPTimeout,
 		Transport: &http.Transport{
@@ -47,8 +47,8 @@ func LocalHTTPClient() *http.Client {
 	}
 }
 
-// STSHTTPClient reaches STS, through a proxy when the environment names one.
-func STSHTTPClient() *http.Client {
+// stsHTTPClient reaches STS, through a proxy when the environment names one.
+func stsHTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: localHTTPTimeout,
 		Transport: &http.Transport{
@@ -68,7 +68,7 @@ func (s *Source) http() *http.Client {
 	if s.HTTP != nil {
 		return s.HTTP
 	}
-	return LocalHTTPClient()
+	return localHTTPClient()
 }
 
 // containerURL is the container credentials endpoint, as the AWS SDKs find
@@ -240,11 +240,11 @@ func (s *Source) endpointKeys(body []byte) (sts.Keys, error) {
 }
 
 func (s *Source) usage(why, hint string) error {
-	return &Error{Usage: true, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): %s", s.What(), why), Hint: hint}
+	return &Error{Usage: true, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): %s", s.what(), why), Hint: hint}
 }
 
 func (s *Source) failure(why, hint string) error {
-	return &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): %s", s.What(), why), Hint: hint}
+	return &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): %s", s.what(), why), Hint: hint}
 }
 
 // redact cuts a URL's query: a container endpoint's may hold a token.

@@ -49,7 +49,7 @@ func (s *Source) readProfile() (profile, error) {
 	}
 	if creds == nil && conf == nil {
 		return profile{}, &Error{Usage: true,
-			Msg:  fmt.Sprintf("read the AWS credentials of the aws login (%s): no profile %s in %s or %s", s.What(), s.Profile, credsPath, configPath),
+			Msg:  fmt.Sprintf("read the AWS credentials of the aws login (%s): no profile %s in %s or %s", s.what(), s.Profile, credsPath, configPath),
 			Hint: "name a profile of the AWS credentials or config file (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE) in credentials"}
 	}
 	for _, sec := range []map[string]string{creds, conf} {
@@ -57,7 +57,7 @@ func (s *Source) readProfile() (profile, error) {
 			k := sts.Keys{AccessKeyID: id, SecretAccessKey: sec["aws_secret_access_key"], SessionToken: sec["aws_session_token"]}
 			if k.SecretAccessKey == "" {
 				return profile{}, &Error{Usage: true,
-					Msg:  fmt.Sprintf("read the AWS credentials of the aws login (%s): the profile has aws_access_key_id without aws_secret_access_key", s.What()),
+					Msg:  fmt.Sprintf("read the AWS credentials of the aws login (%s): the profile has aws_access_key_id without aws_secret_access_key", s.what()),
 					Hint: "add the secret key to the profile, or name another profile"}
 			}
 			return profile{keys: k}, nil
@@ -67,7 +67,7 @@ func (s *Source) readProfile() (profile, error) {
 		for _, k := range chainKeys {
 			if sec[k] != "" {
 				return profile{}, &Error{Usage: true,
-					Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): the profile gets its keys with %s, which the helper does not follow", s.What(), k),
+					Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): the profile gets its keys with %s, which the helper does not follow", s.what(), k),
 					Hint: "give the helper a profile whose credential_process has the AWS CLI resolve it: credential_process = aws configure export-credentials --profile " +
 						s.Profile + " --format process"}
 			}
@@ -79,13 +79,13 @@ func (s *Source) readProfile() (profile, error) {
 	}
 	if command == "" {
 		return profile{}, &Error{Usage: true,
-			Msg:  fmt.Sprintf("read the AWS credentials of the aws login (%s): the profile has neither aws_access_key_id nor credential_process", s.What()),
+			Msg:  fmt.Sprintf("read the AWS credentials of the aws login (%s): the profile has neither aws_access_key_id nor credential_process", s.what()),
 			Hint: "the helper takes static keys or a credential_process from a profile; or choose another source in the auth table"}
 	}
 	if s.runsSelf(command) {
 		return profile{}, &Error{Usage: true,
 			Msg: fmt.Sprintf("refused to log in with the aws auth method (%s): the profile's credential_process runs vault-credential-process, "+
-				"which would log in again to get the keys for this login", s.What()),
+				"which would log in again to get the keys for this login", s.what()),
 			Hint: "name a profile whose keys come from elsewhere (static keys, or a credential_process of another program), or another source"}
 	}
 	return profile{process: command}, nil
@@ -114,7 +114,7 @@ func (s *Source) fileError(path string, err error) error {
 	if errors.As(err, &pe) {
 		why = pe.Err.Error()
 	}
-	return &Error{Usage: true, Err: err, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): read %s: %s", s.What(), path, why),
+	return &Error{Usage: true, Err: err, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): read %s: %s", s.what(), path, why),
 		Hint: "the AWS credentials and config files must be regular files readable by you"}
 }
 
@@ -173,9 +173,9 @@ func readSmall(path string) ([]byte, error) {
 }
 
 // runsSelf reports whether command runs this helper: a word whose base
-// name is SelfName, or the program (looked up on PATH) or a word naming a
+// name is selfName, or the program (looked up on PATH) or a word naming a
 // path that is this executable, through links and copies' names alike. A
-// wrapper script that runs it unseen is caught by Marker instead.
+// wrapper script that runs it unseen is caught by marker instead.
 func (s *Source) runsSelf(command string) bool {
 	var self os.FileInfo
 	if s.Executable != nil {
@@ -184,7 +184,7 @@ func (s *Source) runsSelf(command string) bool {
 		}
 	}
 	for i, w := range shellWords(runtime.GOOS, command) {
-		if base := w[strings.LastIndexAny(w, `/\`)+1:]; strings.TrimSuffix(base, ".exe") == SelfName {
+		if base := w[strings.LastIndexAny(w, `/\`)+1:]; strings.TrimSuffix(base, ".exe") == selfName {
 			return true
 		}
 		path := w
@@ -229,7 +229,7 @@ type processDocument struct {
 // keys it prints. Its stderr is passed through; its stdout is never shown.
 func (s *Source) runProcess(ctx context.Context, command string) (sts.Keys, error) {
 	if s.Run == nil {
-		return sts.Keys{}, &Error{Msg: "read the AWS credentials of the aws login (" + s.What() + "): no way to run credential_process"}
+		return sts.Keys{}, &Error{Msg: "read the AWS credentials of the aws login (" + s.what() + "): no way to run credential_process"}
 	}
 	s.debugf("auth aws: running the credential_process of AWS profile %s", s.Profile)
 	out := &limitedBuffer{max: maxRead}
@@ -244,18 +244,18 @@ func (s *Source) runProcess(ctx context.Context, command string) (sts.Keys, erro
 	case errors.As(err, &le):
 		return sts.Keys{}, le
 	case err != nil:
-		return sts.Keys{}, &Error{Err: err, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process failed: %s", s.What(), config.OneLine(err.Error())),
+		return sts.Keys{}, &Error{Err: err, Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process failed: %s", s.what(), config.OneLine(err.Error())),
 			Hint: "run the profile's credential_process by hand; it must print a credential_process document (Version 1)"}
 	case out.over:
-		return sts.Keys{}, &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process printed more than %d KiB", s.What(), maxRead>>10)}
+		return sts.Keys{}, &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process printed more than %d KiB", s.what(), maxRead>>10)}
 	}
 	var doc processDocument
 	if json.Unmarshal(out.Bytes(), &doc) != nil || doc.Version != 1 || doc.AccessKeyID == "" || doc.SecretAccessKey == "" {
-		return sts.Keys{}, &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process did not print a Version 1 document with AccessKeyId and SecretAccessKey", s.What()),
+		return sts.Keys{}, &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process did not print a Version 1 document with AccessKeyId and SecretAccessKey", s.what()),
 			Hint: "run the profile's credential_process by hand and check what it prints"}
 	}
 	if exp, err := time.Parse(time.RFC3339, doc.Expiration); err == nil && !exp.After(time.Now()) {
-		return sts.Keys{}, &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process printed keys that expired at %s", s.What(), exp.UTC().Format(time.RFC3339))}
+		return sts.Keys{}, &Error{Msg: fmt.Sprintf("read the AWS credentials of the aws login (%s): credential_process printed keys that expired at %s", s.what(), exp.UTC().Format(time.RFC3339))}
 	}
 	return sts.Keys{AccessKeyID: doc.AccessKeyID, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.SessionToken}, nil
 }

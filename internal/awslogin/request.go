@@ -13,42 +13,42 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 )
 
-// ServerIDHeader is the header Vault's aws auth method checks against the
+// serverIDHeader is the header Vault's aws auth method checks against the
 // mount's iam_server_id_header_value: signed, it binds the request to one
 // Vault, so that another service given it cannot replay it elsewhere.
-const ServerIDHeader = "X-Vault-AWS-IAM-Server-ID"
+const serverIDHeader = "X-Vault-AWS-IAM-Server-ID"
 
 // Default STS endpoint and region: Vault's own default (auth/<mount>/
 // config/client without sts_endpoint), the global endpoint, signed for
 // us-east-1.
 const (
-	DefaultSTSEndpoint = "https://sts.amazonaws.com"
-	DefaultSTSRegion   = "us-east-1"
+	defaultSTSEndpoint = "https://sts.amazonaws.com"
+	defaultSTSRegion   = "us-east-1"
 )
 
 // Request is what the login asks of Vault, besides the keys.
 type Request struct {
 	Role     string // the aws auth method's role
 	ServerID string // X-Vault-AWS-IAM-Server-ID; "" for none
-	Region   string // STS region the request is signed for; "": see Resolve
-	Endpoint string // STS endpoint URL signed and sent; "": see Resolve
+	Region   string // STS region the request is signed for; "": see resolve
+	Endpoint string // STS endpoint URL signed and sent; "": see resolve
 }
 
-// Resolve is the endpoint and region the request is signed for: as set;
+// resolve is the endpoint and region the request is signed for: as set;
 // without an endpoint, the region's regional endpoint; with neither,
-// DefaultSTSEndpoint and DefaultSTSRegion. Vault sends the request to the
+// defaultSTSEndpoint and defaultSTSRegion. Vault sends the request to the
 // sts_endpoint of the mount's config/client, so the two must agree (STS
 // checks the host and region signed). Signed keys are a credential for
 // fifteen minutes: plain http goes only to this machine.
-func (r Request) Resolve() (endpoint, region string, err error) {
+func (r Request) resolve() (endpoint, region string, err error) {
 	endpoint, region = r.Endpoint, r.Region
 	switch {
 	case endpoint == "" && region == "":
-		endpoint, region = DefaultSTSEndpoint, DefaultSTSRegion
+		endpoint, region = defaultSTSEndpoint, defaultSTSRegion
 	case endpoint == "":
 		endpoint = console.STSEndpoint(region)
 	case region == "":
-		region = DefaultSTSRegion
+		region = defaultSTSRegion
 	}
 	if err := console.CheckEndpoint(endpoint); err != nil {
 		return "", "", &Error{Usage: true, Err: err, Msg: "sts_endpoint of the aws auth table: " + err.Error(),
@@ -57,14 +57,14 @@ func (r Request) Resolve() (endpoint, region string, err error) {
 	return endpoint, region, nil
 }
 
-// LoginData is the body of the aws method's login: role and a POST of
+// loginData is the body of the aws method's login: role and a POST of
 // sts:GetCallerIdentity to the STS endpoint, signed with keys at now, as
 // Vault's iam login reads it (builtin/credential/aws, path_login.go): the
 // method, and base64 of the URL, the form body and the JSON of the headers
 // (Vault takes the Host from the URL). The session token is among those
 // headers: the body is a secret, sent to Vault only.
-func LoginData(ctx context.Context, keys sts.Keys, r Request, now time.Time) (map[string]any, error) {
-	endpoint, region, err := r.Resolve()
+func loginData(ctx context.Context, keys sts.Keys, r Request, now time.Time) (map[string]any, error) {
+	endpoint, region, err := r.resolve()
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func LoginData(ctx context.Context, keys sts.Keys, r Request, now time.Time) (ma
 	}
 	req.Header.Set("Content-Type", sts.FormType)
 	if r.ServerID != "" {
-		req.Header.Set(ServerIDHeader, r.ServerID)
+		req.Header.Set(serverIDHeader, r.ServerID)
 	}
 	if err := sts.Sign(ctx, req, []byte(body), keys, region, now); err != nil {
 		return nil, &Error{Err: err, Msg: "sign the aws login request: " + err.Error()}
