@@ -30,8 +30,8 @@ import (
 // later, perhaps after a cold start.
 const Handoff = 10 * time.Second
 
-// PageName is the file name of the redirect page in its private folder.
-const PageName = "signin.html"
+// pageName is the file name of the redirect page in its private folder.
+const pageName = "signin.html"
 
 // Opener opens URLs in the browser.
 type Opener struct {
@@ -115,7 +115,7 @@ func (o Opener) launch(url string) (dir string, cmd *exec.Cmd, name string, err 
 	if err != nil {
 		return "", nil, "", fmt.Errorf("create a private folder for the sign-in page: %w", err)
 	}
-	page := filepath.Join(dir, PageName)
+	page := filepath.Join(dir, pageName)
 	if err = smallfile.WriteFile(page, o.page(url), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return "", nil, "", fmt.Errorf("write the sign-in page: %w", err)
@@ -128,9 +128,9 @@ func (o Opener) launch(url string) (dir string, cmd *exec.Cmd, name string, err 
 	return dir, cmd, name, nil
 }
 
-// Page is an HTML page that sends the browser on to url at once, with a
+// redirectPage is an HTML page that sends the browser on to url at once, with a
 // link for browsers that do not follow the refresh.
-func Page(url string) []byte { return Opener{}.page(url) }
+func redirectPage(url string) []byte { return Opener{}.page(url) }
 
 func (o Opener) page(url string) []byte {
 	u, title := html.EscapeString(url), html.EscapeString(o.Title)
@@ -145,19 +145,19 @@ func (o Opener) page(url string) []byte {
 `)
 }
 
-// ErrNoBrowser says no browser command could be started; ErrNoDisplay
+// errNoBrowser says no browser command could be started; errNoDisplay
 // that, on a system with xdg-open, there is no graphical display and no
 // BROWSER.
 var (
-	ErrNoBrowser = errors.New("no browser command found")
-	ErrNoDisplay = errors.New("no graphical display (DISPLAY and WAYLAND_DISPLAY are not set) and no BROWSER")
+	errNoBrowser = errors.New("no browser command found")
+	errNoDisplay = errors.New("no graphical display (DISPLAY and WAYLAND_DISPLAY are not set) and no BROWSER")
 )
 
 // start runs the first browser command that starts with page as argument.
 func (o Opener) start(page string) (*exec.Cmd, string, error) {
 	commands := o.commands(page)
 	if len(commands) == 0 {
-		return nil, "", ErrNoDisplay
+		return nil, "", errNoDisplay
 	}
 	var tried []string
 	for _, argv := range commands {
@@ -174,7 +174,7 @@ func (o Opener) start(page string) (*exec.Cmd, string, error) {
 		}
 		return cmd, argv[0], nil
 	}
-	return nil, "", fmt.Errorf("%w (tried %s)", ErrNoBrowser, strings.Join(tried, ", "))
+	return nil, "", fmt.Errorf("%w (tried %s)", errNoBrowser, strings.Join(tried, ", "))
 }
 
 // commands are the browser commands to try, each with page in it: the

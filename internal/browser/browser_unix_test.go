@@ -70,10 +70,10 @@ func TestOpenHandsThePageNotTheURL(t *testing.T) {
 			}
 			args := strings.Split(strings.TrimSpace(argv), "\n")
 			page := args[len(args)-1]
-			if filepath.Base(page) != PageName || (tt.name == "placeholder" && args[0] != "--new-tab") {
+			if filepath.Base(page) != pageName || (tt.name == "placeholder" && args[0] != "--new-tab") {
 				t.Errorf("argv %q, want [--new-tab] and the page", args)
 			}
-			if got, want := read(t, filepath.Join(dir, "page")), string(Page(secretURL)); got != want {
+			if got, want := read(t, filepath.Join(dir, "page")), string(redirectPage(secretURL)); got != want {
 				t.Errorf("page:\n%s\nwant:\n%s", got, want)
 			}
 			if modes := read(t, filepath.Join(dir, "modes")); modes != "-rw-------\ndrwx------\n" {
@@ -87,7 +87,7 @@ func TestOpenHandsThePageNotTheURL(t *testing.T) {
 }
 
 func TestPageEscapesTheURL(t *testing.T) {
-	p := string(Page(secretURL))
+	p := string(redirectPage(secretURL))
 	if strings.Contains(p, `<c>"d`) || !strings.Contains(p, `&lt;c&gt;&#34;d`) || !strings.Contains(p, "&amp;SigninToken=") {
 		t.Errorf("the URL is not escaped for HTML:\n%s", p)
 	}
@@ -131,8 +131,8 @@ func TestCommandsPerPlatform(t *testing.T) {
 		}
 	}
 	o := Opener{Getenv: func(string) string { return "" }, GOOS: "linux"}
-	if _, _, err := o.start("/p"); !errors.Is(err, ErrNoDisplay) {
-		t.Errorf("linux without a display: %v, want ErrNoDisplay", err)
+	if _, _, err := o.start("/p"); !errors.Is(err, errNoDisplay) {
+		t.Errorf("linux without a display: %v, want errNoDisplay", err)
 	}
 }
 
@@ -173,8 +173,8 @@ func TestStartPage(t *testing.T) {
 		t.Errorf("the browser's arguments are %q: want --new-tab and the page's path, not the URL", a)
 	}
 	remove()
-	if _, _, err := (Opener{Getenv: env(nil), GOOS: "linux"}).StartPage(ctx, target); !errors.Is(err, ErrNoDisplay) {
-		t.Errorf("no display and no BROWSER: %v, want ErrNoDisplay", err)
+	if _, _, err := (Opener{Getenv: env(nil), GOOS: "linux"}).StartPage(ctx, target); !errors.Is(err, errNoDisplay) {
+		t.Errorf("no display and no BROWSER: %v, want errNoDisplay", err)
 	}
 }
 

@@ -65,26 +65,26 @@ func (k Kind) String() string {
 // credentials, and DurationSeconds of GetFederationToken for a console
 // session.
 const (
-	MinDuration           = 15 * time.Minute
-	MaxSessionDuration    = 12 * time.Hour // SessionDuration, assumed-role credentials
-	MaxFederationDuration = 36 * time.Hour // GetFederationToken with an IAM user's keys
+	minDuration           = 15 * time.Minute
+	maxSessionDuration    = 12 * time.Hour // SessionDuration, assumed-role credentials
+	maxFederationDuration = 36 * time.Hour // GetFederationToken with an IAM user's keys
 )
 
 // ErrSessionToken is the refusal of GetSessionToken credentials, which AWS
 // never accepts for console sign-in.
 var ErrSessionToken = errors.New("AWS does not accept session_token credentials (sts:GetSessionToken) for console sign-in")
 
-// Partition is a group of AWS regions with its own sign-in and console hosts.
-type Partition struct {
+// partition is a group of AWS regions with its own sign-in and console hosts.
+type partition struct {
 	ID          string // aws, aws-us-gov, aws-cn
 	SigninHost  string // host of the federation endpoint
 	ConsoleHost string // the console's domain; regional hosts are REGION.ConsoleHost
 }
 
 var (
-	partitionAWS   = Partition{"aws", "signin.aws.amazon.com", "console.aws.amazon.com"}
-	partitionGov   = Partition{"aws-us-gov", "signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com"}
-	partitionChina = Partition{"aws-cn", "signin.amazonaws.cn", "console.amazonaws.cn"}
+	partitionAWS   = partition{"aws", "signin.aws.amazon.com", "console.aws.amazon.com"}
+	partitionGov   = partition{"aws-us-gov", "signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com"}
+	partitionChina = partition{"aws-cn", "signin.amazonaws.cn", "console.amazonaws.cn"}
 )
 
 // regionRE is the shape of a region name: it goes into host names, so
@@ -95,8 +95,8 @@ var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z0-9]+){2,3}$`)
 // (us-east-1, us-gov-west-1, cn-north-1).
 func ValidRegion(region string) bool { return len(region) <= 32 && regionRE.MatchString(region) }
 
-// PartitionOf is the partition of region.
-func PartitionOf(region string) Partition {
+// partitionOf is the partition of region.
+func partitionOf(region string) partition {
 	switch {
 	case strings.HasPrefix(region, "us-gov-"):
 		return partitionGov
@@ -106,14 +106,14 @@ func PartitionOf(region string) Partition {
 	return partitionAWS
 }
 
-// FederationEndpoint is the federation endpoint of region's partition.
-func FederationEndpoint(region string) string {
-	return "https://" + PartitionOf(region).SigninHost + "/federation"
+// federationEndpoint is the federation endpoint of region's partition.
+func federationEndpoint(region string) string {
+	return "https://" + partitionOf(region).SigninHost + "/federation"
 }
 
-// DefaultDestination is the console home of region.
-func DefaultDestination(region string) string {
-	return "https://" + region + "." + PartitionOf(region).ConsoleHost + "/console/home?region=" + region
+// defaultDestination is the console home of region.
+func defaultDestination(region string) string {
+	return "https://" + region + "." + partitionOf(region).ConsoleHost + "/console/home?region=" + region
 }
 
 // CheckEndpoint refuses an endpoint that could expose what is sent to it:
@@ -153,10 +153,10 @@ func CheckDestination(dest string) error {
 	return nil
 }
 
-// LoginURL is the URL that signs in to the console with token and then
+// loginURL is the URL that signs in to the console with token and then
 // opens destination. issuer is where AWS sends the user when the session
 // ends.
-func LoginURL(endpoint, issuer, destination, token string) string {
+func loginURL(endpoint, issuer, destination, token string) string {
 	q := url.Values{}
 	q.Set("Action", "login")
 	if issuer != "" {

@@ -71,9 +71,9 @@ func TestSigninTokenSendsTheSession(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeFederation(t, 200, `{"SigninToken":"`+testSignin+`"}`)
-			token, err := SigninToken(context.Background(), HTTPClient(), f.endpoint(), testCreds, tt.duration)
+			token, err := signinToken(context.Background(), HTTPClient(), f.endpoint(), testCreds, tt.duration)
 			if err != nil || token != testSignin {
-				t.Fatalf("SigninToken = %q, %v", token, err)
+				t.Fatalf("signinToken = %q, %v", token, err)
 			}
 			q := f.only(t)
 			if q.Get("Action") != "getSigninToken" {
@@ -120,7 +120,7 @@ func TestSigninTokenFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			_, err := SigninToken(ctx, HTTPClient(), tt.endpoint, testCreds, 0)
+			_, err := signinToken(ctx, HTTPClient(), tt.endpoint, testCreds, 0)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, tt.want)
 			}
@@ -142,7 +142,7 @@ func TestSignInRefusals(t *testing.T) {
 		text string
 	}{
 		{"session token", Request{Credentials: testCreds, Kind: SessionToken, Region: "us-east-1"}, ErrSessionToken, ""},
-		{"duration of a federation token", Request{Credentials: testCreds, Kind: FederationToken, Region: "us-east-1", Duration: time.Hour}, ErrDurationFixed, ""},
+		{"duration of a federation token", Request{Credentials: testCreds, Kind: FederationToken, Region: "us-east-1", Duration: time.Hour}, errDurationFixed, ""},
 		{"duration too long", Request{Credentials: testCreds, Kind: AssumedRole, Region: "us-east-1", Duration: 13 * time.Hour}, nil, "from 15m to 12h"},
 		{"duration too short", Request{Credentials: long, Kind: LongTerm, Region: "us-east-1", Duration: time.Minute}, nil, "from 15m to 36h"},
 		{"bad region", Request{Credentials: testCreds, Kind: AssumedRole, Region: "us-east-1.evil.com/"}, nil, "not an AWS region"},
@@ -199,11 +199,11 @@ func TestPartitions(t *testing.T) {
 		if !ValidRegion(tt.region) {
 			t.Errorf("ValidRegion(%q) = false", tt.region)
 		}
-		if got := FederationEndpoint(tt.region); got != tt.endpoint {
-			t.Errorf("FederationEndpoint(%q) = %q, want %q", tt.region, got, tt.endpoint)
+		if got := federationEndpoint(tt.region); got != tt.endpoint {
+			t.Errorf("federationEndpoint(%q) = %q, want %q", tt.region, got, tt.endpoint)
 		}
-		if got := DefaultDestination(tt.region); got != tt.dest {
-			t.Errorf("DefaultDestination(%q) = %q, want %q", tt.region, got, tt.dest)
+		if got := defaultDestination(tt.region); got != tt.dest {
+			t.Errorf("defaultDestination(%q) = %q, want %q", tt.region, got, tt.dest)
 		}
 	}
 	for _, bad := range []string{"", "us", "US-EAST-1", "us-east-1.evil", "us-east-1/x", "a-b-c-d-e-f"} {

@@ -15,27 +15,27 @@ import (
 	"github.com/vault-credential-process/vault-credential-process/internal/sts"
 )
 
-// AllowAll is the default session policy of GetFederationToken. A session's
+// allowAll is the default session policy of GetFederationToken. A session's
 // permissions are the intersection of the IAM user's policies and the
 // session policies, and without any session policy it has none: allowing
 // everything here leaves the user's own permissions.
-const AllowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
 
 // Limits AWS puts on GetFederationToken's parameters.
 const (
-	MaxPolicySize = 2048 // plaintext of the inline session policy
+	maxPolicySize = 2048 // plaintext of the inline session policy
 	MaxPolicyARNs = 10
 )
 
-// Propagation bounds the wait for a new IAM access key to reach STS.
-const Propagation = sts.Propagation
+// defaultPropagation bounds the wait for a new IAM access key to reach STS.
+const defaultPropagation = sts.Propagation
 
 // Federation is a GetFederationToken call.
 type Federation struct {
 	Region     string   // STS region (its partition's endpoint)
 	Endpoint   string   // STS endpoint URL; "" for the region's
 	Name       string   // federated user name; see FederatedName
-	Policy     string   // inline session policy; "" with no PolicyARNs means AllowAll
+	Policy     string   // inline session policy; "" with no PolicyARNs means allowAll
 	PolicyARNs []string // managed session policies
 	Duration   time.Duration
 	HTTP       *http.Client // nil for HTTPClient()
@@ -43,15 +43,15 @@ type Federation struct {
 	// Backoff is the wait before retry n (0, 1, ...) while STS does not
 	// know the key yet; nil for sts.Backoff.
 	Backoff func(n int) time.Duration
-	// Propagation bounds those retries; 0 for Propagation above.
+	// Propagation bounds those retries; 0 for defaultPropagation.
 	Propagation time.Duration
 }
 
 // CheckPolicy refuses an inline session policy AWS would refuse: not a
-// JSON object, or longer than MaxPolicySize.
+// JSON object, or longer than maxPolicySize.
 func CheckPolicy(policy string) error {
-	if len(policy) > MaxPolicySize {
-		return fmt.Errorf("the session policy has %d characters, AWS takes at most %d", len(policy), MaxPolicySize)
+	if len(policy) > maxPolicySize {
+		return fmt.Errorf("the session policy has %d characters, AWS takes at most %d", len(policy), maxPolicySize)
 	}
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
@@ -75,14 +75,14 @@ func FederatedName(role string) string {
 	return n
 }
 
-// Federate trades an IAM user's long-term keys for federation token
+// federate trades an IAM user's long-term keys for federation token
 // credentials, which the federation endpoint accepts. A key that STS does
-// not know yet (InvalidClientTokenId) is retried for up to Propagation,
+// not know yet (InvalidClientTokenId) is retried for up to defaultPropagation,
 // within ctx. The request goes through internal/sts.
-func Federate(ctx context.Context, creds Credentials, f Federation) (Credentials, time.Time, error) {
+func federate(ctx context.Context, creds Credentials, f Federation) (Credentials, time.Time, error) {
 	propagation := f.Propagation
 	if propagation == 0 {
-		propagation = Propagation
+		propagation = defaultPropagation
 	}
 	backoff := f.Backoff
 	if backoff == nil {
@@ -107,7 +107,7 @@ func Federate(ctx context.Context, creds Credentials, f Federation) (Credentials
 
 // STSEndpoint is the regional STS endpoint of region.
 func STSEndpoint(region string) string {
-	if PartitionOf(region).ID == "aws-cn" {
+	if partitionOf(region).ID == "aws-cn" {
 		return "https://sts." + region + ".amazonaws.com.cn"
 	}
 	return "https://sts." + region + ".amazonaws.com"
@@ -126,7 +126,7 @@ func (f Federation) form() url.Values {
 	case f.Policy != "":
 		q.Set("Policy", f.Policy)
 	case len(f.PolicyARNs) == 0:
-		q.Set("Policy", AllowAll)
+		q.Set("Policy", allowAll)
 	}
 	return q
 }

@@ -82,21 +82,21 @@ func TestFederate(t *testing.T) {
 		wantPolicy string // "" for none sent
 		wantARN    string
 	}{
-		{"the user's own permissions", "", nil, AllowAll, ""},
+		{"the user's own permissions", "", nil, allowAll, ""},
 		{"inline policy", `{"Version":"2012-10-17","Statement":[]}`, nil, `{"Version":"2012-10-17","Statement":[]}`, ""},
 		{"managed policy only", "", []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}, "", "arn:aws:iam::aws:policy/ReadOnlyAccess"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newFakeSTS(t)
-			got, exp, err := Federate(context.Background(), longTerm, Federation{Region: "us-east-1", Endpoint: s.URL,
+			got, exp, err := federate(context.Background(), longTerm, Federation{Region: "us-east-1", Endpoint: s.URL,
 				Name: "dev", Policy: tt.policy, PolicyARNs: tt.arns, Duration: 2 * time.Hour, Backoff: noBackoff})
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := Credentials{AccessKeyID: "ASIAFEDERATED", SecretAccessKey: "FED-secret-key-value", SessionToken: "FED-session-token-value"}
 			if got != want || !exp.Equal(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) {
-				t.Errorf("Federate = %+v, %s", got, exp)
+				t.Errorf("federate = %+v, %s", got, exp)
 			}
 			f := s.requests()[0]
 			if f.Get("Action") != "GetFederationToken" || f.Get("Name") != "dev" || f.Get("DurationSeconds") != "7200" {
@@ -112,12 +112,12 @@ func TestFederate(t *testing.T) {
 	}
 }
 
-// A key IAM just created is unknown to STS for a few seconds: Federate
+// A key IAM just created is unknown to STS for a few seconds: federate
 // retries it, and only it.
 func TestFederateWaitsForKeyPropagation(t *testing.T) {
 	s := newFakeSTS(t, "InvalidClientTokenId", "InvalidClientTokenId")
 	var debug []string
-	_, _, err := Federate(context.Background(), longTerm, Federation{Region: "us-east-1", Endpoint: s.URL, Name: "dev",
+	_, _, err := federate(context.Background(), longTerm, Federation{Region: "us-east-1", Endpoint: s.URL, Name: "dev",
 		Backoff: noBackoff, Debugf: func(f string, a ...any) { debug = append(debug, fmt.Sprintf(f, a...)) }})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestFederateWaitsForKeyPropagation(t *testing.T) {
 	}
 
 	s = newFakeSTS(t, "AccessDenied", "AccessDenied")
-	_, _, err = Federate(context.Background(), longTerm, Federation{Region: "us-east-1", Endpoint: s.URL, Name: "dev", Backoff: noBackoff})
+	_, _, err = federate(context.Background(), longTerm, Federation{Region: "us-east-1", Endpoint: s.URL, Name: "dev", Backoff: noBackoff})
 	var se *STSError
 	if !errors.As(err, &se) || se.Code != "AccessDenied" || len(s.requests()) != 1 {
 		t.Errorf("AccessDenied: error %v after %d requests, want STSError AccessDenied after 1", err, len(s.requests()))
@@ -145,7 +145,7 @@ func TestFederateGivesUp(t *testing.T) {
 	}
 	s := newFakeSTS(t, always...)
 	const propagation = 200 * time.Millisecond
-	_, _, err := Federate(context.Background(), longTerm, Federation{Region: "us-east-1", Endpoint: s.URL, Name: "dev",
+	_, _, err := federate(context.Background(), longTerm, Federation{Region: "us-east-1", Endpoint: s.URL, Name: "dev",
 		Propagation: propagation, Backoff: func(int) time.Duration { return propagation / 2 }})
 	var se *STSError
 	if !errors.As(err, &se) || se.Code != "InvalidClientTokenId" {
@@ -159,9 +159,9 @@ func TestFederateGivesUp(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err = Federate(ctx, longTerm, Federation{Region: "us-east-1", Endpoint: s.URL, Name: "dev", Backoff: noBackoff})
+	_, _, err = federate(ctx, longTerm, Federation{Region: "us-east-1", Endpoint: s.URL, Name: "dev", Backoff: noBackoff})
 	if err == nil {
-		t.Fatal("Federate with a canceled context succeeded")
+		t.Fatal("federate with a canceled context succeeded")
 	}
 }
 
@@ -170,10 +170,10 @@ func TestCheckPolicy(t *testing.T) {
 		policy string
 		ok     bool
 	}{
-		{AllowAll, true},
+		{allowAll, true},
 		{`[]`, false},
 		{`{"Version":`, false},
-		{`{"Sid":"` + strings.Repeat("a", MaxPolicySize) + `"}`, false},
+		{`{"Sid":"` + strings.Repeat("a", maxPolicySize) + `"}`, false},
 	} {
 		if err := CheckPolicy(tt.policy); (err == nil) != tt.ok {
 			t.Errorf("CheckPolicy(%.20q) = %v, want ok %v", tt.policy, err, tt.ok)

@@ -23,8 +23,8 @@ type Request struct {
 	Credentials Credentials
 	Kind        Kind
 	Region      string
-	Destination string // "" for DefaultDestination(Region)
-	Endpoint    string // federation endpoint; "" for FederationEndpoint(Region)
+	Destination string // "" for defaultDestination(Region)
+	Endpoint    string // federation endpoint; "" for federationEndpoint(Region)
 	// Duration is the console session's length, 0 for AWS's default:
 	// SessionDuration for AssumedRole, GetFederationToken's DurationSeconds
 	// for LongTerm (0 there is DefaultFederationDuration); FederationToken
@@ -35,10 +35,10 @@ type Request struct {
 	Debugf     func(format string, args ...any)
 }
 
-// ErrDurationFixed refuses a duration for federation token credentials:
+// errDurationFixed refuses a duration for federation token credentials:
 // their console session lasts as long as they do, and AWS refuses a
 // SessionDuration for them.
-var ErrDurationFixed = errors.New("the console session of federation token credentials lasts as long as they do: AWS takes no duration for them")
+var errDurationFixed = errors.New("the console session of federation token credentials lasts as long as they do: AWS takes no duration for them")
 
 // DurationRange is the console session length AWS takes for credentials
 // of kind: SessionDuration for AssumedRole, GetFederationToken's
@@ -48,9 +48,9 @@ var ErrDurationFixed = errors.New("the console session of federation token crede
 func DurationRange(kind Kind) (min, max time.Duration) {
 	switch kind {
 	case AssumedRole:
-		return MinDuration, MaxSessionDuration
+		return minDuration, maxSessionDuration
 	case LongTerm:
-		return MinDuration, MaxFederationDuration
+		return minDuration, maxFederationDuration
 	}
 	return 0, 0
 }
@@ -63,7 +63,7 @@ func CheckDuration(kind Kind, d time.Duration) error {
 	}
 	switch kind {
 	case FederationToken:
-		return ErrDurationFixed
+		return errDurationFixed
 	case SessionToken:
 		return ErrSessionToken
 	}
@@ -101,13 +101,13 @@ func SignIn(ctx context.Context, r Request) (string, error) {
 		return "", err
 	}
 	if r.Endpoint == "" {
-		r.Endpoint = FederationEndpoint(r.Region)
+		r.Endpoint = federationEndpoint(r.Region)
 	}
 	if err := CheckEndpoint(r.Endpoint); err != nil {
 		return "", fmt.Errorf("federation endpoint: %w", err)
 	}
 	if r.Destination == "" {
-		r.Destination = DefaultDestination(r.Region)
+		r.Destination = defaultDestination(r.Region)
 	}
 	if r.HTTP == nil {
 		r.HTTP = HTTPClient()
@@ -133,7 +133,7 @@ func SignIn(ctx context.Context, r Request) (string, error) {
 		r.debugf("sts:GetFederationToken at %s as federated user %s (duration %s)", stsEndpoint(f), f.Name, f.Duration)
 		var exp time.Time
 		var err error
-		if creds, exp, err = Federate(ctx, creds, f); err != nil {
+		if creds, exp, err = federate(ctx, creds, f); err != nil {
 			return "", err
 		}
 		r.debugf("federation token expires %s", exp.UTC().Format(time.RFC3339))
@@ -141,11 +141,11 @@ func SignIn(ctx context.Context, r Request) (string, error) {
 	}
 	r.debugf("getSigninToken at %s with %s credentials (SessionDuration %s)", r.Endpoint, kind,
 		durationOrDefault(sessionDuration, "not sent"))
-	token, err := SigninToken(ctx, r.HTTP, r.Endpoint, creds, sessionDuration)
+	token, err := signinToken(ctx, r.HTTP, r.Endpoint, creds, sessionDuration)
 	if err != nil {
 		return "", err
 	}
-	return LoginURL(r.Endpoint, Issuer, r.Destination, token), nil
+	return loginURL(r.Endpoint, Issuer, r.Destination, token), nil
 }
 
 func stsEndpoint(f Federation) string {

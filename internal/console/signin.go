@@ -50,9 +50,9 @@ func HTTPClient() *http.Client {
 	}
 }
 
-// SessionJSON is the Session parameter of getSigninToken: the credentials
+// sessionJSON is the Session parameter of getSigninToken: the credentials
 // as the federation endpoint names them.
-func SessionJSON(c Credentials) ([]byte, error) {
+func sessionJSON(c Credentials) ([]byte, error) {
 	return json.Marshal(struct {
 		SessionID    string `json:"sessionId"`
 		SessionKey   string `json:"sessionKey"`
@@ -60,17 +60,17 @@ func SessionJSON(c Credentials) ([]byte, error) {
 	}{c.AccessKeyID, c.SecretAccessKey, c.SessionToken})
 }
 
-// SigninToken asks the federation endpoint for a sign-in token for creds,
+// signinToken asks the federation endpoint for a sign-in token for creds,
 // which must hold a session token (assumed-role or federation token
 // credentials). sessionDuration, when not zero, is the console session's
 // length: AWS accepts it only for assumed-role credentials, from
-// MinDuration to MaxSessionDuration. The request is a GET, as AWS
+// minDuration to maxSessionDuration. The request is a GET, as AWS
 // documents it; the credentials travel in its query, over TLS.
-func SigninToken(ctx context.Context, client *http.Client, endpoint string, creds Credentials, sessionDuration time.Duration) (string, error) {
+func signinToken(ctx context.Context, client *http.Client, endpoint string, creds Credentials, sessionDuration time.Duration) (string, error) {
 	if creds.SessionToken == "" {
 		return "", errors.New("the federation endpoint takes temporary credentials only, these have no session token")
 	}
-	session, err := SessionJSON(creds)
+	session, err := sessionJSON(creds)
 	if err != nil {
 		return "", fmt.Errorf("encode the session: %w", err)
 	}

@@ -104,9 +104,6 @@ func StartServe(bin string, env []string, stderr io.Writer, args ...string) (*Se
 // PID is the server's process id.
 func (s *Serve) PID() int { return s.Cmd.Process.Pid }
 
-// Done is closed when the server has exited.
-func (s *Serve) Done() <-chan struct{} { return s.done }
-
 // Stop ends the server with SIGINT, as Ctrl-C does, and returns its exit
 // status; after 15 seconds it kills it.
 func (s *Serve) Stop() error {

@@ -291,7 +291,7 @@ func TestBlockedLog(t *testing.T) {
 	}
 	srv.logq = newAsyncLog(queue)
 	ts := httptest.NewUnstartedServer(nil)
-	ts.Config.Handler = srv.Handler(ts.Listener.Addr().String())
+	ts.Config.Handler = srv.handler(ts.Listener.Addr().String())
 	ts.Start()
 	defer ts.Close()
 	client := &http.Client{Timeout: time.Minute} // a guard against a hung test
@@ -478,7 +478,7 @@ func TestCheckListenAddr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := CheckListenAddr(tt.addr)
-		if (err != nil) != tt.bad || tt.bad && !errors.Is(err, ErrUnspecified) {
+		if (err != nil) != tt.bad || tt.bad && !errors.Is(err, errUnspecified) {
 			t.Errorf("CheckListenAddr(%q) = %v, want refused: %v", tt.addr, err, tt.bad)
 		}
 	}

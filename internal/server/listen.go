@@ -9,11 +9,11 @@ import (
 	"strings"
 )
 
-// ErrUnspecified is the error of a listen address that names no address:
+// errUnspecified is the error of a listen address that names no address:
 // 0.0.0.0, [::] or none at all (":PORT"). Such a listener is reachable from
 // every network the machine is on, and no Host header names it, so every
 // local client would be refused while a remote one naming it got in.
-var ErrUnspecified = errors.New("listens on every address of the machine, also those the network reaches")
+var errUnspecified = errors.New("listens on every address of the machine, also those the network reaches")
 
 // CheckListenAddr refuses a listen address that names no address. What
 // net.Listen refuses anyway (no port, a name that does not resolve) is
@@ -25,7 +25,7 @@ func CheckListenAddr(addr string) error {
 	}
 	host, _, _ = strings.Cut(host, "%") // a zone
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		return fmt.Errorf("%s %w", addr, ErrUnspecified)
+		return fmt.Errorf("%s %w", addr, errUnspecified)
 	}
 	return nil
 }
@@ -46,7 +46,7 @@ func Listen(addr string) (net.Listener, error) {
 	}
 	if ip := ln.Addr().(*net.TCPAddr).IP; ip.IsUnspecified() {
 		ln.Close()
-		return nil, fmt.Errorf("%s (%s) %w", addr, ln.Addr(), ErrUnspecified)
+		return nil, fmt.Errorf("%s (%s) %w", addr, ln.Addr(), errUnspecified)
 	}
 	return ln, nil
 }
@@ -105,7 +105,7 @@ func activated(getenv func(string) string, unsetenv func(string) error, pid int,
 	}
 	if addr.IP.IsUnspecified() {
 		ln.Close()
-		return nil, fmt.Errorf("socket activation: the socket systemd passed (%s) %w", addr, ErrUnspecified)
+		return nil, fmt.Errorf("socket activation: the socket systemd passed (%s) %w", addr, errUnspecified)
 	}
 	return ln, nil
 }

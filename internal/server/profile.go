@@ -33,7 +33,7 @@ type Check func(ctx context.Context, c *process.Credentials) error
 type Profile struct {
 	Name  string // the path is /creds/Name
 	Fetch Fetch
-	// Check, if set, is asked every LeaseCheckInterval whether the lease of
+	// Check, if set, is asked every leaseCheckInterval whether the lease of
 	// the credentials in memory still exists, so that keys Vault revoked stop
 	// being served within that time rather than at the next refresh.
 	Check Check
@@ -51,9 +51,9 @@ const (
 	// firstBackoff and maxBackoff space the retries after a failed refresh.
 	firstBackoff = 2 * time.Second
 	maxBackoff   = 30 * time.Second
-	// LeaseCheckInterval is how often the lease of credentials in memory is
+	// leaseCheckInterval is how often the lease of credentials in memory is
 	// looked up in Vault (sys/leases/lookup), when the profile has a Check.
-	LeaseCheckInterval = 30 * time.Second
+	leaseCheckInterval = 30 * time.Second
 )
 
 // held is what a profile serves from memory.
@@ -149,7 +149,7 @@ func (p *profile) dueIn(now time.Time) time.Duration {
 	if p.fresh(h, now) {
 		due := p.Policy.RefreshAt(h.entry()).Sub(now)
 		if p.checks(h) {
-			due = min(due, h.checked.Add(LeaseCheckInterval).Sub(now))
+			due = min(due, h.checked.Add(leaseCheckInterval).Sub(now))
 		}
 		return due
 	}
@@ -182,7 +182,7 @@ func (p *profile) run(ctx context.Context) {
 			t.Stop()
 			continue // look at the clock again
 		}
-		if h := p.cur.Load(); p.fresh(h, now) && p.checks(h) && !now.Before(h.checked.Add(LeaseCheckInterval)) {
+		if h := p.cur.Load(); p.fresh(h, now) && p.checks(h) && !now.Before(h.checked.Add(leaseCheckInterval)) {
 			p.check(ctx, h)
 			continue
 		}

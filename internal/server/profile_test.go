@@ -70,8 +70,8 @@ func TestLeaseCheckDropsRevoked(t *testing.T) {
 	var answer error
 	p.Check = func(context.Context, *process.Credentials) error { return answer }
 
-	if d := p.dueIn(t0); d != LeaseCheckInterval {
-		t.Errorf("a leased credential is next looked at in %s, want %s", d, LeaseCheckInterval)
+	if d := p.dueIn(t0); d != leaseCheckInterval {
+		t.Errorf("a leased credential is next looked at in %s, want %s", d, leaseCheckInterval)
 	}
 	answer = errors.New("Vault answered 503")
 	p.check(context.Background(), h)

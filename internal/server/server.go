@@ -87,12 +87,12 @@ const (
 	ShutdownTimeout = 5 * time.Second
 )
 
-// CredsPath is the path prefix of the profiles' credentials.
-const CredsPath = "/creds/"
+// credsPath is the path prefix of the profiles' credentials.
+const credsPath = "/creds/"
 
-// HealthPath answers, without the token, whether the server can serve
+// healthPath answers, without the token, whether the server can serve
 // every profile now: for supervisors and container health checks.
-const HealthPath = "/healthz"
+const healthPath = "/healthz"
 
 // New makes a server for profiles with a new random authorization token.
 func New(o Options) (*Server, error) {
@@ -169,8 +169,8 @@ func (s *Server) checkReady() {
 	s.readyOnce.Do(func() { close(s.ready) })
 }
 
-// Healthy reports whether every profile has credentials it may serve now.
-func (s *Server) Healthy() bool {
+// healthy reports whether every profile has credentials it may serve now.
+func (s *Server) healthy() bool {
 	for _, p := range s.profiles {
 		if !p.servable(p.cur.Load(), p.now()) {
 			return false
@@ -182,7 +182,7 @@ func (s *Server) Healthy() bool {
 // URL is the address of a profile's credentials on a server listening at
 // addr (host:port).
 func URL(addr, name string) string {
-	return "http://" + addr + CredsPath + url.PathEscape(name)
+	return "http://" + addr + credsPath + url.PathEscape(name)
 }
 
 // Warm gets every profile's credentials once, in the foreground, so that
@@ -249,7 +249,7 @@ func (e *WarmError) Unwrap() []error {
 // connLimit).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
-		Handler:           s.Handler(ln.Addr().String()),
+		Handler:           s.handler(ln.Addr().String()),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -354,9 +354,9 @@ func (s *Server) httpError(b []byte) {
 	}
 }
 
-// Handler answers requests to a server listening at addr (host:port): the
+// handler answers requests to a server listening at addr (host:port): the
 // Host header of every request must name that address.
-func (s *Server) Handler(addr string) http.Handler {
+func (s *Server) handler(addr string) http.Handler {
 	hosts := allowedHosts(addr)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := r.Context().Value(connKey{}).(net.Conn); ok {
@@ -410,7 +410,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string
 	if !hosts[r.Host] {
 		return refuse(w, http.StatusForbidden, "wrong_host", "the Host header does not name this server's address")
 	}
-	if r.URL.Path == HealthPath {
+	if r.URL.Path == healthPath {
 		return s.health(w, r)
 	}
 	if s.imds != nil {
@@ -421,7 +421,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, hosts map[string
 	if !s.authorized(r.Header.Get("Authorization")) {
 		return refuse(w, http.StatusUnauthorized, "unauthorized", "missing or wrong Authorization header")
 	}
-	name, ok := strings.CutPrefix(r.URL.Path, CredsPath)
+	name, ok := strings.CutPrefix(r.URL.Path, credsPath)
 	p := s.byName[name]
 	if !ok || p == nil {
 		return refuse(w, http.StatusNotFound, "not_found", "no profile at this path")
@@ -477,13 +477,13 @@ func (s *Server) warnSessionless(p *profile, agent string) {
 	}
 }
 
-// healthDoc is the answer of HealthPath: ready or not, and nothing else
+// healthDoc is the answer of healthPath: ready or not, and nothing else
 // (no profile, no credential, no error), as anyone may ask it.
 type healthDoc struct {
 	Status string `json:"status"`
 }
 
-// health answers HealthPath: 200 {"status":"ready"} when every profile has
+// health answers healthPath: 200 {"status":"ready"} when every profile has
 // credentials it may serve now, else 503 {"status":"not_ready"}. It needs
 // no token: a supervisor or a container's health check has none.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) outcome {
@@ -491,7 +491,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) outcome {
 		w.Header().Set("Allow", "GET, HEAD")
 		return refuse(w, http.StatusMethodNotAllowed, "method", "only GET or HEAD")
 	}
-	if !s.Healthy() {
+	if !s.healthy() {
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, healthDoc{Status: "not_ready"})
 		return outcome{status: http.StatusServiceUnavailable, probe: true}

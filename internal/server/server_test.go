@@ -118,7 +118,7 @@ func newFixture(t *testing.T, imds bool, fetch *fakeFetch) *fixture {
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	f.host = ts.Listener.Addr().String()
-	ts.Config.Handler = f.srv.Handler(f.host)
+	ts.Config.Handler = f.srv.handler(f.host)
 	ts.Start()
 	t.Cleanup(ts.Close)
 	f.url = ts.URL
@@ -490,7 +490,7 @@ func TestHealth(t *testing.T) {
 	f := newFixture(t, false, fetch)
 	health := func(want int, wantStatus string) {
 		t.Helper()
-		req := testenv.Request(t, context.Background(), "GET", f.url+HealthPath, nil)
+		req := testenv.Request(t, context.Background(), "GET", f.url+healthPath, nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -498,11 +498,11 @@ func TestHealth(t *testing.T) {
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != want || string(body) != `{"status":"`+wantStatus+`"}`+"\n" {
-			t.Errorf("%s: %d %q, want %d with status %s and nothing else", HealthPath, resp.StatusCode, body, want, wantStatus)
+			t.Errorf("%s: %d %q, want %d with status %s and nothing else", healthPath, resp.StatusCode, body, want, wantStatus)
 		}
 		for _, secret := range []string{"AKIA", secretKey, sessionToken, f.srv.Token(), "dev"} {
 			if strings.Contains(string(body), secret) || strings.Contains(fmt.Sprint(resp.Header), secret) {
-				t.Errorf("%s tells %q", HealthPath, secret)
+				t.Errorf("%s tells %q", healthPath, secret)
 			}
 		}
 	}
@@ -518,11 +518,11 @@ func TestHealth(t *testing.T) {
 	}
 	<-f.srv.Ready() // closed by the refresh, or the test hangs
 	health(200, "ready")
-	if status, _, _ := f.get(t, "POST", HealthPath, nil); status != 405 {
-		t.Errorf("POST %s: %d, want 405", HealthPath, status)
+	if status, _, _ := f.get(t, "POST", healthPath, nil); status != 405 {
+		t.Errorf("POST %s: %d, want 405", healthPath, status)
 	}
-	if status, _, _ := f.get(t, "GET", HealthPath, map[string]string{"Host": "rebound.example"}); status != 403 {
-		t.Errorf("%s with a foreign Host: %d, want 403", HealthPath, status)
+	if status, _, _ := f.get(t, "GET", healthPath, map[string]string{"Host": "rebound.example"}); status != 403 {
+		t.Errorf("%s with a foreign Host: %d, want 403", healthPath, status)
 	}
 	f.clock.set(t0.Add(2 * time.Hour))
 	health(503, "not_ready")

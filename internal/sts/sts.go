@@ -54,9 +54,9 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("sts:%s: STS answered %s: %s", e.Action, e.Code, e.Message)
 }
 
-// UnknownKey reports whether STS refused the key as unknown, which for a key
+// unknownKey reports whether STS refused the key as unknown, which for a key
 // IAM just created means "not yet".
-func UnknownKey(err error) bool {
+func unknownKey(err error) bool {
 	var se *Error
 	return errors.As(err, &se) && se.Code == "InvalidClientTokenId"
 }
@@ -130,7 +130,7 @@ func Retry[T any](ctx context.Context, propagation time.Duration, backoff func(i
 	deadline := time.Now().Add(propagation)
 	for n := 0; ; n++ {
 		v, err := call()
-		if err == nil || !UnknownKey(err) {
+		if err == nil || !unknownKey(err) {
 			return v, err
 		}
 		wait := backoff(n)

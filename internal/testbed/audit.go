@@ -21,8 +21,8 @@ type auditEntry struct {
 	} `json:"request"`
 }
 
-// AuditPath is the file audit log of the bed's Vault.
-func (b *Bed) AuditPath() string {
+// auditPath is the file audit log of the bed's Vault.
+func (b *Bed) auditPath() string {
 	return filepath.Join(b.Dir, "audit.log")
 }
 
@@ -32,14 +32,14 @@ func (b *Bed) AuditPath() string {
 // any path. Vault writes the entry before it answers, so a count taken after a response
 // includes that request.
 func (b *Bed) AuditCount(method, path string) (int, error) {
-	f, err := os.Open(b.AuditPath())
+	f, err := os.Open(b.auditPath())
 	if err != nil {
 		return 0, fmt.Errorf("open audit log: %w", err)
 	}
 	defer f.Close()
 	n, err := countAudit(f, method, path)
 	if err != nil {
-		return 0, fmt.Errorf("read audit log %s: %w", b.AuditPath(), err)
+		return 0, fmt.Errorf("read audit log %s: %w", b.auditPath(), err)
 	}
 	return n, nil
 }

@@ -97,7 +97,7 @@ func (b *Bed) configureTLSVault(ctx context.Context, v *TLSVault, user string) e
 		body         any
 	}{
 		{"PUT", "sys/audit/file", map[string]any{"type": "file",
-			"options": map[string]string{"file_path": v.AuditPath(), "log_raw": "false"}}},
+			"options": map[string]string{"file_path": v.auditPath(), "log_raw": "false"}}},
 		{"POST", "sys/mounts/" + Mount, map[string]any{"type": "aws"}},
 		{"POST", Mount + "/config/root", map[string]any{"access_key": key.AccessKeyID, "secret_key": key.SecretAccessKey,
 			"region": Region, "iam_endpoint": b.MotoURL, "sts_endpoint": b.MotoURL}},

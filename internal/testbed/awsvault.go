@@ -27,7 +27,7 @@ func (b *Bed) StartAWSVault(ctx context.Context, dir string) (*AWSVault, error) 
 	v.b.MotoURL, v.b.AccountID, v.b.TargetRoleARN = b.MotoURL, b.AccountID, b.TargetRoleARN
 	if err := v.Request(ctx, "PUT", "sys/audit/file", map[string]any{
 		"type":    "file",
-		"options": map[string]string{"file_path": v.b.AuditPath(), "log_raw": "false"},
+		"options": map[string]string{"file_path": v.b.auditPath(), "log_raw": "false"},
 	}, nil); err != nil {
 		_ = v.Stop()
 		return nil, err

@@ -25,7 +25,7 @@ const (
 	RoleSessionMFA = "session-mfa" // credential_type session_token with mfa_serial_number = MFASerial
 	StaticRole     = "static"      // static role rotating StaticUser's key every 2h
 
-	VaultRootUser = "vault-root" // IAM user whose access key is Vault's aws/config/root
+	vaultRootUser = "vault-root" // IAM user whose access key is Vault's aws/config/root
 	TargetRole    = "vcp-target" // IAM role assumed by RoleAssume; its trust policy allows anyone
 	StaticUser    = "vcp-static" // IAM user of StaticRole
 

@@ -41,9 +41,9 @@ func (b *Bed) AWSEnv(configPath string) []string {
 	)
 }
 
-// VaultEnv is the environment for a Vault client using the bed's root token:
+// vaultEnv is the environment for a Vault client using the bed's root token:
 // os.Environ() without any AWS_* or VAULT_* variable, plus VAULT_ADDR and VAULT_TOKEN.
-func (b *Bed) VaultEnv() []string {
+func (b *Bed) vaultEnv() []string {
 	return append(cleanEnv(os.Environ(), "AWS_", "VAULT_"),
 		"VAULT_ADDR="+b.VaultAddr,
 		"VAULT_TOKEN="+b.RootToken,

@@ -51,7 +51,7 @@ func (v *Vault) Request(ctx context.Context, method, path string, body, out any)
 }
 
 // Env is the environment for a Vault CLI client of this Vault with its root token.
-func (v *Vault) Env() []string { return v.b.VaultEnv() }
+func (v *Vault) Env() []string { return v.b.vaultEnv() }
 
 // Stop kills the server and waits for it.
 func (v *Vault) Stop() error { return v.b.Stop() }

@@ -20,8 +20,8 @@ import (
 	"time"
 )
 
-// VaultVersion is the Vault release `make vault` builds into the cache folder.
-const VaultVersion = "1.21.0"
+// builtVaultVersion is the Vault release `make vault` builds into the cache folder.
+const builtVaultVersion = "1.21.0"
 
 // minVaultMinor is the oldest Vault 1.x on PATH the bed accepts: the AWS engine's
 // role_session_name and session_token roles with mfa_serial_number need 1.16 or newer.
@@ -53,9 +53,9 @@ func (e *MissingError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// CachedVaultPath is where `make vault` puts the Vault binary:
-// ${XDG_CACHE_HOME:-$HOME/.cache}/vault-credential-process/vault-v<VaultVersion>/vault.
-func CachedVaultPath() string {
+// cachedVaultPath is where `make vault` puts the Vault binary:
+// ${XDG_CACHE_HOME:-$HOME/.cache}/vault-credential-process/vault-v<builtVaultVersion>/vault.
+func cachedVaultPath() string {
 	base := os.Getenv("XDG_CACHE_HOME")
 	if base == "" || !filepath.IsAbs(base) {
 		home, err := os.UserHomeDir()
@@ -64,11 +64,11 @@ func CachedVaultPath() string {
 		}
 		base = filepath.Join(home, ".cache")
 	}
-	return filepath.Join(base, "vault-credential-process", "vault-v"+VaultVersion, "vault")
+	return filepath.Join(base, "vault-credential-process", "vault-v"+builtVaultVersion, "vault")
 }
 
 // Locate finds the tools: Vault from $VAULT_BIN if set, else a Vault 1.16+ on PATH, else
-// the one `make vault` builds (CachedVaultPath); moto_server and aws on PATH. A
+// the one `make vault` builds (cachedVaultPath); moto_server and aws on PATH. A
 // *MissingError says what is missing and how to get it.
 func Locate() (Tools, error) {
 	var tools Tools
@@ -130,13 +130,13 @@ func locateVault() (string, *Missing) {
 		}
 	}
 
-	cached := CachedVaultPath()
+	cached := cachedVaultPath()
 	if cached != "" && checkExecutable(cached) == nil {
 		return cached, nil
 	}
 	return "", &Missing{
 		What: fmt.Sprintf("vault not found (VAULT_BIN unset%s, nothing at %s)", onPath, cached),
-		How:  fmt.Sprintf("run `make vault` (builds Vault %s into that path) or set VAULT_BIN to a Vault 1.16+ binary", VaultVersion),
+		How:  fmt.Sprintf("run `make vault` (builds Vault %s into that path) or set VAULT_BIN to a Vault 1.16+ binary", builtVaultVersion),
 	}
 }
 

@@ -101,7 +101,7 @@ func (b *Bed) bootstrapMoto(ctx context.Context) (accessKey, secretKey string, e
 	var user struct {
 		Arn string `xml:"CreateUserResult>User>Arn"`
 	}
-	if err := b.motoCall(ctx, "iam", "CreateUser", url.Values{"UserName": {VaultRootUser}}, &user); err != nil {
+	if err := b.motoCall(ctx, "iam", "CreateUser", url.Values{"UserName": {vaultRootUser}}, &user); err != nil {
 		return "", "", err
 	}
 	// arn:aws:iam::ACCOUNT:user/NAME; moto's account is 123456789012 unless
@@ -116,7 +116,7 @@ func (b *Bed) bootstrapMoto(ctx context.Context) (accessKey, secretKey string, e
 		AccessKeyID     string `xml:"CreateAccessKeyResult>AccessKey>AccessKeyId"`
 		SecretAccessKey string `xml:"CreateAccessKeyResult>AccessKey>SecretAccessKey"`
 	}
-	if err := b.motoCall(ctx, "iam", "CreateAccessKey", url.Values{"UserName": {VaultRootUser}}, &key); err != nil {
+	if err := b.motoCall(ctx, "iam", "CreateAccessKey", url.Values{"UserName": {vaultRootUser}}, &key); err != nil {
 		return "", "", err
 	}
 	if key.AccessKeyID == "" || key.SecretAccessKey == "" {

@@ -5,7 +5,7 @@ package testbed
 // and an oidc auth mount of the same Vault trusts that provider. A scripted browser
 // (oidcbrowser/) stands in for the person: it authorizes through the API with the
 // user's token and delivers the code to the redirect URI. The provider's ID tokens
-// carry the user's userpass name in a "username" claim (scope OIDCScope), which the
+// carry the user's userpass name in a "username" claim (scope oidcScope), which the
 // role takes as the alias name, as a company's role takes an e-mail address; a
 // second user, OIDCOtherUser, is the other person who could sign in with a URL she
 // saw.
@@ -24,12 +24,12 @@ import (
 const (
 	OIDCMount     = "oidc"       // the oidc auth method
 	OIDCRole      = "R"          // its role
-	OIDCUserMount = "oidc-users" // userpass mount of the person who signs in
+	oidcUserMount = "oidc-users" // userpass mount of the person who signs in
 	OIDCUser      = "alice"
 	OIDCOtherUser = "mallory"
-	OIDCClient    = "vcp"     // identity/oidc/client/vcp
-	OIDCProvider  = "default" // Vault's built-in provider
-	OIDCScope     = "user"    // identity/oidc/scope/user: the "username" claim
+	oidcClient    = "vcp"     // identity/oidc/client/vcp
+	oidcProvider  = "default" // Vault's built-in provider
+	oidcScope     = "user"    // identity/oidc/scope/user: the "username" claim
 )
 
 // OIDC is Vault's own OIDC provider and an oidc auth mount trusting it.
@@ -63,10 +63,10 @@ func (b *Bed) SetUpOIDC(ctx context.Context, policies []string, ttl time.Duratio
 		path string
 		body any
 	}{
-		{"sys/auth/" + OIDCUserMount, map[string]any{"type": "userpass"}},
-		{"auth/" + OIDCUserMount + "/users/" + OIDCUser, map[string]any{"password": password}},
-		{"auth/" + OIDCUserMount + "/users/" + OIDCOtherUser, map[string]any{"password": password}},
-		{"identity/oidc/client/" + OIDCClient, map[string]any{"redirect_uris": []string{"http://localhost:1/unused"},
+		{"sys/auth/" + oidcUserMount, map[string]any{"type": "userpass"}},
+		{"auth/" + oidcUserMount + "/users/" + OIDCUser, map[string]any{"password": password}},
+		{"auth/" + oidcUserMount + "/users/" + OIDCOtherUser, map[string]any{"password": password}},
+		{"identity/oidc/client/" + oidcClient, map[string]any{"redirect_uris": []string{"http://localhost:1/unused"},
 			"assignments": []string{"allow_all"}, "key": "default"}},
 		{"sys/auth/" + OIDCMount, map[string]any{"type": "oidc"}},
 	}
@@ -84,12 +84,12 @@ func (b *Bed) SetUpOIDC(ctx context.Context, policies []string, ttl time.Duratio
 			ClientSecret string `json:"client_secret"`
 		} `json:"data"`
 	}
-	if err := b.VaultRequest(ctx, "GET", "identity/oidc/client/"+OIDCClient, nil, &client); err != nil {
+	if err := b.VaultRequest(ctx, "GET", "identity/oidc/client/"+oidcClient, nil, &client); err != nil {
 		return nil, fmt.Errorf("set up oidc: %w", err)
 	}
 	o.clientID, o.secret = client.Data.ClientID, client.Data.ClientSecret
 	if err := b.VaultRequest(ctx, "POST", "auth/"+OIDCMount+"/config", map[string]any{
-		"oidc_discovery_url": b.VaultAddr + "/v1/identity/oidc/provider/" + OIDCProvider,
+		"oidc_discovery_url": b.VaultAddr + "/v1/identity/oidc/provider/" + oidcProvider,
 		"oidc_client_id":     o.clientID, "oidc_client_secret": o.secret}, nil); err != nil {
 		return nil, fmt.Errorf("set up oidc: %w", err)
 	}
@@ -103,7 +103,7 @@ func (b *Bed) SetUpOIDC(ctx context.Context, policies []string, ttl time.Duratio
 				ClientToken string `json:"client_token"`
 			} `json:"auth"`
 		}
-		if err := b.VaultRequest(ctx, "POST", "auth/"+OIDCUserMount+"/login/"+u.name, map[string]any{"password": password}, &login); err != nil {
+		if err := b.VaultRequest(ctx, "POST", "auth/"+oidcUserMount+"/login/"+u.name, map[string]any{"password": password}, &login); err != nil {
 			return nil, fmt.Errorf("set up oidc: %w", err)
 		}
 		*u.token = login.Auth.ClientToken
@@ -112,7 +112,7 @@ func (b *Bed) SetUpOIDC(ctx context.Context, policies []string, ttl time.Duratio
 }
 
 // scope makes the provider's ID tokens carry the userpass name of who signed in, as
-// the "username" claim of scope OIDCScope.
+// the "username" claim of scope oidcScope.
 func (o *OIDC) scope(ctx context.Context) error {
 	var mounts struct {
 		Data map[string]struct {
@@ -122,16 +122,16 @@ func (o *OIDC) scope(ctx context.Context) error {
 	if err := o.b.VaultRequest(ctx, "GET", "sys/auth", nil, &mounts); err != nil {
 		return err
 	}
-	accessor := mounts.Data[OIDCUserMount+"/"].Accessor
+	accessor := mounts.Data[oidcUserMount+"/"].Accessor
 	if accessor == "" {
-		return fmt.Errorf("no accessor for auth/%s", OIDCUserMount)
+		return fmt.Errorf("no accessor for auth/%s", oidcUserMount)
 	}
-	if err := o.b.VaultRequest(ctx, "POST", "identity/oidc/scope/"+OIDCScope, map[string]any{
+	if err := o.b.VaultRequest(ctx, "POST", "identity/oidc/scope/"+oidcScope, map[string]any{
 		"template": `{"username": {{identity.entity.aliases.` + accessor + `.name}}}`}, nil); err != nil {
 		return err
 	}
-	return o.b.VaultRequest(ctx, "POST", "identity/oidc/provider/"+OIDCProvider, map[string]any{
-		"scopes_supported": []string{OIDCScope}, "allowed_client_ids": []string{"*"}}, nil)
+	return o.b.VaultRequest(ctx, "POST", "identity/oidc/provider/"+oidcProvider, map[string]any{
+		"scopes_supported": []string{oidcScope}, "allowed_client_ids": []string{"*"}}, nil)
 }
 
 // Allow adds redirect URIs to the client's redirect_uris and the role's
@@ -145,12 +145,12 @@ func (o *OIDC) Allow(ctx context.Context, uris ...string) error {
 		}
 	}
 	all := append([]string{"http://localhost:1/unused"}, o.redirects...)
-	if err := o.b.VaultRequest(ctx, "POST", "identity/oidc/client/"+OIDCClient, map[string]any{"redirect_uris": all,
+	if err := o.b.VaultRequest(ctx, "POST", "identity/oidc/client/"+oidcClient, map[string]any{"redirect_uris": all,
 		"assignments": []string{"allow_all"}, "key": "default"}, nil); err != nil {
 		return fmt.Errorf("allow redirect URIs: %w", err)
 	}
 	if err := o.b.VaultRequest(ctx, "POST", "auth/"+OIDCMount+"/role/"+OIDCRole, map[string]any{
-		"role_type": "oidc", "user_claim": "username", "oidc_scopes": []string{"openid", OIDCScope}, "allowed_redirect_uris": all,
+		"role_type": "oidc", "user_claim": "username", "oidc_scopes": []string{"openid", oidcScope}, "allowed_redirect_uris": all,
 		"token_policies": o.policies, "token_ttl": int(o.tokenTTL.Seconds()), "token_max_ttl": int(4 * o.tokenTTL.Seconds())}, nil); err != nil {
 		return fmt.Errorf("allow redirect URIs: %w", err)
 	}

@@ -88,7 +88,7 @@ ui            = false
 	}
 	// First, so that every later request is in the log too.
 	if err := sv.Request(ctx, "PUT", "sys/audit/file", map[string]any{"type": "file",
-		"options": map[string]string{"file_path": sv.v.AuditPath(), "log_raw": "false"}}, nil); err != nil {
+		"options": map[string]string{"file_path": sv.v.auditPath(), "log_raw": "false"}}, nil); err != nil {
 		return nil, sv.withTail(err)
 	}
 	return sv, nil
@@ -122,14 +122,6 @@ func (sv *ServerVault) withTail(err error) error { return sv.v.withTail(sv.proc(
 func (sv *ServerVault) Request(ctx context.Context, method, path string, body, out any) error {
 	return sv.v.VaultRequest(ctx, method, path, body, out)
 }
-
-// AuditCount is Bed.AuditCount on this Vault's audit log.
-func (sv *ServerVault) AuditCount(method, path string) (int, error) {
-	return sv.v.AuditCount(method, path)
-}
-
-// Dir is the folder of the server's storage, configuration and logs.
-func (sv *ServerVault) Dir() string { return sv.v.Dir }
 
 // PID is the process id of the running server, for a caller that stops and
 // continues it (SIGSTOP, SIGCONT) to play a hung Vault.

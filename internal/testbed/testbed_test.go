@@ -109,7 +109,7 @@ func TestBedEnv(t *testing.T) {
 		}
 	}
 
-	vault := envMap(b.VaultEnv())
+	vault := envMap(b.vaultEnv())
 	for k, want := range map[string]string{
 		"VAULT_ADDR":            "http://127.0.0.1:1",
 		"VAULT_TOKEN":           "root",
@@ -117,7 +117,7 @@ func TestBedEnv(t *testing.T) {
 		"AWS_SECRET_ACCESS_KEY": "",
 	} {
 		if vault[k] != want {
-			t.Errorf("VaultEnv %s = %q, want %q", k, vault[k], want)
+			t.Errorf("vaultEnv %s = %q, want %q", k, vault[k], want)
 		}
 	}
 }

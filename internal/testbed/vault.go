@@ -87,7 +87,7 @@ func (b *Bed) configureVault(ctx context.Context, accessKey, secretKey string) e
 		// First, so that every later request is in the log too.
 		{"PUT", "sys/audit/file", map[string]any{
 			"type":    "file",
-			"options": map[string]string{"file_path": b.AuditPath(), "log_raw": "false"},
+			"options": map[string]string{"file_path": b.auditPath(), "log_raw": "false"},
 		}},
 		{"POST", "sys/mounts/" + Mount, map[string]any{"type": "aws"}},
 		{"POST", Mount + "/config/root", map[string]any{
