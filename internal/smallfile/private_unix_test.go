@@ -49,7 +49,7 @@ func TestReadPrivate(t *testing.T) {
 		{path: fifo, wantUnsafe: "is not a regular file"},
 		{path: dir, wantUnsafe: "is not a regular file"},
 		{path: groupRead, wantUnsafe: "has mode 0640, open to other users"},
-		{path: big, wantErr: ErrTooLarge},
+		{path: big, wantErr: errTooLarge},
 		{path: filepath.Join(dir, "missing"), wantErr: os.ErrNotExist},
 	}
 	for _, tt := range tests {

@@ -57,15 +57,15 @@ type UnsafeError struct {
 
 func (e *UnsafeError) Error() string { return strconv.Quote(e.Path) + " " + e.Reason }
 
-// ErrTooLarge marks a file ReadPrivate did not read because it is larger
+// errTooLarge marks a file ReadPrivate did not read because it is larger
 // than its bound.
-var ErrTooLarge = errors.New("file too large")
+var errTooLarge = errors.New("file too large")
 
 // ReadPrivate reads a file of the program's own, at most limit bytes,
 // without following a symlink or blocking on a FIFO. A symlink, a file that
 // is not regular, not the current user's or readable by others is refused
 // with an *UnsafeError; a missing or unreadable file is the error of the
-// open or read, a larger one ErrTooLarge.
+// open or read, a larger one errTooLarge.
 func ReadPrivate(path string, limit int64) ([]byte, error) {
 	f, err := openNoFollow(path)
 	if err != nil {
@@ -87,7 +87,7 @@ func ReadPrivate(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, ErrTooLarge
+		return nil, errTooLarge
 	}
 	return data, nil
 }
