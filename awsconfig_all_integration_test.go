@@ -145,9 +145,33 @@ const allUserFile = "# my own settings: keep this comment\n[default]\nregion=eu-
 	"[profile  mine]\ns3 =\n  max_concurrent_requests = 4\nregion = eu-west-1\n\n" +
 	"[profile aws-taken]\n; the user's own profile of this name\ncredential_process = /bin/false\n"
 
-// TestAWSConfigAll is the whole life of a synced AWS config file.
+// TestAWSConfigAll is the whole life of a synced AWS config file: each step changes
+// what the one before wrote.
 func TestAWSConfigAll(t *testing.T) {
-	b := requireBed(t)
+	ar := newAllRun(t, requireBed(t))
+	t.Run("dry run prints the diff and writes nothing", ar.dryRun)
+	t.Run("write", ar.write)
+	t.Run("the aws CLI reads every profile and gets its identity from moto", ar.awsCLI)
+	t.Run("a role added and one removed: added, the gone one kept until --prune", ar.addedAndRemoved)
+	t.Run("a token that may list one mount prunes only that one", ar.oneMount)
+	t.Run("a listing cut half-way changes nothing", ar.cutListing)
+}
+
+// allRun is what the steps of TestAWSConfigAll share: the bed, the AWS config file
+// they change in turn, and the profiles aws-config --all writes into it.
+type allRun struct {
+	b              *testbed.Bed
+	ab             *allBed
+	dir, awsConfig string
+	allEnv, oneEnv []string          // with the tokens of allPolicy and onePolicy
+	profiles       map[string]string // name -> the stanza aws-config --all writes
+	first          []string          // the profiles of the first write
+	second         string            // the name of the multi role's second role
+	mfaSkipped     string            // the warnings of every run with the all token
+	taken          string
+}
+
+func newAllRun(t *testing.T, b *testbed.Bed) *allRun {
 	ab := startAllBed(t, b)
 	bin, err := filepath.EvalSymlinks(binaryUnderTest(t))
 	if err != nil {
@@ -157,7 +181,11 @@ func TestAWSConfigAll(t *testing.T) {
 	awsConfig := filepath.Join(dir, "config")
 	writeFile(t, awsConfig, allUserFile, 0o600)
 	env := append(homeEnv(t), "VAULT_ADDR="+ab.proxy.addr(), "AWS_CONFIG_FILE="+awsConfig)
-	allEnv, oneEnv := setEnv(env, "VAULT_TOKEN", ab.all), setEnv(env, "VAULT_TOKEN", ab.one)
+	second := ab.secondARN[strings.LastIndex(ab.secondARN, "/")+1:]
+	ar := &allRun{b: b, ab: ab, dir: dir, awsConfig: awsConfig, second: second,
+		allEnv: setEnv(env, "VAULT_TOKEN", ab.all), oneEnv: setEnv(env, "VAULT_TOKEN", ab.one),
+		mfaSkipped: "aws: no profile for role mfa: it needs an MFA code (mfa_serial_number)",
+		taken:      "profile aws-taken left as it is: it exists and was not written by aws-config --all"}
 
 	scope := "vault=" + ab.proxy.addr()
 	stanza := func(mount, name string, words ...string) string {
@@ -168,8 +196,7 @@ func TestAWSConfigAll(t *testing.T) {
 	role := func(mount, role, typ string, more ...string) []string {
 		return append([]string{"--mount", mount, "--role", role, "--type", typ}, more...)
 	}
-	second := ab.secondARN[strings.LastIndex(ab.secondARN, "/")+1:]
-	profiles := map[string]string{ // name -> stanza
+	ar.profiles = map[string]string{ // name -> stanza
 		"aws-fed":                              stanza("aws", "aws-fed", role("aws", "fed", "federation_token")...),
 		"aws-iam":                              stanza("aws", "aws-iam", role("aws", "iam", "iam_user")...),
 		"aws-rot":                              stanza("aws", "aws-rot", role("aws", "rot", "static")...),
@@ -180,169 +207,172 @@ func TestAWSConfigAll(t *testing.T) {
 		"team-aws-old":                         stanza(allMount, "team-aws-old", role(allMount, "old", "iam_user")...),
 		"team-aws-new":                         stanza(allMount, "team-aws-new", role(allMount, "new", "federation_token")...),
 	}
-	file := func(names ...string) string {
-		out := allUserFile
-		for _, n := range names {
-			out += profiles[n]
-		}
-		return out
-	}
-	first := []string{"aws-fed", "aws-iam", "aws-rot", "aws-session", "team-aws-assume",
+	ar.first = []string{"aws-fed", "aws-iam", "aws-rot", "aws-session", "team-aws-assume",
 		"team-aws-multi-" + testbed.TargetRole, "team-aws-multi-" + second, "team-aws-old"}
-	mfaSkipped := "aws: no profile for role mfa: it needs an MFA code (mfa_serial_number)"
-	taken := "profile aws-taken left as it is: it exists and was not written by aws-config --all"
+	return ar
+}
 
-	t.Run("dry run prints the diff and writes nothing", func(t *testing.T) {
-		r := runCmd(t, allEnv, "aws-config", "--all", "--region", testbed.Region)
-		if r.code != 0 {
-			t.Fatalf("exit %d: %s", r.code, r.stderr)
-		}
-		t.Logf("dry run against the test's Vault:\n%s%s", r.stdout, r.stderr)
-		assertWarnings(t, r.stderr, mfaSkipped, taken)
-		header := "--- " + awsConfig + "\n+++ " + awsConfig + "\n@@ -11,3 +11,"
-		if !strings.HasPrefix(r.stdout, header) {
-			t.Errorf("stdout does not start with %q:\n%s", header, r.stdout)
-		}
-		if got, want := addedLines(r.stdout), strings.TrimPrefix(file(first...), allUserFile); got != want {
-			t.Errorf("the diff adds\n%s\nwant\n%s", got, want)
-		}
-		assertFileIs(t, awsConfig, allUserFile)
-	})
+// file is the user's own file with the stanzas of names after it.
+func (ar *allRun) file(names ...string) string {
+	out := allUserFile
+	for _, n := range names {
+		out += ar.profiles[n]
+	}
+	return out
+}
 
-	t.Run("write", func(t *testing.T) {
-		r := runCmd(t, allEnv, "aws-config", "--all", "--region", testbed.Region, "--write")
-		if r.code != 0 {
-			t.Fatalf("exit %d: %s", r.code, r.stderr)
-		}
-		assertWarnings(t, r.stderr, mfaSkipped, taken)
-		want := ""
-		for _, n := range first {
-			want += "added profile " + n + "\n"
-		}
-		if want += "wrote " + awsConfig + "\n"; r.stdout != want {
-			t.Errorf("stdout\n%s\nwant\n%s", r.stdout, want)
-		}
-		assertFileIs(t, awsConfig, file(first...))
-		again := runCmd(t, allEnv, "aws-config", "--all", "--region", testbed.Region, "--write")
-		if again.code != 0 || again.stdout != "no change to "+awsConfig+"\n" {
-			t.Errorf("a second run: exit %d, stdout %q", again.code, again.stdout)
-		}
-		assertFileIs(t, awsConfig, file(first...))
-	})
+// withNew is the first profiles and team-aws-new, whose role a later step adds.
+func (ar *allRun) withNew() []string { return append(slices.Clone(ar.first), "team-aws-new") }
 
-	t.Run("the aws CLI reads every profile and gets its identity from moto", func(t *testing.T) {
-		regions := map[string]string{"default": "eu-central-1", "mine": "eu-west-1", "aws-taken": ""}
-		for _, n := range first {
-			regions[n] = testbed.Region
-		}
-		assertAWSProfiles(t, allEnv, awsConfig, regions)
-		arn := func(s string) string { return "^" + regexp.QuoteMeta("arn:aws:"+s) }
-		motoDefault := arn("sts::"+b.AccountID+":user/moto") + "$" // federation and session tokens
-		checks := []struct{ profile, op, path, arn string }{
-			{"aws-iam", "update", "aws/creds/iam", arn("iam::" + b.AccountID + ":user/vault-token-iam-")},
-			{"aws-fed", "update", "aws/creds/fed", motoDefault},
-			{"aws-session", "update", "aws/creds/session", motoDefault},
-			{"aws-rot", "read", "aws/static-creds/rot", arn("iam::"+b.AccountID+":user/"+ab.staticUser) + "$"},
-			{"team-aws-assume", "update", allMount + "/creds/assume", arn("sts::" + b.AccountID + ":assumed-role/" + testbed.TargetRole + "/")},
-			{"team-aws-multi-" + testbed.TargetRole, "update", allMount + "/creds/multi", arn("sts::" + b.AccountID + ":assumed-role/" + testbed.TargetRole + "/")},
-			{"team-aws-multi-" + second, "update", allMount + "/creds/multi", arn("sts::" + b.AccountID + ":assumed-role/" + second + "/")},
-			{"team-aws-old", "update", allMount + "/creds/old", arn("iam::" + b.AccountID + ":user/vault-token-old-")},
-		}
-		clients := clientEnv(allEnv, awsConfig)
-		for _, c := range checks {
-			t.Run(c.profile, func(t *testing.T) {
-				before := ab.audit(t, c.op, c.path)
-				id := runClient(t, clients, "aws", "--profile", c.profile, "--endpoint-url", b.MotoURL,
-					"sts", "get-caller-identity", "--output", "json")
-				if !regexp.MustCompile(c.arn).MatchString(id.Arn) || id.Account != b.AccountID {
-					t.Errorf("identity %+v, want an Arn matching %s in account %s", id, c.arn, b.AccountID)
-				}
-				if got := ab.audit(t, c.op, c.path) - before; got != 1 {
-					t.Errorf("%d %s requests to %s, want 1: the profile did not ask for its own role", got, c.op, c.path)
-				}
-			})
-		}
-	})
+func (ar *allRun) dryRun(t *testing.T) {
+	r := runCmd(t, ar.allEnv, "aws-config", "--all", "--region", testbed.Region)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	t.Logf("dry run against the test's Vault:\n%s%s", r.stdout, r.stderr)
+	assertWarnings(t, r.stderr, ar.mfaSkipped, ar.taken)
+	header := "--- " + ar.awsConfig + "\n+++ " + ar.awsConfig + "\n@@ -11,3 +11,"
+	if !strings.HasPrefix(r.stdout, header) {
+		t.Errorf("stdout does not start with %q:\n%s", header, r.stdout)
+	}
+	if got, want := addedLines(r.stdout), strings.TrimPrefix(ar.file(ar.first...), allUserFile); got != want {
+		t.Errorf("the diff adds\n%s\nwant\n%s", got, want)
+	}
+	assertFileIs(t, ar.awsConfig, allUserFile)
+}
 
-	second1 := append(slices.Clone(first), "team-aws-new")
-	t.Run("a role added and one removed: added, the gone one kept until --prune", func(t *testing.T) {
-		ab.request(t, "POST", allMount+"/roles/new", map[string]any{"credential_type": "federation_token",
-			"policy_document": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`})
-		ab.request(t, "DELETE", allMount+"/roles/old", nil)
-		r := runCmd(t, allEnv, "aws-config", "--all", "--region", testbed.Region, "--write")
-		if r.code != 0 || r.stdout != "added profile team-aws-new\nwrote "+awsConfig+"\n" {
-			t.Errorf("exit %d, stdout %q", r.code, r.stdout)
-		}
-		assertWarnings(t, r.stderr, mfaSkipped, taken, "profile team-aws-old left as it is: its role is gone; --prune removes it")
-		assertFileIs(t, awsConfig, file(second1...))
+func (ar *allRun) write(t *testing.T) {
+	r := runCmd(t, ar.allEnv, "aws-config", "--all", "--region", testbed.Region, "--write")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	assertWarnings(t, r.stderr, ar.mfaSkipped, ar.taken)
+	want := ""
+	for _, n := range ar.first {
+		want += "added profile " + n + "\n"
+	}
+	if want += "wrote " + ar.awsConfig + "\n"; r.stdout != want {
+		t.Errorf("stdout\n%s\nwant\n%s", r.stdout, want)
+	}
+	assertFileIs(t, ar.awsConfig, ar.file(ar.first...))
+	again := runCmd(t, ar.allEnv, "aws-config", "--all", "--region", testbed.Region, "--write")
+	if again.code != 0 || again.stdout != "no change to "+ar.awsConfig+"\n" {
+		t.Errorf("a second run: exit %d, stdout %q", again.code, again.stdout)
+	}
+	assertFileIs(t, ar.awsConfig, ar.file(ar.first...))
+}
 
-		r = runCmd(t, allEnv, "aws-config", "--all", "--region", testbed.Region, "--write", "--prune")
-		if r.code != 0 || r.stdout != "removed profile team-aws-old\nwrote "+awsConfig+"\n" {
-			t.Errorf("--prune: exit %d, stdout %q", r.code, r.stdout)
-		}
-		assertWarnings(t, r.stderr, mfaSkipped, taken)
-		assertFileIs(t, awsConfig, file(without(second1, "team-aws-old")...))
-	})
-
-	t.Run("a token that may list one mount prunes only that one", func(t *testing.T) {
-		ab.request(t, "DELETE", "aws/roles/session", nil)
-		ab.request(t, "DELETE", allMount+"/roles/new", nil)
-		r := runCmd(t, oneEnv, "aws-config", "--all", "--region", testbed.Region, "--write", "--prune")
-		if r.code != 0 || r.stdout != "removed profile team-aws-new\nwrote "+awsConfig+"\n" {
-			t.Errorf("exit %d, stdout %q", r.code, r.stdout)
-		}
-		assertWarnings(t, r.stderr, `aws: roles not listed: the token's policy lacks "list" on aws/roles and aws/static-roles; no profile of aws is removed`)
-		assertFileIs(t, awsConfig, file(without(second1, "team-aws-old", "team-aws-new")...))
-	})
-
-	t.Run("a listing cut half-way changes nothing", func(t *testing.T) {
-		// With the whole listing, --prune would remove aws-session (deleted above).
-		kept := file(without(second1, "team-aws-old", "team-aws-new")...)
-		ab.request(t, "POST", allMount+"/roles/late", map[string]any{"credential_type": "session_token"})
-		cut := func(w http.ResponseWriter, r *http.Request, _ int) bool {
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-				}
+func (ar *allRun) awsCLI(t *testing.T) {
+	regions := map[string]string{"default": "eu-central-1", "mine": "eu-west-1", "aws-taken": ""}
+	for _, n := range ar.first {
+		regions[n] = testbed.Region
+	}
+	assertAWSProfiles(t, ar.allEnv, ar.awsConfig, regions)
+	arn := func(s string) string { return "^" + regexp.QuoteMeta("arn:aws:"+s) }
+	motoDefault := arn("sts::"+ar.b.AccountID+":user/moto") + "$" // federation and session tokens
+	checks := []struct{ profile, op, path, arn string }{
+		{"aws-iam", "update", "aws/creds/iam", arn("iam::" + ar.b.AccountID + ":user/vault-token-iam-")},
+		{"aws-fed", "update", "aws/creds/fed", motoDefault},
+		{"aws-session", "update", "aws/creds/session", motoDefault},
+		{"aws-rot", "read", "aws/static-creds/rot", arn("iam::"+ar.b.AccountID+":user/"+ar.ab.staticUser) + "$"},
+		{"team-aws-assume", "update", allMount + "/creds/assume", arn("sts::" + ar.b.AccountID + ":assumed-role/" + testbed.TargetRole + "/")},
+		{"team-aws-multi-" + testbed.TargetRole, "update", allMount + "/creds/multi", arn("sts::" + ar.b.AccountID + ":assumed-role/" + testbed.TargetRole + "/")},
+		{"team-aws-multi-" + ar.second, "update", allMount + "/creds/multi", arn("sts::" + ar.b.AccountID + ":assumed-role/" + ar.second + "/")},
+		{"team-aws-old", "update", allMount + "/creds/old", arn("iam::" + ar.b.AccountID + ":user/vault-token-old-")},
+	}
+	clients := clientEnv(ar.allEnv, ar.awsConfig)
+	for _, c := range checks {
+		t.Run(c.profile, func(t *testing.T) {
+			before := ar.ab.audit(t, c.op, c.path)
+			id := runClient(t, clients, "aws", "--profile", c.profile, "--endpoint-url", ar.b.MotoURL,
+				"sts", "get-caller-identity", "--output", "json")
+			if !regexp.MustCompile(c.arn).MatchString(id.Arn) || id.Account != ar.b.AccountID {
+				t.Errorf("identity %+v, want an Arn matching %s in account %s", id, c.arn, ar.b.AccountID)
 			}
-			return true
+			if got := ar.ab.audit(t, c.op, c.path) - before; got != 1 {
+				t.Errorf("%d %s requests to %s, want 1: the profile did not ask for its own role", got, c.op, c.path)
+			}
+		})
+	}
+}
+
+func (ar *allRun) addedAndRemoved(t *testing.T) {
+	ar.ab.request(t, "POST", allMount+"/roles/new", map[string]any{"credential_type": "federation_token",
+		"policy_document": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`})
+	ar.ab.request(t, "DELETE", allMount+"/roles/old", nil)
+	r := runCmd(t, ar.allEnv, "aws-config", "--all", "--region", testbed.Region, "--write")
+	if r.code != 0 || r.stdout != "added profile team-aws-new\nwrote "+ar.awsConfig+"\n" {
+		t.Errorf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	assertWarnings(t, r.stderr, ar.mfaSkipped, ar.taken, "profile team-aws-old left as it is: its role is gone; --prune removes it")
+	assertFileIs(t, ar.awsConfig, ar.file(ar.withNew()...))
+
+	r = runCmd(t, ar.allEnv, "aws-config", "--all", "--region", testbed.Region, "--write", "--prune")
+	if r.code != 0 || r.stdout != "removed profile team-aws-old\nwrote "+ar.awsConfig+"\n" {
+		t.Errorf("--prune: exit %d, stdout %q", r.code, r.stdout)
+	}
+	assertWarnings(t, r.stderr, ar.mfaSkipped, ar.taken)
+	assertFileIs(t, ar.awsConfig, ar.file(without(ar.withNew(), "team-aws-old")...))
+}
+
+func (ar *allRun) oneMount(t *testing.T) {
+	ar.ab.request(t, "DELETE", "aws/roles/session", nil)
+	ar.ab.request(t, "DELETE", allMount+"/roles/new", nil)
+	r := runCmd(t, ar.oneEnv, "aws-config", "--all", "--region", testbed.Region, "--write", "--prune")
+	if r.code != 0 || r.stdout != "removed profile team-aws-new\nwrote "+ar.awsConfig+"\n" {
+		t.Errorf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	assertWarnings(t, r.stderr, `aws: roles not listed: the token's policy lacks "list" on aws/roles and aws/static-roles; no profile of aws is removed`)
+	assertFileIs(t, ar.awsConfig, ar.file(without(ar.withNew(), "team-aws-old", "team-aws-new")...))
+}
+
+func (ar *allRun) cutListing(t *testing.T) {
+	// With the whole listing, --prune would remove aws-session (deleted above).
+	kept := ar.file(without(ar.withNew(), "team-aws-old", "team-aws-new")...)
+	ar.ab.request(t, "POST", allMount+"/roles/late", map[string]any{"credential_type": "session_token"})
+	cut := func(w http.ResponseWriter, r *http.Request, _ int) bool {
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+			}
 		}
-		rows := []struct {
-			name      string
-			match     func(*http.Request) bool
-			fault     fault
-			msg, hint string
-		}{
-			{"connection cut at the second mount's roles", underPath("/v1/" + allMount + "/roles/"), cut,
-				"read the role assume of " + allMount, "the AWS config file was not changed"},
-			{"a 500 for the second mount's list", underPath("/v1/" + allMount + "/roles"),
-				answer(0, 500, nil, `{"errors":["internal error"]}`), "list the roles of " + allMount + ": Vault answered 500", "try again later"},
-		}
-		for _, row := range rows {
-			t.Run(row.name, func(t *testing.T) {
-				ab.proxy.setMatch(row.match)
-				ab.proxy.set(row.fault, nil)
-				defer func() { ab.proxy.set(nil, nil); ab.proxy.setMatch(nil) }()
-				r := runCmd(t, setEnv(allEnv, "VAULT_CREDENTIAL_PROCESS_RETRIES", "0"),
-					"aws-config", "--all", "--region", testbed.Region, "--write", "--prune")
-				if ab.proxy.count() == 0 {
-					t.Fatal("the fault was never reached")
-				}
-				t.Logf("stderr:\n%s", r.stderr)
-				assertFailure(t, r, process.ExitFailure, row.msg, row.hint)
-				assertFileIs(t, awsConfig, kept)
-				if got := testenv.DirNames(t, dir); !slices.Equal(got, []string{"config"}) {
-					t.Errorf("the folder holds %q, want only config", got)
-				}
-			})
-		}
-		// The same run without the fault does remove and add: the cut runs had something
-		// to change.
-		r := runCmd(t, allEnv, "aws-config", "--all", "--region", testbed.Region, "--write", "--prune")
-		if r.code != 0 || r.stdout != "added profile team-aws-late\nremoved profile aws-session\nwrote "+awsConfig+"\n" {
-			t.Errorf("without the fault: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
-		}
-	})
+		return true
+	}
+	rows := []struct {
+		name      string
+		match     func(*http.Request) bool
+		fault     fault
+		msg, hint string
+	}{
+		{"connection cut at the second mount's roles", underPath("/v1/" + allMount + "/roles/"), cut,
+			"read the role assume of " + allMount, "the AWS config file was not changed"},
+		{"a 500 for the second mount's list", underPath("/v1/" + allMount + "/roles"),
+			answer(0, 500, nil, `{"errors":["internal error"]}`), "list the roles of " + allMount + ": Vault answered 500", "try again later"},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			ar.ab.proxy.setMatch(row.match)
+			ar.ab.proxy.set(row.fault, nil)
+			defer func() { ar.ab.proxy.set(nil, nil); ar.ab.proxy.setMatch(nil) }()
+			r := runCmd(t, setEnv(ar.allEnv, "VAULT_CREDENTIAL_PROCESS_RETRIES", "0"),
+				"aws-config", "--all", "--region", testbed.Region, "--write", "--prune")
+			if ar.ab.proxy.count() == 0 {
+				t.Fatal("the fault was never reached")
+			}
+			t.Logf("stderr:\n%s", r.stderr)
+			assertFailure(t, r, process.ExitFailure, row.msg, row.hint)
+			assertFileIs(t, ar.awsConfig, kept)
+			if got := testenv.DirNames(t, ar.dir); !slices.Equal(got, []string{"config"}) {
+				t.Errorf("the folder holds %q, want only config", got)
+			}
+		})
+	}
+	// The same run without the fault does remove and add: the cut runs had something
+	// to change.
+	r := runCmd(t, ar.allEnv, "aws-config", "--all", "--region", testbed.Region, "--write", "--prune")
+	if r.code != 0 || r.stdout != "added profile team-aws-late\nremoved profile aws-session\nwrote "+ar.awsConfig+"\n" {
+		t.Errorf("without the fault: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // underPath matches the requests whose URL path starts with prefix.
