@@ -344,116 +344,137 @@ type loginCase struct {
 // token Vault revoked while its file still looked fresh. Credentials come out each
 // time, and stderr never holds the token.
 func checkLoginLifecycle(t *testing.T, lc loginCase) {
-	v := lc.vault
-	logins := func() int { return auditCount(t, v, "update", lc.loginPath) }
-	renewals := func() int { return auditCount(t, v, "update", "auth/token/renew-self") }
-	run := func(t *testing.T, minutes int, wantDebug string) result {
-		t.Helper()
-		r := runBin(t, lc.env, assumeArgs(minutes, "--debug")...)
-		if r.code != 0 {
-			t.Fatalf("exit %d:\n%s", r.code, r.stderr)
-		}
-		if !strings.Contains(r.stderr, wantDebug) {
-			t.Errorf("--debug does not say %q:\n%s", wantDebug, r.stderr)
-		}
-		return r
-	}
+	t.Run("first run logs in", lc.firstRun)
+	t.Run("second run reuses the login", lc.secondRun)
+	t.Run("a cache hit does not touch Vault", lc.cacheHit)
+	t.Run("parallel runs log in once", lc.parallelRuns)
+	t.Run("below half its TTL the token is renewed", lc.renewedBelowHalf)
+	t.Run("an expired token leads to one new login", lc.expiredToken)
+	t.Run("a revoked token leads to one new login", lc.revokedToken)
+}
 
-	t.Run("first run logs in", func(t *testing.T) {
-		before := logins()
-		r := run(t, 15, "logged in, the token expires")
-		if got := logins() - before; got != 1 {
-			t.Errorf("%d logins, want 1", got)
-		}
-		if !strings.Contains(r.stderr, lc.identity) {
-			t.Errorf("--debug does not name the identity %q:\n%s", lc.identity, r.stderr)
-		}
-		loginToken(t, lc.env)
-		assertNoSecret(t, "stderr", r.stderr)
+// logins counts the logins of lc's method in its Vault's audit log.
+func (lc loginCase) logins(t *testing.T) int { return auditCount(t, lc.vault, "update", lc.loginPath) }
+
+// renewals counts the renewals of login tokens in lc's Vault's audit log.
+func (lc loginCase) renewals(t *testing.T) int {
+	return auditCount(t, lc.vault, "update", "auth/token/renew-self")
+}
+
+// run runs the binary with --debug for assumed_role credentials of the given minutes;
+// it must succeed and say wantDebug.
+func (lc loginCase) run(t *testing.T, minutes int, wantDebug string) result {
+	t.Helper()
+	r := runBin(t, lc.env, assumeArgs(minutes, "--debug")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, wantDebug) {
+		t.Errorf("--debug does not say %q:\n%s", wantDebug, r.stderr)
+	}
+	return r
+}
+
+func (lc loginCase) firstRun(t *testing.T) {
+	before := lc.logins(t)
+	r := lc.run(t, 15, "logged in, the token expires")
+	if got := lc.logins(t) - before; got != 1 {
+		t.Errorf("%d logins, want 1", got)
+	}
+	if !strings.Contains(r.stderr, lc.identity) {
+		t.Errorf("--debug does not name the identity %q:\n%s", lc.identity, r.stderr)
+	}
+	loginToken(t, lc.env)
+	assertNoSecret(t, "stderr", r.stderr)
+}
+
+func (lc loginCase) secondRun(t *testing.T) {
+	dropCredentials(t, lc.env)
+	before, renewed := lc.logins(t), lc.renewals(t)
+	lc.run(t, 15, "login token reused")
+	if got := lc.logins(t) - before; got != 0 {
+		t.Errorf("%d logins, want 0", got)
+	}
+	if got := lc.renewals(t) - renewed; got != 0 {
+		t.Errorf("%d renewals, want 0", got)
+	}
+}
+
+func (lc loginCase) cacheHit(t *testing.T) {
+	total := auditTotal(t, lc.vault)
+	if r := runBin(t, lc.env, assumeArgs(15)...); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if got := auditTotal(t, lc.vault) - total; got != 0 {
+		t.Errorf("a cache hit made %d Vault requests", got)
+	}
+}
+
+func (lc loginCase) parallelRuns(t *testing.T) {
+	dropCredentials(t, lc.env)
+	if err := os.Remove(loginFile(t, lc.env)); err != nil {
+		t.Fatal(err)
+	}
+	const n = 6
+	before, creds := lc.logins(t), auditCount(t, lc.vault, "update", testbed.Mount+"/creds/"+testbed.RoleAssume)
+	results := runMany(n, func(i int) result {
+		return runBin(t, lc.env, assumeArgs(20+i)...) // n different entries
 	})
-	t.Run("second run reuses the login", func(t *testing.T) {
-		dropCredentials(t, lc.env)
-		before, renewed := logins(), renewals()
-		run(t, 15, "login token reused")
-		if got := logins() - before; got != 0 {
-			t.Errorf("%d logins, want 0", got)
+	for i, r := range results {
+		if r.code != 0 {
+			t.Fatalf("run %d: exit %d: %s", i, r.code, r.stderr)
 		}
-		if got := renewals() - renewed; got != 0 {
-			t.Errorf("%d renewals, want 0", got)
-		}
-	})
-	t.Run("a cache hit does not touch Vault", func(t *testing.T) {
-		total := auditTotal(t, v)
-		if r := runBin(t, lc.env, assumeArgs(15)...); r.code != 0 {
-			t.Fatalf("exit %d: %s", r.code, r.stderr)
-		}
-		if got := auditTotal(t, v) - total; got != 0 {
-			t.Errorf("a cache hit made %d Vault requests", got)
-		}
-	})
-	t.Run("parallel runs log in once", func(t *testing.T) {
-		dropCredentials(t, lc.env)
-		if err := os.Remove(loginFile(t, lc.env)); err != nil {
-			t.Fatal(err)
-		}
-		const n = 6
-		before, creds := logins(), auditCount(t, v, "update", testbed.Mount+"/creds/"+testbed.RoleAssume)
-		results := runMany(n, func(i int) result {
-			return runBin(t, lc.env, assumeArgs(20+i)...) // n different entries
-		})
-		for i, r := range results {
-			if r.code != 0 {
-				t.Fatalf("run %d: exit %d: %s", i, r.code, r.stderr)
-			}
-		}
-		if got := logins() - before; got != 1 {
-			t.Errorf("%d parallel runs logged in %d times, want 1", n, got)
-		}
-		if got := auditCount(t, v, "update", testbed.Mount+"/creds/"+testbed.RoleAssume) - creds; got != n {
-			t.Errorf("%d credential requests, want %d", got, n)
-		}
-		loginToken(t, lc.env)
-	})
-	t.Run("below half its TTL the token is renewed", func(t *testing.T) {
-		dropCredentials(t, lc.env)
-		path, _ := loginToken(t, lc.env)
-		setLoginExpiry(t, path, time.Now().Add(authTokenTTL/4))
-		before, renewed := logins(), renewals()
-		run(t, 15, "login token renewed")
-		if got := renewals() - renewed; got != 1 {
-			t.Errorf("%d renewals, want 1", got)
-		}
-		if got := logins() - before; got != 0 {
-			t.Errorf("%d logins, want 0", got)
-		}
-	})
-	t.Run("an expired token leads to one new login", func(t *testing.T) {
-		dropCredentials(t, lc.env)
-		path, token := loginToken(t, lc.env)
-		revoke(t, v, token) // as Vault would at expiry
-		setLoginExpiry(t, path, time.Now().Add(-time.Minute))
-		before, renewed := logins(), renewals()
-		run(t, 15, "logged in, the token expires")
-		if got := logins() - before; got != 1 {
-			t.Errorf("%d logins, want 1", got)
-		}
-		if got := renewals() - renewed; got != 0 {
-			t.Errorf("%d renewals of an expired token, want 0", got)
-		}
-		if _, now := loginToken(t, lc.env); now == token {
-			t.Errorf("the token file still holds the expired token")
-		}
-	})
-	t.Run("a revoked token leads to one new login", func(t *testing.T) {
-		dropCredentials(t, lc.env)
-		_, token := loginToken(t, lc.env)
-		revoke(t, v, token)
-		before := logins()
-		run(t, 15, "the stored login token was refused; logging in again")
-		if got := logins() - before; got != 1 {
-			t.Errorf("%d logins, want 1", got)
-		}
-	})
+	}
+	if got := lc.logins(t) - before; got != 1 {
+		t.Errorf("%d parallel runs logged in %d times, want 1", n, got)
+	}
+	if got := auditCount(t, lc.vault, "update", testbed.Mount+"/creds/"+testbed.RoleAssume) - creds; got != n {
+		t.Errorf("%d credential requests, want %d", got, n)
+	}
+	loginToken(t, lc.env)
+}
+
+func (lc loginCase) renewedBelowHalf(t *testing.T) {
+	dropCredentials(t, lc.env)
+	path, _ := loginToken(t, lc.env)
+	setLoginExpiry(t, path, time.Now().Add(authTokenTTL/4))
+	before, renewed := lc.logins(t), lc.renewals(t)
+	lc.run(t, 15, "login token renewed")
+	if got := lc.renewals(t) - renewed; got != 1 {
+		t.Errorf("%d renewals, want 1", got)
+	}
+	if got := lc.logins(t) - before; got != 0 {
+		t.Errorf("%d logins, want 0", got)
+	}
+}
+
+func (lc loginCase) expiredToken(t *testing.T) {
+	dropCredentials(t, lc.env)
+	path, token := loginToken(t, lc.env)
+	revoke(t, lc.vault, token) // as Vault would at expiry
+	setLoginExpiry(t, path, time.Now().Add(-time.Minute))
+	before, renewed := lc.logins(t), lc.renewals(t)
+	lc.run(t, 15, "logged in, the token expires")
+	if got := lc.logins(t) - before; got != 1 {
+		t.Errorf("%d logins, want 1", got)
+	}
+	if got := lc.renewals(t) - renewed; got != 0 {
+		t.Errorf("%d renewals of an expired token, want 0", got)
+	}
+	if _, now := loginToken(t, lc.env); now == token {
+		t.Errorf("the token file still holds the expired token")
+	}
+}
+
+func (lc loginCase) revokedToken(t *testing.T) {
+	dropCredentials(t, lc.env)
+	_, token := loginToken(t, lc.env)
+	revoke(t, lc.vault, token)
+	before := lc.logins(t)
+	lc.run(t, 15, "the stored login token was refused; logging in again")
+	if got := lc.logins(t) - before; got != 1 {
+		t.Errorf("%d logins, want 1", got)
+	}
 }
 
 func revoke(t *testing.T, v *testbed.Bed, token string) {
