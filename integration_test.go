@@ -63,13 +63,8 @@ func runTests(m *testing.M) int {
 		return m.Run()
 	}
 
-	dir, err := os.MkdirTemp("", "vcp-integration-")
+	dir, err := makeRunDir()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "integration: create temporary folder: %v\n", err)
-		return 1
-	}
-	binDir = filepath.Join(dir, "bin")
-	if err := os.Mkdir(binDir, 0o700); err != nil {
 		fmt.Fprintf(os.Stderr, "integration: create temporary folder: %v\n", err)
 		return 1
 	}
@@ -80,23 +75,8 @@ func runTests(m *testing.M) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runCtx = ctx
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	started := make(chan struct{})
-	interrupted := make(chan struct{})
-	go func() {
-		sig := <-sigs
-		close(interrupted)
-		cancel()
-		<-started // Start has returned; if it failed it stopped what it had started
-		if bed != nil {
-			_ = bed.Stop()
-		}
-		_ = os.RemoveAll(dir)
-		fmt.Fprintf(os.Stderr, "integration: %v: test bed stopped\n", sig)
-		os.Exit(130)
-	}()
+	started, interrupted, unwatch := stopBedOnSignal(cancel, dir)
+	defer unwatch()
 
 	t0 := time.Now()
 	b, err := testbed.Start(ctx, tools, filepath.Join(dir, "bed"))
@@ -116,7 +96,44 @@ func runTests(m *testing.M) int {
 			time.Since(t0).Round(10*time.Millisecond), bed.VaultAddr, bed.MotoURL, bed.Dir)
 	}
 
-	code := m.Run()
+	return stopBed(m.Run(), interrupted, dir)
+}
+
+// makeRunDir creates the run's temporary folder, and binDir in it.
+func makeRunDir() (string, error) {
+	dir, err := os.MkdirTemp("", "vcp-integration-")
+	if err != nil {
+		return "", err
+	}
+	binDir = filepath.Join(dir, "bin")
+	return dir, os.Mkdir(binDir, 0o700)
+}
+
+// stopBedOnSignal stops the bed, removes dir and exits 130 on SIGINT or SIGTERM,
+// once Start has returned (the caller closes started then): cancel ends what the
+// tests are doing first, and interrupted is closed. unwatch stops the watch.
+func stopBedOnSignal(cancel func(), dir string) (started, interrupted chan struct{}, unwatch func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	started, interrupted = make(chan struct{}), make(chan struct{})
+	go func() {
+		sig := <-sigs
+		close(interrupted)
+		cancel()
+		<-started // Start has returned; if it failed it stopped what it had started
+		if bed != nil {
+			_ = bed.Stop()
+		}
+		_ = os.RemoveAll(dir)
+		fmt.Fprintf(os.Stderr, "integration: %v: test bed stopped\n", sig)
+		os.Exit(130)
+	}()
+	return started, interrupted, func() { signal.Stop(sigs) }
+}
+
+// stopBed stops the bed after the tests ended with code, and removes dir unless they
+// failed: then the bed's logs stay for reading.
+func stopBed(code int, interrupted <-chan struct{}, dir string) int {
 	select {
 	case <-interrupted:
 		// Tests failed fast because the signal canceled runCtx; the handler stops the

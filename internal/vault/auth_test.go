@@ -559,20 +559,7 @@ func TestKeyIdentityOfTheSecret(t *testing.T) {
 	testenv.ClearVaultAWS(t)
 	dir := t.TempDir()
 	s := config.Settings{Address: "https://vault:8200", Mount: "aws", Role: "dev", CacheDir: dir}
-	keys := func(a config.Auth) (string, string) {
-		t.Helper()
-		st := s
-		st.Auth = a
-		k, err := (&process.Runner{Settings: &st, Getenv: os.Getenv}).Key()
-		if err != nil {
-			t.Fatalf("Key: %v", err)
-		}
-		name, err := (&login{s: &st, auth: a, getenv: os.Getenv}).fileName()
-		if err != nil {
-			t.Fatalf("fileName: %v", err)
-		}
-		return k, name
-	}
+	keys := func(a config.Auth) (string, string) { t.Helper(); return keysOf(t, s, a) }
 	jobA := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:a:ref:main", "aud": "vault", "iat": 1, "jti": "1"})
 	jobARotated := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:a:ref:main", "aud": []string{"vault"}, "iat": 2, "jti": "2"})
 	jobB := fakeJWT(map[string]any{"iss": "https://ci.example", "sub": "repo:b:ref:main", "aud": "vault", "iat": 1, "jti": "3"})
@@ -614,33 +601,54 @@ func TestKeyIdentityOfTheSecret(t *testing.T) {
 		})
 	}
 
-	t.Run("cert", func(t *testing.T) {
-		cert := filepath.Join(dir, "cert.pem")
-		a := config.Auth{Method: config.AuthCert, Mount: "cert", ClientCert: cert}
-		writeFile(t, cert, pemCert("certificate A"))
-		k1, l1 := keys(a)
-		writeFile(t, cert, pemCert("certificate B"))
-		k2, l2 := keys(a)
-		if k1 == k2 || l1 == l2 {
-			t.Errorf("two certificates at one path share a cache entry or login token")
-		}
-	})
+	t.Run("cert", func(t *testing.T) { keyOfCertificates(t, s, dir) })
+	t.Run("errors", func(t *testing.T) { keyErrors(t, s, jwtFile) })
+}
 
-	t.Run("errors", func(t *testing.T) {
-		for name, a := range map[string]config.Auth{
-			"missing jwt_file": {Method: config.AuthJWT, Mount: "jwt", Role: "ci", JWTFile: filepath.Join(dir, "nope")},
-			"empty jwt_env":    {Method: config.AuthJWT, Mount: "jwt", Role: "ci", JWTEnv: "UNSET_VARIABLE_FOR_TEST"},
-			"not a PEM cert":   {Method: config.AuthCert, Mount: "cert", ClientCert: jwtFile},
-		} {
-			st := s
-			st.Auth = a
-			_, err := (&process.Runner{Settings: &st, Getenv: os.Getenv}).Key()
-			var pe *process.Error
-			if !errors.As(err, &pe) || pe.Code != process.ExitUsage || pe.Hint == "" {
-				t.Errorf("%s: Key error %v, want a usage error with a hint", name, err)
-			}
+// keysOf is the cache key and the login token file's name of s with the login a.
+func keysOf(t *testing.T, s config.Settings, a config.Auth) (key, loginFile string) {
+	t.Helper()
+	s.Auth = a
+	k, err := (&process.Runner{Settings: &s, Getenv: os.Getenv}).Key()
+	if err != nil {
+		t.Fatalf("Key: %v", err)
+	}
+	name, err := (&login{s: &s, auth: a, getenv: os.Getenv}).fileName()
+	if err != nil {
+		t.Fatalf("fileName: %v", err)
+	}
+	return k, name
+}
+
+// keyOfCertificates: two certificates at one path are two identities.
+func keyOfCertificates(t *testing.T, s config.Settings, dir string) {
+	cert := filepath.Join(dir, "cert.pem")
+	a := config.Auth{Method: config.AuthCert, Mount: "cert", ClientCert: cert}
+	writeFile(t, cert, pemCert("certificate A"))
+	k1, l1 := keysOf(t, s, a)
+	writeFile(t, cert, pemCert("certificate B"))
+	k2, l2 := keysOf(t, s, a)
+	if k1 == k2 || l1 == l2 {
+		t.Errorf("two certificates at one path share a cache entry or login token")
+	}
+}
+
+// keyErrors: a secret that cannot be read or is not what the method takes is a
+// usage error with a hint. notPEM is a file that holds no certificate.
+func keyErrors(t *testing.T, s config.Settings, notPEM string) {
+	for name, a := range map[string]config.Auth{
+		"missing jwt_file": {Method: config.AuthJWT, Mount: "jwt", Role: "ci", JWTFile: filepath.Join(filepath.Dir(notPEM), "nope")},
+		"empty jwt_env":    {Method: config.AuthJWT, Mount: "jwt", Role: "ci", JWTEnv: "UNSET_VARIABLE_FOR_TEST"},
+		"not a PEM cert":   {Method: config.AuthCert, Mount: "cert", ClientCert: notPEM},
+	} {
+		st := s
+		st.Auth = a
+		_, err := (&process.Runner{Settings: &st, Getenv: os.Getenv}).Key()
+		var pe *process.Error
+		if !errors.As(err, &pe) || pe.Code != process.ExitUsage || pe.Hint == "" {
+			t.Errorf("%s: Key error %v, want a usage error with a hint", name, err)
 		}
-	})
+	}
 }
 
 // TestUnattendedLoginDoesNotPrompt: a server's background refresh (nobody
