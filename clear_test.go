@@ -26,36 +26,7 @@ func TestClearRevokeOnlyAtTheResolvedVault(t *testing.T) {
 			addSecret(prodToken)
 			addSecret(secretID)
 
-			// Mint one entry at each Vault into the same cache folder.
-			t.Setenv("VAULT_ADDR", dev.URL)
-			t.Setenv("VAULT_TOKEN", devToken)
-			if r := runInProcess(t, os.Getenv, "--role", "dev"); r.code != 0 {
-				t.Fatalf("mint at dev: %+v", r)
-			}
-			t.Setenv("VAULT_ADDR", prod.URL)
-			t.Setenv("VAULT_TOKEN", prodToken)
-			if method == "approle" {
-				t.Setenv("VAULT_TOKEN", "")
-				os.Unsetenv("VAULT_TOKEN")
-				sid := filepath.Join(dir, "secret-id")
-				if err := os.WriteFile(sid, []byte(secretID), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_METHOD", "approle")
-				t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_ROLE_ID", "prod-role-id")
-				t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_SECRET_ID_FILE", sid)
-			}
-			if r := runInProcess(t, os.Getenv, "--role", "prod"); r.code != 0 {
-				t.Fatalf("mint at prod: %+v", r)
-			}
-			// The stored login token would be reused: remove it so that the
-			// revocation logs in again and sends the secret id somewhere.
-			if method == "approle" {
-				tokens, _ := filepath.Glob(filepath.Join(cacheDir, "login-*.token"))
-				for _, f := range tokens {
-					os.Remove(f)
-				}
-			}
+			mintAtBoth(t, method, dir, dev, devToken, prod, prodToken, secretID)
 
 			r := runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
 			for _, s := range []string{prodToken, secretID, "hvs.login-at-prod"} {
@@ -80,23 +51,64 @@ func TestClearRevokeOnlyAtTheResolvedVault(t *testing.T) {
 				t.Errorf("%d entries left, want the dev one: %v", len(entries), entries)
 			}
 
-			// The hint works: at dev, with dev's token, the rest is revoked.
-			for _, k := range []string{"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD", "VAULT_CREDENTIAL_PROCESS_AUTH_ROLE_ID", "VAULT_CREDENTIAL_PROCESS_AUTH_SECRET_ID_FILE"} {
-				t.Setenv(k, "")
-			}
-			t.Setenv("VAULT_ADDR", dev.URL)
-			t.Setenv("VAULT_TOKEN", devToken)
-			r = runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
-			if r.code != 0 || !strings.Contains(r.stdout, "revoked lease aws/creds/dev/lease-1") || !strings.Contains(r.stdout, "removed 1 cache entry") {
-				t.Errorf("clear at dev: %+v", r)
-			}
-			if got := dev.revokedLeases(); len(got) != 1 {
-				t.Errorf("dev Vault revoked %v, want its lease", got)
-			}
-			if prod.saw(devToken) {
-				t.Error("the prod Vault received the dev token")
-			}
+			clearAtDev(t, dev, devToken, prod)
 		})
+	}
+}
+
+// mintAtBoth mints one entry at each Vault into the same cache folder: at dev with
+// devToken, at prod with prodToken or, for method approle, with secretID (in a
+// file in dir), whose stored login token it then removes, so that a revocation
+// logs in again and sends the secret id somewhere.
+func mintAtBoth(t *testing.T, method, dir string, dev *recordingVault, devToken string, prod *recordingVault, prodToken, secretID string) {
+	t.Helper()
+	t.Setenv("VAULT_ADDR", dev.URL)
+	t.Setenv("VAULT_TOKEN", devToken)
+	if r := runInProcess(t, os.Getenv, "--role", "dev"); r.code != 0 {
+		t.Fatalf("mint at dev: %+v", r)
+	}
+	t.Setenv("VAULT_ADDR", prod.URL)
+	t.Setenv("VAULT_TOKEN", prodToken)
+	if method == "approle" {
+		t.Setenv("VAULT_TOKEN", "")
+		os.Unsetenv("VAULT_TOKEN")
+		sid := filepath.Join(dir, "secret-id")
+		if err := os.WriteFile(sid, []byte(secretID), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_METHOD", "approle")
+		t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_ROLE_ID", "prod-role-id")
+		t.Setenv("VAULT_CREDENTIAL_PROCESS_AUTH_SECRET_ID_FILE", sid)
+	}
+	if r := runInProcess(t, os.Getenv, "--role", "prod"); r.code != 0 {
+		t.Fatalf("mint at prod: %+v", r)
+	}
+	if method == "approle" {
+		tokens, _ := filepath.Glob(filepath.Join(os.Getenv("VAULT_CREDENTIAL_PROCESS_CACHE_DIR"), "login-*.token"))
+		for _, f := range tokens {
+			os.Remove(f)
+		}
+	}
+}
+
+// clearAtDev runs the hint's clear: at dev, with dev's token, the rest is revoked,
+// and prod never sees dev's token.
+func clearAtDev(t *testing.T, dev *recordingVault, devToken string, prod *recordingVault) {
+	t.Helper()
+	for _, k := range []string{"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD", "VAULT_CREDENTIAL_PROCESS_AUTH_ROLE_ID", "VAULT_CREDENTIAL_PROCESS_AUTH_SECRET_ID_FILE"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("VAULT_ADDR", dev.URL)
+	t.Setenv("VAULT_TOKEN", devToken)
+	r := runInProcess(t, os.Getenv, "cache", "clear", "--all", "--revoke")
+	if r.code != 0 || !strings.Contains(r.stdout, "revoked lease aws/creds/dev/lease-1") || !strings.Contains(r.stdout, "removed 1 cache entry") {
+		t.Errorf("clear at dev: %+v", r)
+	}
+	if got := dev.revokedLeases(); len(got) != 1 {
+		t.Errorf("dev Vault revoked %v, want its lease", got)
+	}
+	if prod.saw(devToken) {
+		t.Error("the prod Vault received the dev token")
 	}
 }
 

@@ -447,29 +447,35 @@ func TestClientSDKsRefresh(t *testing.T) {
 			if got := vaultMints(t, b) - mints; got != 1 {
 				t.Errorf("%d credential requests to Vault, want 1 (the helper minting B)", got)
 			}
-			runs := s.helperRuns(t)
-			minted := 0
-			for _, r := range runs[runsBefore:] {
-				if r.Source == "vault" && r.AccessKeyID == bKey {
-					minted++
-				}
-			}
-			if minted != 1 {
-				t.Errorf("the helper's audit log shows %d runs minting %s after the entry was due, want 1: %+v", minted, bKey, runs[runsBefore:])
-			}
-			t.Logf("helper runs by the SDK: %d for the first call, %d after the entry was due", runsBefore-1, len(runs)-runsBefore)
-
-			// What the helper prints now is B, valid for the hour.
-			r := runBin(t, s.helperEnv, clientArgs...)
-			if r.code != 0 {
-				t.Fatalf("exit %d: %s", r.code, r.stderr)
-			}
-			doc := parseDocument(t, r.stdout)
-			if doc.AccessKeyID != bKey || time.Until(doc.expires(t)) < 30*time.Minute {
-				t.Errorf("the helper prints %s expiring %s, want %s for about an hour", doc.AccessKeyID, doc.Expiration, bKey)
-			}
+			s.checkMintedOnce(t, bKey, runsBefore)
 			c.stop(t, s)
 		})
+	}
+}
+
+// checkMintedOnce: of the helper's runs after the first runsBefore, exactly one
+// minted bKey at Vault, and what the helper prints now is bKey, valid for the hour.
+func (s clientSetup) checkMintedOnce(t *testing.T, bKey string, runsBefore int) {
+	t.Helper()
+	runs := s.helperRuns(t)
+	minted := 0
+	for _, r := range runs[runsBefore:] {
+		if r.Source == "vault" && r.AccessKeyID == bKey {
+			minted++
+		}
+	}
+	if minted != 1 {
+		t.Errorf("the helper's audit log shows %d runs minting %s after the entry was due, want 1: %+v", minted, bKey, runs[runsBefore:])
+	}
+	t.Logf("helper runs by the SDK: %d for the first call, %d after the entry was due", runsBefore-1, len(runs)-runsBefore)
+
+	r := runBin(t, s.helperEnv, clientArgs...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	doc := parseDocument(t, r.stdout)
+	if doc.AccessKeyID != bKey || time.Until(doc.expires(t)) < 30*time.Minute {
+		t.Errorf("the helper prints %s expiring %s, want %s for about an hour", doc.AccessKeyID, doc.Expiration, bKey)
 	}
 }
 

@@ -189,23 +189,27 @@ func (fx *runnerFixture) saved(t *testing.T) *cache.Entry {
 	return e
 }
 
-func TestRunnerCredentials(t *testing.T) {
-	tests := []struct {
-		name  string
-		entry *cache.Entry // seeded before the run; nil for none
-		src   fakeSpec
+// runnerCase is one row of TestRunnerCredentials: what the cache holds, what
+// Vault answers, and what the run gives and leaves.
+type runnerCase struct {
+	name  string
+	entry *cache.Entry // seeded before the run; nil for none
+	src   fakeSpec
 
-		wantSource  CredentialSource // "" when an error is expected
-		wantKey     string
-		wantExp     time.Time
-		wantFetches int
-		wantRenews  int
-		// wantSaved is the access key the cache holds afterwards ("" for
-		// no entry), and wantSavedExp its expiration.
-		wantSaved    string
-		wantSavedExp time.Time
-		wantErrIs    error
-	}{
+	wantSource  CredentialSource // "" when an error is expected
+	wantKey     string
+	wantExp     time.Time
+	wantFetches int
+	wantRenews  int
+	// wantSaved is the access key the cache holds afterwards ("" for
+	// no entry), and wantSavedExp its expiration.
+	wantSaved    string
+	wantSavedExp time.Time
+	wantErrIs    error
+}
+
+func TestRunnerCredentials(t *testing.T) {
+	tests := []runnerCase{
 		{
 			name: "fresh entry is served without asking Vault", entry: entry(-10*time.Minute, 50*time.Minute),
 			src:        fakeSpec{fetchCreds: freshCreds()},
@@ -322,34 +326,7 @@ func TestRunnerCredentials(t *testing.T) {
 				fx.seed(t, tt.entry)
 			}
 			c, got, err := fx.r.Credentials(context.Background())
-			if tt.wantErrIs != nil {
-				if !errors.Is(err, tt.wantErrIs) {
-					t.Fatalf("Credentials = %+v, %q, %v; want error %v", c, got, err, tt.wantErrIs)
-				}
-				if c != nil {
-					t.Errorf("Credentials returned %+v along with the error", c)
-				}
-				noSecrets(t, errorTexts(err)...)
-				for _, text := range errorTexts(err) {
-					if strings.Contains(text, cachedSecret) {
-						t.Errorf("the cached secret leaked into %q", text)
-					}
-				}
-			} else {
-				if err != nil {
-					t.Fatalf("Credentials: %v", err)
-				}
-				if got != tt.wantSource {
-					t.Errorf("source %q, want %q", got, tt.wantSource)
-				}
-				if c.AccessKeyID != tt.wantKey || !c.Expiration.Equal(tt.wantExp) {
-					t.Errorf("credentials %s until %s, want %s until %s", c.AccessKeyID,
-						c.Expiration.Format(time.RFC3339), tt.wantKey, tt.wantExp.Format(time.RFC3339))
-				}
-				if tt.wantKey == cachedKey && c.SecretAccessKey != cachedSecret {
-					t.Errorf("secret key changed to %q", c.SecretAccessKey)
-				}
-			}
+			tt.checkAnswer(t, c, got, err)
 			if src.fetches != tt.wantFetches || src.renews != tt.wantRenews {
 				t.Errorf("%d fetches and %d renewals, want %d and %d", src.fetches, src.renews, tt.wantFetches, tt.wantRenews)
 			}
@@ -368,29 +345,68 @@ func TestRunnerCredentials(t *testing.T) {
 			if len(fx.warnings) != 0 {
 				t.Errorf("warnings: %v", fx.warnings)
 			}
-
-			saved := fx.saved(t)
-			switch {
-			case tt.wantSaved == "" && saved != nil:
-				t.Errorf("cache holds %+v, want nothing", saved)
-			case tt.wantSaved != "" && saved == nil:
-				t.Errorf("cache holds nothing, want %s", tt.wantSaved)
-			case tt.wantSaved != "":
-				if saved.AccessKeyID != tt.wantSaved || !saved.Expiration.Equal(tt.wantSavedExp) {
-					t.Errorf("cache holds %s until %s, want %s until %s", saved.AccessKeyID,
-						saved.Expiration.Format(time.RFC3339), tt.wantSaved, tt.wantSavedExp.Format(time.RFC3339))
-				}
-			}
-			if err == nil && (got == SourceVault || got == SourceRenewal) {
-				if saved.Source != string(got) || StoredRequestOf(saved).Role != "dev" || !saved.IssuedAt.Equal(now) {
-					t.Errorf("saved entry source %q, request %s, issued %s; want %q, role dev, issued now",
-						saved.Source, saved.Request, saved.IssuedAt, got)
-				}
-				if got == SourceRenewal && (saved.LeaseID != "aws/creds/dev/cached" || !saved.Renewable || saved.SecretAccessKey != cachedSecret) {
-					t.Errorf("renewed entry lost its lease or keys: %+v", saved)
-				}
-			}
+			tt.checkSaved(t, fx.saved(t), got, err)
 		})
+	}
+}
+
+// checkAnswer checks what Credentials returned: the error asked for, with no
+// credentials and no secret in its text, or the credentials and source.
+func (tt runnerCase) checkAnswer(t *testing.T, c *Credentials, got CredentialSource, err error) {
+	t.Helper()
+	if tt.wantErrIs != nil {
+		if !errors.Is(err, tt.wantErrIs) {
+			t.Fatalf("Credentials = %+v, %q, %v; want error %v", c, got, err, tt.wantErrIs)
+		}
+		if c != nil {
+			t.Errorf("Credentials returned %+v along with the error", c)
+		}
+		noSecrets(t, errorTexts(err)...)
+		for _, text := range errorTexts(err) {
+			if strings.Contains(text, cachedSecret) {
+				t.Errorf("the cached secret leaked into %q", text)
+			}
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Credentials: %v", err)
+	}
+	if got != tt.wantSource {
+		t.Errorf("source %q, want %q", got, tt.wantSource)
+	}
+	if c.AccessKeyID != tt.wantKey || !c.Expiration.Equal(tt.wantExp) {
+		t.Errorf("credentials %s until %s, want %s until %s", c.AccessKeyID,
+			c.Expiration.Format(time.RFC3339), tt.wantKey, tt.wantExp.Format(time.RFC3339))
+	}
+	if tt.wantKey == cachedKey && c.SecretAccessKey != cachedSecret {
+		t.Errorf("secret key changed to %q", c.SecretAccessKey)
+	}
+}
+
+// checkSaved checks the entry the run left in the cache (nil for none); got and
+// err are what the run returned.
+func (tt runnerCase) checkSaved(t *testing.T, saved *cache.Entry, got CredentialSource, err error) {
+	t.Helper()
+	switch {
+	case tt.wantSaved == "" && saved != nil:
+		t.Errorf("cache holds %+v, want nothing", saved)
+	case tt.wantSaved != "" && saved == nil:
+		t.Errorf("cache holds nothing, want %s", tt.wantSaved)
+	case tt.wantSaved != "":
+		if saved.AccessKeyID != tt.wantSaved || !saved.Expiration.Equal(tt.wantSavedExp) {
+			t.Errorf("cache holds %s until %s, want %s until %s", saved.AccessKeyID,
+				saved.Expiration.Format(time.RFC3339), tt.wantSaved, tt.wantSavedExp.Format(time.RFC3339))
+		}
+	}
+	if err == nil && (got == SourceVault || got == SourceRenewal) {
+		if saved.Source != string(got) || StoredRequestOf(saved).Role != "dev" || !saved.IssuedAt.Equal(now) {
+			t.Errorf("saved entry source %q, request %s, issued %s; want %q, role dev, issued now",
+				saved.Source, saved.Request, saved.IssuedAt, got)
+		}
+		if got == SourceRenewal && (saved.LeaseID != "aws/creds/dev/cached" || !saved.Renewable || saved.SecretAccessKey != cachedSecret) {
+			t.Errorf("renewed entry lost its lease or keys: %+v", saved)
+		}
 	}
 }
 
