@@ -1,5 +1,7 @@
-// Package testenv prepares the process environment and the file system for
-// the tests of every package: it is imported by tests only.
+// Package testenv holds what the tests of every package share: a clean
+// process environment, folders that refuse writes, a watched child process
+// group, bounded waits, the assert that no secret reached a text, and small
+// thread-safe recorders. It is imported by tests only.
 package testenv
 
 import (
