@@ -375,12 +375,24 @@ func (lc loginCase) run(t *testing.T, minutes int, wantDebug string) result {
 	return r
 }
 
-func (lc loginCase) firstRun(t *testing.T) {
-	before := lc.logins(t)
-	r := lc.run(t, 15, "logged in, the token expires")
-	if got := lc.logins(t) - before; got != 1 {
-		t.Errorf("%d logins, want 1", got)
+// runCounted is run for 15 minutes' credentials, and asserts that it logged in
+// wantLogins times and, unless wantRenewals < 0, renewed the login token
+// wantRenewals times.
+func (lc loginCase) runCounted(t *testing.T, wantDebug string, wantLogins, wantRenewals int) result {
+	t.Helper()
+	logins, renewals := lc.logins(t), lc.renewals(t)
+	r := lc.run(t, 15, wantDebug)
+	if got := lc.logins(t) - logins; got != wantLogins {
+		t.Errorf("%d logins, want %d", got, wantLogins)
 	}
+	if got := lc.renewals(t) - renewals; wantRenewals >= 0 && got != wantRenewals {
+		t.Errorf("%d renewals, want %d", got, wantRenewals)
+	}
+	return r
+}
+
+func (lc loginCase) firstRun(t *testing.T) {
+	r := lc.runCounted(t, "logged in, the token expires", 1, -1)
 	if !strings.Contains(r.stderr, lc.identity) {
 		t.Errorf("--debug does not name the identity %q:\n%s", lc.identity, r.stderr)
 	}
@@ -390,14 +402,7 @@ func (lc loginCase) firstRun(t *testing.T) {
 
 func (lc loginCase) secondRun(t *testing.T) {
 	dropCredentials(t, lc.env)
-	before, renewed := lc.logins(t), lc.renewals(t)
-	lc.run(t, 15, "login token reused")
-	if got := lc.logins(t) - before; got != 0 {
-		t.Errorf("%d logins, want 0", got)
-	}
-	if got := lc.renewals(t) - renewed; got != 0 {
-		t.Errorf("%d renewals, want 0", got)
-	}
+	lc.runCounted(t, "login token reused", 0, 0)
 }
 
 func (lc loginCase) cacheHit(t *testing.T) {
@@ -438,14 +443,7 @@ func (lc loginCase) renewedBelowHalf(t *testing.T) {
 	dropCredentials(t, lc.env)
 	path, _ := loginToken(t, lc.env)
 	setLoginExpiry(t, path, time.Now().Add(authTokenTTL/4))
-	before, renewed := lc.logins(t), lc.renewals(t)
-	lc.run(t, 15, "login token renewed")
-	if got := lc.renewals(t) - renewed; got != 1 {
-		t.Errorf("%d renewals, want 1", got)
-	}
-	if got := lc.logins(t) - before; got != 0 {
-		t.Errorf("%d logins, want 0", got)
-	}
+	lc.runCounted(t, "login token renewed", 0, 1)
 }
 
 func (lc loginCase) expiredToken(t *testing.T) {
@@ -453,14 +451,7 @@ func (lc loginCase) expiredToken(t *testing.T) {
 	path, token := loginToken(t, lc.env)
 	revoke(t, lc.vault, token) // as Vault would at expiry
 	setLoginExpiry(t, path, time.Now().Add(-time.Minute))
-	before, renewed := lc.logins(t), lc.renewals(t)
-	lc.run(t, 15, "logged in, the token expires")
-	if got := lc.logins(t) - before; got != 1 {
-		t.Errorf("%d logins, want 1", got)
-	}
-	if got := lc.renewals(t) - renewed; got != 0 {
-		t.Errorf("%d renewals of an expired token, want 0", got)
-	}
+	lc.runCounted(t, "logged in, the token expires", 1, 0) // no renewal of an expired token
 	if _, now := loginToken(t, lc.env); now == token {
 		t.Errorf("the token file still holds the expired token")
 	}
@@ -470,11 +461,7 @@ func (lc loginCase) revokedToken(t *testing.T) {
 	dropCredentials(t, lc.env)
 	_, token := loginToken(t, lc.env)
 	revoke(t, lc.vault, token)
-	before := lc.logins(t)
-	lc.run(t, 15, "the stored login token was refused; logging in again")
-	if got := lc.logins(t) - before; got != 1 {
-		t.Errorf("%d logins, want 1", got)
-	}
+	lc.runCounted(t, "the stored login token was refused; logging in again", 1, -1)
 }
 
 func revoke(t *testing.T, v *testbed.Bed, token string) {
