@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -93,11 +94,17 @@ func TestLoadBlobRefusesUnsafeFiles(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			name := "blob-" + string(rune('a'+i)) + ".token"
-			if err := tt.setup(filepath.Join(s.Dir(), name)); err != nil {
+			path := filepath.Join(s.Dir(), name)
+			if err := tt.setup(path); err != nil {
 				t.Fatal(err)
 			}
-			if got, err := s.LoadBlob(name); !errors.Is(err, ErrUnsafe) {
-				t.Errorf("LoadBlob = %q, %v, want ErrUnsafe", got, err)
+			got, err := s.LoadBlob(name)
+			if !errors.Is(err, ErrUnsafe) {
+				t.Fatalf("LoadBlob = %q, %v, want ErrUnsafe", got, err)
+			}
+			// Named as what it is, whatever the reason: a login token is no entry.
+			if want := "cache file " + strconv.Quote(path) + " "; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q, want it to start with %q", err, want)
 			}
 		})
 	}
