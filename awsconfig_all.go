@@ -223,7 +223,7 @@ func resolves(flagWords, configWords []string, file *config.File, getenv func(st
 	if _, err := fs.parse(append(slices.Clone(flagWords), configWords...)); err != nil {
 		return err
 	}
-	_, err := config.Resolve(config.Inputs{Flags: fs.settings.Named(), Getenv: getenv, File: file})
+	_, err := config.Resolve(config.Inputs{Flags: &fs.settings, Getenv: getenv, File: file})
 	return err
 }
 

@@ -129,7 +129,7 @@ func (c *cli) settings(flags *config.Flags, requestOptional bool) (*config.Setti
 	if err != nil {
 		return nil, err
 	}
-	s, err := config.Resolve(config.Inputs{Flags: flags.Named(), Getenv: c.getenv, File: file, RequestOptional: requestOptional})
+	s, err := config.Resolve(config.Inputs{Flags: flags, Getenv: c.getenv, File: file, RequestOptional: requestOptional})
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func (c *cli) doctor(ctx context.Context, args []string) int {
 	if err == nil {
 		d.ConfigPath = file.Path
 		// As a run resolves it; only --fetch needs the request itself.
-		d.Settings, err = config.Resolve(config.Inputs{Flags: flags.Named(), Getenv: c.getenv, File: file, RequestOptional: !fetch})
+		d.Settings, err = config.Resolve(config.Inputs{Flags: flags, Getenv: c.getenv, File: file, RequestOptional: !fetch})
 	}
 	d.ResolveErr = err
 	if s := d.Settings; s != nil {

@@ -20,7 +20,7 @@ func doctorChecks(t *testing.T, addr string) map[string]Check {
 	t.Setenv("VAULT_ADDR", addr)
 	t.Setenv("VAULT_TOKEN", unitToken)
 	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	s, err := config.Resolve(config.Inputs{Flags: map[string]string{"cache-dir": t.TempDir(), "retries": "0"},
+	s, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDCacheDir: t.TempDir(), config.IDRetries: "0"},
 		Getenv: os.Getenv, RequestOptional: true})
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)

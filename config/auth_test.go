@@ -12,15 +12,19 @@ const authPath = "/etc/vcp/config.toml"
 
 // authResolve parses toml as the file at authPath and resolves it for role x, with
 // env as the whole environment and extra flags.
-func authResolve(t *testing.T, toml string, env map[string]string, flags map[string]string) (*Settings, error) {
+func authResolve(t *testing.T, toml string, env map[string]string, flags *Flags) (*Settings, error) {
 	t.Helper()
 	f, err := Parse(authPath, []byte(toml))
 	if err != nil {
 		return nil, err
 	}
-	fl := map[string]string{"role": "x", "cache-dir": "/tmp/vcp-cache"}
-	for k, v := range flags {
-		fl[k] = v
+	fl := &Flags{IDRole: "x", IDCacheDir: "/tmp/vcp-cache"}
+	if flags != nil {
+		for id, v := range flags {
+			if v != "" {
+				fl[id] = v
+			}
+		}
 	}
 	return Resolve(Inputs{Flags: fl, Getenv: func(k string) string { return env[k] }, File: f})
 }
@@ -48,19 +52,19 @@ password_env = "PW"
 		name  string
 		toml  string
 		env   map[string]string
-		flags map[string]string
+		flags *Flags
 		want  Auth
 	}{
 		{"no auth table is token auth", "", nil, nil, Auth{}},
 		{"explicit token", "[vault.auth]\nmethod = \"token\"\n", nil, nil, Auth{}},
 		{"defaults table", approle, nil, nil,
 			Auth{Method: AuthAppRole, Mount: "approle", RoleID: "rid-default", SecretIDFile: "/run/secrets/sid"}},
-		{"profile key over defaults table, same method", approle, nil, map[string]string{"profile": "p"},
+		{"profile key over defaults table, same method", approle, nil, &Flags{IDProfile: "p"},
 			Auth{Method: AuthAppRole, Mount: "approle", RoleID: "rid-profile", SecretIDFile: "/run/secrets/sid"}},
-		{"profile of another method drops the defaults table", approle, nil, map[string]string{"profile": "u"},
+		{"profile of another method drops the defaults table", approle, nil, &Flags{IDProfile: "u"},
 			Auth{Method: AuthUserpass, Mount: "userpass", Username: "alice", PasswordEnv: "PW"}},
 		{"environment over profile", approle, map[string]string{"VAULT_CREDENTIAL_PROCESS_AUTH_ROLE_ID": "rid-env"},
-			map[string]string{"profile": "p"},
+			&Flags{IDProfile: "p"},
 			Auth{Method: AuthAppRole, Mount: "approle", RoleID: "rid-env", SecretIDFile: "/run/secrets/sid"}},
 		{"environment names another method", approle, map[string]string{
 			"VAULT_CREDENTIAL_PROCESS_AUTH_METHOD": "kubernetes", "VAULT_CREDENTIAL_PROCESS_AUTH_ROLE": "app"}, nil,
@@ -91,7 +95,7 @@ role = "dev"
 redirect_uri = "http://127.0.0.1:18250/cb"
 skip_browser = true
 login_timeout = "5m"
-`, nil, map[string]string{"profile": "p"},
+`, nil, &Flags{IDProfile: "p"},
 			Auth{Method: AuthOIDC, Mount: "corp-sso", Role: "dev", RedirectURI: "http://127.0.0.1:18250/cb",
 				ListenAddress: "127.0.0.1:18250", SkipBrowser: true, LoginTimeout: 5 * time.Minute}},
 		{"oidc: a forwarded host is listened for on loopback", "[vault.auth]\nmethod = \"oidc\"\nrole = \"dev\"\nredirect_uri = \"http://devbox.internal:9000/oidc/callback\"\n", nil, nil,

@@ -181,7 +181,7 @@ role = "prod"
 	}
 
 	// The parsed file resolves: the profile's values win over the tables.
-	s, err := config.Resolve(config.Inputs{Flags: map[string]string{"profile": "dev"}, Getenv: envOf(nil), File: f})
+	s, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDProfile: "dev"}, Getenv: envOf(nil), File: f})
 	if err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
@@ -336,7 +336,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Path = %q, want %q", file.Path, path)
 		}
 		for name := range file.Profiles {
-			_, _ = config.Resolve(config.Inputs{Flags: map[string]string{"profile": name},
+			_, _ = config.Resolve(config.Inputs{Flags: &config.Flags{config.IDProfile: name},
 				Getenv: envOf(map[string]string{"HOME": "/home/fuzz"}), File: file})
 		}
 	})

@@ -79,9 +79,9 @@ type Settings struct {
 
 // Inputs are the three layers Resolve merges, strongest first.
 type Inputs struct {
-	// Flags holds the flags given on the command line, by Setting.Name
-	// ("role", "ttl", "no-cache"). Flags not given are absent.
-	Flags map[string]string
+	// Flags holds the flags given on the command line, by ID; a flag not
+	// given is "", and nil is none.
+	Flags *Flags
 	// Getenv reads the environment; nil is an empty one. The command
 	// layer passes the process's: nothing below it reads os.Getenv.
 	Getenv func(string) string

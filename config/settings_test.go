@@ -89,91 +89,91 @@ func TestResolvePrecedence(t *testing.T) {
 	)
 	tests := []struct {
 		name  string
-		flags map[string]string
+		flags *config.Flags
 		env   map[string]string
 		file  *config.File
 		get   check
 		want  any
 	}{
 		// role: flag > env > profile.
-		{"role flag", map[string]string{"profile": "dev", "role": "flag-role"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_ROLE": "env-role"}, f, role, "flag-role"},
-		{"role env", map[string]string{"profile": "dev"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_ROLE": "env-role"}, f, role, "env-role"},
-		{"role profile", map[string]string{"profile": "dev"}, nil, f, role, "prof-role"},
-		{"empty flag is not given", map[string]string{"profile": "dev", "role": ""}, nil, f, role, "prof-role"},
+		{"role flag", &config.Flags{config.IDProfile: "dev", config.IDRole: "flag-role"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_ROLE": "env-role"}, f, role, "flag-role"},
+		{"role env", &config.Flags{config.IDProfile: "dev"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_ROLE": "env-role"}, f, role, "env-role"},
+		{"role profile", &config.Flags{config.IDProfile: "dev"}, nil, f, role, "prof-role"},
+		{"empty flag is not given", &config.Flags{config.IDProfile: "dev", config.IDRole: ""}, nil, f, role, "prof-role"},
 
 		// profile itself: flag > env.
 		{"profile env", nil, map[string]string{"VAULT_CREDENTIAL_PROCESS_PROFILE": "dev"}, f, profile, "dev"},
-		{"profile flag over env", map[string]string{"profile": "bare"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_PROFILE": "dev"}, f, role, "bare-role"},
+		{"profile flag over env", &config.Flags{config.IDProfile: "bare"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_PROFILE": "dev"}, f, role, "bare-role"},
 
 		// mount: flag > env > profile > [aws] > built-in.
-		{"mount flag", map[string]string{"profile": "dev", "mount": "flag-mount"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_MOUNT": "env-mount"}, f, mount, "flag-mount"},
-		{"mount env", map[string]string{"profile": "dev"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_MOUNT": "env-mount"}, f, mount, "env-mount"},
-		{"mount profile", map[string]string{"profile": "dev"}, nil, f, mount, "prof-mount"},
-		{"mount table", map[string]string{"profile": "bare"}, nil, f, mount, "table-mount"},
-		{"mount built-in", map[string]string{"role": "r"}, nil, empty, mount, config.DefaultMount},
-		{"mount slashes trimmed", map[string]string{"role": "r", "mount": "/team/aws/"}, nil, empty, mount, "team/aws"},
+		{"mount flag", &config.Flags{config.IDProfile: "dev", config.IDMount: "flag-mount"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_MOUNT": "env-mount"}, f, mount, "flag-mount"},
+		{"mount env", &config.Flags{config.IDProfile: "dev"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_MOUNT": "env-mount"}, f, mount, "env-mount"},
+		{"mount profile", &config.Flags{config.IDProfile: "dev"}, nil, f, mount, "prof-mount"},
+		{"mount table", &config.Flags{config.IDProfile: "bare"}, nil, f, mount, "table-mount"},
+		{"mount built-in", &config.Flags{config.IDRole: "r"}, nil, empty, mount, config.DefaultMount},
+		{"mount slashes trimmed", &config.Flags{config.IDRole: "r", config.IDMount: "/team/aws/"}, nil, empty, mount, "team/aws"},
 
 		// ttl: flag > env > profile > aws.default_ttl > none.
-		{"ttl flag", map[string]string{"profile": "dev", "ttl": "1h"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TTL": "50m"}, f, ttl, time.Hour},
-		{"ttl env", map[string]string{"profile": "dev"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TTL": "50m"}, f, ttl, 50 * time.Minute},
-		{"ttl profile", map[string]string{"profile": "dev"}, nil, f, ttl, 30 * time.Minute},
-		{"ttl default_ttl", map[string]string{"profile": "bare"}, nil, f, ttl, 20 * time.Minute},
-		{"ttl none", map[string]string{"role": "r"}, nil, empty, ttl, time.Duration(0)},
+		{"ttl flag", &config.Flags{config.IDProfile: "dev", config.IDTTL: "1h"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TTL": "50m"}, f, ttl, time.Hour},
+		{"ttl env", &config.Flags{config.IDProfile: "dev"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TTL": "50m"}, f, ttl, 50 * time.Minute},
+		{"ttl profile", &config.Flags{config.IDProfile: "dev"}, nil, f, ttl, 30 * time.Minute},
+		{"ttl default_ttl", &config.Flags{config.IDProfile: "bare"}, nil, f, ttl, 20 * time.Minute},
+		{"ttl none", &config.Flags{config.IDRole: "r"}, nil, empty, ttl, time.Duration(0)},
 
 		// timeout: flag > env > [vault] > built-in.
-		{"timeout flag", map[string]string{"role": "r", "timeout": "10s"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TIMEOUT": "20s"}, f, timeout, 10 * time.Second},
-		{"timeout env", map[string]string{"role": "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TIMEOUT": "20s"}, f, timeout, 20 * time.Second},
-		{"timeout table", map[string]string{"role": "r"}, nil, f, timeout, 45 * time.Second},
-		{"timeout built-in", map[string]string{"role": "r"}, nil, empty, timeout, config.DefaultTimeout},
+		{"timeout flag", &config.Flags{config.IDRole: "r", config.IDTimeout: "10s"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TIMEOUT": "20s"}, f, timeout, 10 * time.Second},
+		{"timeout env", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_TIMEOUT": "20s"}, f, timeout, 20 * time.Second},
+		{"timeout table", &config.Flags{config.IDRole: "r"}, nil, f, timeout, 45 * time.Second},
+		{"timeout built-in", &config.Flags{config.IDRole: "r"}, nil, empty, timeout, config.DefaultTimeout},
 
 		// retries: flag > env > VAULT_MAX_RETRIES > [vault] > built-in.
-		{"retries flag", map[string]string{"role": "r", "retries": "1"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_RETRIES": "3", "VAULT_MAX_RETRIES": "5"}, f, retries, 1},
-		{"retries env", map[string]string{"role": "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_RETRIES": "3", "VAULT_MAX_RETRIES": "5"}, f, retries, 3},
-		{"retries VAULT_MAX_RETRIES", map[string]string{"role": "r"}, map[string]string{"VAULT_MAX_RETRIES": "5"}, f, retries, 5},
-		{"retries table", map[string]string{"role": "r"}, nil, f, retries, 4},
-		{"retries table zero is kept", map[string]string{"role": "r"}, nil, parseFile(t, "[vault]\nretries = 0\n"), retries, 0},
-		{"retries built-in", map[string]string{"role": "r"}, nil, empty, retries, config.DefaultRetries},
-		{"retries flag zero", map[string]string{"role": "r", "retries": "0"}, nil, f, retries, 0},
+		{"retries flag", &config.Flags{config.IDRole: "r", config.IDRetries: "1"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_RETRIES": "3", "VAULT_MAX_RETRIES": "5"}, f, retries, 1},
+		{"retries env", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_RETRIES": "3", "VAULT_MAX_RETRIES": "5"}, f, retries, 3},
+		{"retries VAULT_MAX_RETRIES", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_MAX_RETRIES": "5"}, f, retries, 5},
+		{"retries table", &config.Flags{config.IDRole: "r"}, nil, f, retries, 4},
+		{"retries table zero is kept", &config.Flags{config.IDRole: "r"}, nil, parseFile(t, "[vault]\nretries = 0\n"), retries, 0},
+		{"retries built-in", &config.Flags{config.IDRole: "r"}, nil, empty, retries, config.DefaultRetries},
+		{"retries flag zero", &config.Flags{config.IDRole: "r", config.IDRetries: "0"}, nil, f, retries, 0},
 
 		// address: VAULT_AGENT_ADDR > VAULT_ADDR > profile > [vault] > built-in.
-		{"address agent", map[string]string{"profile": "dev"}, map[string]string{"VAULT_AGENT_ADDR": "http://agent:8100", "VAULT_ADDR": "http://env:8200"}, f, address, "http://agent:8100"},
-		{"address VAULT_ADDR", map[string]string{"profile": "dev"}, map[string]string{"VAULT_ADDR": "http://env:8200"}, f, address, "http://env:8200"},
-		{"address profile", map[string]string{"profile": "dev"}, nil, f, address, "http://prof.vault:8200"},
-		{"address table", map[string]string{"profile": "bare"}, nil, f, address, "http://table.vault:8200"},
-		{"address built-in", map[string]string{"role": "r"}, nil, empty, address, config.DefaultAddress},
-		{"address unix socket", map[string]string{"role": "r"}, map[string]string{"VAULT_AGENT_ADDR": "unix:///run/agent.sock"}, empty, address, "unix:///run/agent.sock"},
+		{"address agent", &config.Flags{config.IDProfile: "dev"}, map[string]string{"VAULT_AGENT_ADDR": "http://agent:8100", "VAULT_ADDR": "http://env:8200"}, f, address, "http://agent:8100"},
+		{"address VAULT_ADDR", &config.Flags{config.IDProfile: "dev"}, map[string]string{"VAULT_ADDR": "http://env:8200"}, f, address, "http://env:8200"},
+		{"address profile", &config.Flags{config.IDProfile: "dev"}, nil, f, address, "http://prof.vault:8200"},
+		{"address table", &config.Flags{config.IDProfile: "bare"}, nil, f, address, "http://table.vault:8200"},
+		{"address built-in", &config.Flags{config.IDRole: "r"}, nil, empty, address, config.DefaultAddress},
+		{"address unix socket", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_AGENT_ADDR": "unix:///run/agent.sock"}, empty, address, "unix:///run/agent.sock"},
 
 		// namespace: VAULT_NAMESPACE > profile > [vault].
-		{"namespace env", map[string]string{"profile": "dev"}, map[string]string{"VAULT_NAMESPACE": "/env-ns/"}, f, namespace, "env-ns"},
-		{"namespace profile", map[string]string{"profile": "dev"}, nil, f, namespace, "prof-ns"},
-		{"namespace table", map[string]string{"profile": "bare"}, nil, f, namespace, "table-ns"},
-		{"namespace none", map[string]string{"role": "r"}, nil, empty, namespace, ""},
+		{"namespace env", &config.Flags{config.IDProfile: "dev"}, map[string]string{"VAULT_NAMESPACE": "/env-ns/"}, f, namespace, "env-ns"},
+		{"namespace profile", &config.Flags{config.IDProfile: "dev"}, nil, f, namespace, "prof-ns"},
+		{"namespace table", &config.Flags{config.IDProfile: "bare"}, nil, f, namespace, "table-ns"},
+		{"namespace none", &config.Flags{config.IDRole: "r"}, nil, empty, namespace, ""},
 
 		// cache dir: flag > env > [cache] > XDG_CACHE_HOME > HOME.
-		{"cache dir flag", map[string]string{"role": "r", "cache-dir": "/flag/cache"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_CACHE_DIR": "/env/cache"}, f, cacheDir, filepath.FromSlash("/flag/cache")},
-		{"cache dir env", map[string]string{"role": "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_CACHE_DIR": "/env/cache"}, f, cacheDir, filepath.FromSlash("/env/cache")},
-		{"cache dir table", map[string]string{"role": "r"}, nil, f, cacheDir, filepath.FromSlash("/table/cache")},
+		{"cache dir flag", &config.Flags{config.IDRole: "r", config.IDCacheDir: "/flag/cache"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_CACHE_DIR": "/env/cache"}, f, cacheDir, filepath.FromSlash("/flag/cache")},
+		{"cache dir env", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_CACHE_DIR": "/env/cache"}, f, cacheDir, filepath.FromSlash("/env/cache")},
+		{"cache dir table", &config.Flags{config.IDRole: "r"}, nil, f, cacheDir, filepath.FromSlash("/table/cache")},
 
 		// refresh window: flag > env > [cache] > built-in; zero turns it off.
-		{"refresh flag", map[string]string{"role": "r", "refresh-window": "5m"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_REFRESH_WINDOW": "7m"}, f, refresh, 5 * time.Minute},
-		{"refresh env", map[string]string{"role": "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_REFRESH_WINDOW": "7m"}, f, refresh, 7 * time.Minute},
-		{"refresh table", map[string]string{"role": "r"}, nil, f, refresh, 10 * time.Minute},
-		{"refresh built-in", map[string]string{"role": "r"}, nil, empty, refresh, config.DefaultRefreshWindow},
-		{"refresh zero", map[string]string{"role": "r", "refresh-window": "0"}, nil, f, refresh, time.Duration(0)},
-		{"refresh zero seconds", map[string]string{"role": "r", "refresh-window": "0s"}, nil, f, refresh, time.Duration(0)},
+		{"refresh flag", &config.Flags{config.IDRole: "r", config.IDRefreshWindow: "5m"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_REFRESH_WINDOW": "7m"}, f, refresh, 5 * time.Minute},
+		{"refresh env", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_REFRESH_WINDOW": "7m"}, f, refresh, 7 * time.Minute},
+		{"refresh table", &config.Flags{config.IDRole: "r"}, nil, f, refresh, 10 * time.Minute},
+		{"refresh built-in", &config.Flags{config.IDRole: "r"}, nil, empty, refresh, config.DefaultRefreshWindow},
+		{"refresh zero", &config.Flags{config.IDRole: "r", config.IDRefreshWindow: "0"}, nil, f, refresh, time.Duration(0)},
+		{"refresh zero seconds", &config.Flags{config.IDRole: "r", config.IDRefreshWindow: "0s"}, nil, f, refresh, time.Duration(0)},
 
 		// min remaining: env > [cache] > built-in.
-		{"min remaining env", map[string]string{"role": "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_MIN_REMAINING": "1m"}, f, minRem, time.Minute},
-		{"min remaining table", map[string]string{"role": "r"}, nil, f, minRem, 3 * time.Minute},
-		{"min remaining built-in", map[string]string{"role": "r"}, nil, empty, minRem, config.DefaultMinRemaining},
+		{"min remaining env", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_MIN_REMAINING": "1m"}, f, minRem, time.Minute},
+		{"min remaining table", &config.Flags{config.IDRole: "r"}, nil, f, minRem, 3 * time.Minute},
+		{"min remaining built-in", &config.Flags{config.IDRole: "r"}, nil, empty, minRem, config.DefaultMinRemaining},
 
 		// booleans: flag > env > [cache] disabled > false.
-		{"no-cache flag false beats table", map[string]string{"role": "r", "no-cache": "false"}, nil, f, noCache, false},
-		{"no-cache env", map[string]string{"role": "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_NO_CACHE": "1"}, empty, noCache, true},
-		{"no-cache table", map[string]string{"role": "r"}, nil, f, noCache, true},
-		{"no-cache built-in", map[string]string{"role": "r"}, nil, empty, noCache, false},
-		{"debug env", map[string]string{"role": "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_DEBUG": "true"}, empty, debug, true},
-		{"debug built-in", map[string]string{"role": "r"}, nil, empty, debug, false},
+		{"no-cache flag false beats table", &config.Flags{config.IDRole: "r", config.IDNoCache: "false"}, nil, f, noCache, false},
+		{"no-cache env", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_NO_CACHE": "1"}, empty, noCache, true},
+		{"no-cache table", &config.Flags{config.IDRole: "r"}, nil, f, noCache, true},
+		{"no-cache built-in", &config.Flags{config.IDRole: "r"}, nil, empty, noCache, false},
+		{"debug env", &config.Flags{config.IDRole: "r"}, map[string]string{"VAULT_CREDENTIAL_PROCESS_DEBUG": "true"}, empty, debug, true},
+		{"debug built-in", &config.Flags{config.IDRole: "r"}, nil, empty, debug, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,7 +205,7 @@ func TestResolveDefaultCacheDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "r"}, Getenv: envOf(tt.env)})
+			s, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDRole: "r"}, Getenv: envOf(tt.env)})
 			if tt.wantErr {
 				ce := configError(t, err)
 				if !strings.Contains(ce.Hint, "--cache-dir") {
@@ -222,7 +222,7 @@ func TestResolveDefaultCacheDir(t *testing.T) {
 		})
 	}
 	t.Run("relative flag is made absolute", func(t *testing.T) {
-		s, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "r", "cache-dir": "rel/cache"}, Getenv: envOf(nil)})
+		s, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDRole: "r", config.IDCacheDir: "rel/cache"}, Getenv: envOf(nil)})
 		if err != nil {
 			t.Fatalf("Resolve: %v", err)
 		}
@@ -252,7 +252,7 @@ func TestResolveInjectedEnvironment(t *testing.T) {
 	if s.Role != "injected-role" || s.Address != "http://injected:8200" || s.ConfigPath != "" {
 		t.Errorf("Resolve = role %q, address %q, config %q; want the injected environment's", s.Role, s.Address, s.ConfigPath)
 	}
-	s, err = config.Resolve(config.Inputs{Flags: map[string]string{"role": "flag-role", "cache-dir": t.TempDir()}})
+	s, err = config.Resolve(config.Inputs{Flags: &config.Flags{config.IDRole: "flag-role", config.IDCacheDir: t.TempDir()}})
 	if err != nil {
 		t.Fatalf("Resolve without Getenv: %v", err)
 	}
@@ -264,43 +264,47 @@ func TestResolveInjectedEnvironment(t *testing.T) {
 func TestResolveValid(t *testing.T) {
 	tests := []struct {
 		name  string
-		flags map[string]string
+		flags *config.Flags
 		file  string
 		check func(*config.Settings) bool
 	}{
-		{"ttl 1h", map[string]string{"ttl": "1h"}, "", func(s *config.Settings) bool { return s.TTL == time.Hour }},
-		{"ttl 90m", map[string]string{"ttl": "90m"}, "", func(s *config.Settings) bool { return s.TTL == 90*time.Minute }},
-		{"ttl 3600", map[string]string{"ttl": "3600"}, "", func(s *config.Settings) bool { return s.TTL == time.Hour }},
-		{"ttl 3600s", map[string]string{"ttl": "3600s"}, "", func(s *config.Settings) bool { return s.TTL == time.Hour }},
-		{"ttl 1d", map[string]string{"ttl": "1d"}, "", func(s *config.Settings) bool { return s.TTL == 24*time.Hour }},
-		{"ttl equal to max_ttl", map[string]string{"ttl": "1h", "max-ttl": "60m"}, "", func(s *config.Settings) bool { return s.TTL == time.Hour && s.MaxTTL == time.Hour }},
-		{"ttl below max_ttl is not raised", map[string]string{"ttl": "2h"}, "[aws]\nmax_ttl = \"3h\"\n", func(s *config.Settings) bool { return s.TTL == 2*time.Hour && s.MaxTTL == 3*time.Hour }},
-		{"arn aws", map[string]string{"role-arn": "arn:aws:iam::123456789012:role/dev"}, "", func(s *config.Settings) bool { return s.RoleARN == "arn:aws:iam::123456789012:role/dev" }},
-		{"arn aws-cn", map[string]string{"role-arn": "arn:aws-cn:iam::123456789012:role/path/to/dev"}, "", func(s *config.Settings) bool { return s.RoleARN != "" }},
-		{"arn aws-us-gov with assumed_role", map[string]string{"type": "assumed_role", "role-arn": "arn:aws-us-gov:iam::000000000000:role/a+b=c,d.e@f-g_h"}, "", func(s *config.Settings) bool { return s.RoleARN != "" && s.Type == config.TypeAssumedRole }},
-		{"session name of 2", map[string]string{"role-session-name": "ab"}, "", func(s *config.Settings) bool { return s.RoleSessionName == "ab" }},
-		{"session name of 64", map[string]string{"type": "assumed_role", "role-session-name": strings.Repeat("a", 64)}, "", func(s *config.Settings) bool { return len(s.RoleSessionName) == 64 }},
-		{"session name characters", map[string]string{"role-session-name": "me+ci=1,x.y@z-w_v"}, "", func(s *config.Settings) bool { return s.RoleSessionName == "me+ci=1,x.y@z-w_v" }},
-		{"mfa with session_token", map[string]string{"type": "session_token", "mfa-code": "012345"}, "", func(s *config.Settings) bool { return s.MFACode == "012345" }},
-		{"mfa without type", map[string]string{"mfa-code": "123456"}, "", func(s *config.Settings) bool { return s.MFACode == "123456" }},
-		{"role with dots and dashes", map[string]string{"role": "a.b-c_d"}, "", func(s *config.Settings) bool { return s.Role == "a.b-c_d" }},
-		{"single-letter role", map[string]string{"role": "a"}, "", func(s *config.Settings) bool { return s.Role == "a" }},
-		{"nested mount", map[string]string{"mount": "team-a/aws.prod"}, "", func(s *config.Settings) bool { return s.Mount == "team-a/aws.prod" }},
-		{"every type", map[string]string{"type": "federation_token", "ttl": "1h"}, "", func(s *config.Settings) bool { return s.Type == config.TypeFederationToken }},
-		{"static without ttl", map[string]string{"type": "static"}, "", func(s *config.Settings) bool { return s.Type == config.TypeStatic && s.TTL == 0 }},
+		{"ttl 1h", &config.Flags{config.IDTTL: "1h"}, "", func(s *config.Settings) bool { return s.TTL == time.Hour }},
+		{"ttl 90m", &config.Flags{config.IDTTL: "90m"}, "", func(s *config.Settings) bool { return s.TTL == 90*time.Minute }},
+		{"ttl 3600", &config.Flags{config.IDTTL: "3600"}, "", func(s *config.Settings) bool { return s.TTL == time.Hour }},
+		{"ttl 3600s", &config.Flags{config.IDTTL: "3600s"}, "", func(s *config.Settings) bool { return s.TTL == time.Hour }},
+		{"ttl 1d", &config.Flags{config.IDTTL: "1d"}, "", func(s *config.Settings) bool { return s.TTL == 24*time.Hour }},
+		{"ttl equal to max_ttl", &config.Flags{config.IDTTL: "1h", config.IDMaxTTL: "60m"}, "", func(s *config.Settings) bool { return s.TTL == time.Hour && s.MaxTTL == time.Hour }},
+		{"ttl below max_ttl is not raised", &config.Flags{config.IDTTL: "2h"}, "[aws]\nmax_ttl = \"3h\"\n", func(s *config.Settings) bool { return s.TTL == 2*time.Hour && s.MaxTTL == 3*time.Hour }},
+		{"arn aws", &config.Flags{config.IDRoleARN: "arn:aws:iam::123456789012:role/dev"}, "", func(s *config.Settings) bool { return s.RoleARN == "arn:aws:iam::123456789012:role/dev" }},
+		{"arn aws-cn", &config.Flags{config.IDRoleARN: "arn:aws-cn:iam::123456789012:role/path/to/dev"}, "", func(s *config.Settings) bool { return s.RoleARN != "" }},
+		{"arn aws-us-gov with assumed_role", &config.Flags{config.IDType: "assumed_role", config.IDRoleARN: "arn:aws-us-gov:iam::000000000000:role/a+b=c,d.e@f-g_h"}, "", func(s *config.Settings) bool { return s.RoleARN != "" && s.Type == config.TypeAssumedRole }},
+		{"session name of 2", &config.Flags{config.IDRoleSessionName: "ab"}, "", func(s *config.Settings) bool { return s.RoleSessionName == "ab" }},
+		{"session name of 64", &config.Flags{config.IDType: "assumed_role", config.IDRoleSessionName: strings.Repeat("a", 64)}, "", func(s *config.Settings) bool { return len(s.RoleSessionName) == 64 }},
+		{"session name characters", &config.Flags{config.IDRoleSessionName: "me+ci=1,x.y@z-w_v"}, "", func(s *config.Settings) bool { return s.RoleSessionName == "me+ci=1,x.y@z-w_v" }},
+		{"mfa with session_token", &config.Flags{config.IDType: "session_token", config.IDMFACode: "012345"}, "", func(s *config.Settings) bool { return s.MFACode == "012345" }},
+		{"mfa without type", &config.Flags{config.IDMFACode: "123456"}, "", func(s *config.Settings) bool { return s.MFACode == "123456" }},
+		{"role with dots and dashes", &config.Flags{config.IDRole: "a.b-c_d"}, "", func(s *config.Settings) bool { return s.Role == "a.b-c_d" }},
+		{"single-letter role", &config.Flags{config.IDRole: "a"}, "", func(s *config.Settings) bool { return s.Role == "a" }},
+		{"nested mount", &config.Flags{config.IDMount: "team-a/aws.prod"}, "", func(s *config.Settings) bool { return s.Mount == "team-a/aws.prod" }},
+		{"every type", &config.Flags{config.IDType: "federation_token", config.IDTTL: "1h"}, "", func(s *config.Settings) bool { return s.Type == config.TypeFederationToken }},
+		{"static without ttl", &config.Flags{config.IDType: "static"}, "", func(s *config.Settings) bool { return s.Type == config.TypeStatic && s.TTL == 0 }},
 
 		// aws.default_ttl applies only where the type allows a ttl.
 		{"default_ttl with no type", nil, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == time.Hour }},
-		{"default_ttl with assumed_role", map[string]string{"type": "assumed_role"}, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == time.Hour }},
-		{"default_ttl with session_token", map[string]string{"type": "session_token"}, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == time.Hour }},
-		{"default_ttl skipped for iam_user", map[string]string{"type": "iam_user"}, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == 0 }},
-		{"default_ttl skipped for static", map[string]string{"type": "static"}, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == 0 }},
+		{"default_ttl with assumed_role", &config.Flags{config.IDType: "assumed_role"}, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == time.Hour }},
+		{"default_ttl with session_token", &config.Flags{config.IDType: "session_token"}, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == time.Hour }},
+		{"default_ttl skipped for iam_user", &config.Flags{config.IDType: "iam_user"}, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == 0 }},
+		{"default_ttl skipped for static", &config.Flags{config.IDType: "static"}, "[aws]\ndefault_ttl = \"1h\"\n", func(s *config.Settings) bool { return s.TTL == 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			flags := map[string]string{"role": "dev"}
-			for k, v := range tt.flags {
-				flags[k] = v
+			flags := &config.Flags{config.IDRole: "dev"}
+			if tt.flags != nil {
+				for id, v := range tt.flags {
+					if v != "" {
+						flags[id] = v
+					}
+				}
 			}
 			s, err := config.Resolve(config.Inputs{Flags: flags, Getenv: envOf(withHome(nil)), File: parseFile(t, tt.file)})
 			if err != nil {
@@ -319,114 +323,122 @@ func TestResolveErrors(t *testing.T) {
 	)
 	tests := []struct {
 		name       string
-		flags      map[string]string
+		flags      *config.Flags
+		noRole     bool // no --role, which the other cases get
 		env        map[string]string
 		file       string
 		wantSource string   // exact Source
 		wantMsg    []string // substrings of Msg
 	}{
 		// Role names.
-		{name: "role starting with a dash", flags: map[string]string{"role": "-dev"}, wantSource: "--role", wantMsg: []string{"invalid role name", `"-dev"`}},
-		{name: "role with a slash", flags: map[string]string{"role": "a/b"}, wantSource: "--role", wantMsg: []string{"invalid role name"}},
-		{name: "role with a space", flags: map[string]string{"role": "a b"}, wantSource: "--role", wantMsg: []string{"invalid role name"}},
-		{name: "role ending with a dot", flags: map[string]string{"role": "dev."}, wantSource: "--role", wantMsg: []string{"invalid role name"}},
-		{name: "role too long", flags: map[string]string{"role": strings.Repeat("r", 129)}, wantSource: "--role", wantMsg: []string{"invalid role name"}},
-		{name: "role from env", flags: map[string]string{"role": ""}, env: map[string]string{"VAULT_CREDENTIAL_PROCESS_ROLE": "../x"}, wantSource: "VAULT_CREDENTIAL_PROCESS_ROLE", wantMsg: []string{"invalid role name"}},
-		{name: "role in profile", flags: map[string]string{"profile": "dev", "role": ""}, file: "[profiles.dev]\nrole = \"a:b\"\n", wantSource: cfgPath + ": profiles.dev.role", wantMsg: []string{"invalid role name"}},
-		{name: "no role", flags: map[string]string{"role": ""}, wantSource: "", wantMsg: []string{"no role given"}},
-		{name: "profile without role", flags: map[string]string{"profile": "dev", "role": ""}, file: "[profiles.dev]\nttl = \"1h\"\n", wantSource: cfgPath + ": profiles.dev", wantMsg: []string{"profile has no role"}},
+		{name: "role starting with a dash", flags: &config.Flags{config.IDRole: "-dev"}, wantSource: "--role", wantMsg: []string{"invalid role name", `"-dev"`}},
+		{name: "role with a slash", flags: &config.Flags{config.IDRole: "a/b"}, wantSource: "--role", wantMsg: []string{"invalid role name"}},
+		{name: "role with a space", flags: &config.Flags{config.IDRole: "a b"}, wantSource: "--role", wantMsg: []string{"invalid role name"}},
+		{name: "role ending with a dot", flags: &config.Flags{config.IDRole: "dev."}, wantSource: "--role", wantMsg: []string{"invalid role name"}},
+		{name: "role too long", flags: &config.Flags{config.IDRole: strings.Repeat("r", 129)}, wantSource: "--role", wantMsg: []string{"invalid role name"}},
+		{name: "role from env", noRole: true, env: map[string]string{"VAULT_CREDENTIAL_PROCESS_ROLE": "../x"}, wantSource: "VAULT_CREDENTIAL_PROCESS_ROLE", wantMsg: []string{"invalid role name"}},
+		{name: "role in profile", flags: &config.Flags{config.IDProfile: "dev"}, noRole: true, file: "[profiles.dev]\nrole = \"a:b\"\n", wantSource: cfgPath + ": profiles.dev.role", wantMsg: []string{"invalid role name"}},
+		{name: "no role", noRole: true, wantSource: "", wantMsg: []string{"no role given"}},
+		{name: "profile without role", flags: &config.Flags{config.IDProfile: "dev"}, noRole: true, file: "[profiles.dev]\nttl = \"1h\"\n", wantSource: cfgPath + ": profiles.dev", wantMsg: []string{"profile has no role"}},
 
 		// Mounts.
-		{name: "mount ../x", flags: map[string]string{"mount": "../x"}, wantSource: "--mount", wantMsg: []string{"invalid mount path", `"../x"`}},
-		{name: "mount a//b", flags: map[string]string{"mount": "a//b"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
-		{name: "mount a/../b", flags: map[string]string{"mount": "a/../b"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
-		{name: "mount a/./b", flags: map[string]string{"mount": "a/./b"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
-		{name: "mount with query", flags: map[string]string{"mount": "aws?x=1"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
-		{name: "mount only slashes", flags: map[string]string{"mount": "//"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
-		{name: "mount in profile", flags: map[string]string{"profile": "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nmount = \"../x\"\n", wantSource: cfgPath + ": profiles.dev.mount", wantMsg: []string{"invalid mount path"}},
+		{name: "mount ../x", flags: &config.Flags{config.IDMount: "../x"}, wantSource: "--mount", wantMsg: []string{"invalid mount path", `"../x"`}},
+		{name: "mount a//b", flags: &config.Flags{config.IDMount: "a//b"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
+		{name: "mount a/../b", flags: &config.Flags{config.IDMount: "a/../b"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
+		{name: "mount a/./b", flags: &config.Flags{config.IDMount: "a/./b"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
+		{name: "mount with query", flags: &config.Flags{config.IDMount: "aws?x=1"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
+		{name: "mount only slashes", flags: &config.Flags{config.IDMount: "//"}, wantSource: "--mount", wantMsg: []string{"invalid mount path"}},
+		{name: "mount in profile", flags: &config.Flags{config.IDProfile: "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nmount = \"../x\"\n", wantSource: cfgPath + ": profiles.dev.mount", wantMsg: []string{"invalid mount path"}},
 		{name: "mount in table", file: "[aws]\nmount = \"a//b\"\n", wantSource: cfgPath + ": aws.mount", wantMsg: []string{"invalid mount path"}},
 
 		// Types.
-		{name: "bad type", flags: map[string]string{"type": "iam-user"}, wantSource: "--type", wantMsg: []string{"unknown credential type", `"iam-user"`}},
-		{name: "bad type in profile", flags: map[string]string{"profile": "dev"}, file: "[profiles.dev]\nrole = \"dev\"\ntype = \"sts\"\n", wantSource: cfgPath + ": profiles.dev.type", wantMsg: []string{"unknown credential type"}},
+		{name: "bad type", flags: &config.Flags{config.IDType: "iam-user"}, wantSource: "--type", wantMsg: []string{"unknown credential type", `"iam-user"`}},
+		{name: "bad type in profile", flags: &config.Flags{config.IDProfile: "dev"}, file: "[profiles.dev]\nrole = \"dev\"\ntype = \"sts\"\n", wantSource: cfgPath + ": profiles.dev.type", wantMsg: []string{"unknown credential type"}},
 
 		// Role ARNs.
-		{name: "arn with 11 digits", flags: map[string]string{"role-arn": "arn:aws:iam::12345678901:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
-		{name: "arn with 13 digits", flags: map[string]string{"role-arn": "arn:aws:iam::1234567890123:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
-		{name: "sts arn", flags: map[string]string{"role-arn": "arn:aws:sts::123456789012:assumed-role/dev/me"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
-		{name: "other partition", flags: map[string]string{"role-arn": "arn:aws-iso:iam::123456789012:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
-		{name: "user arn", flags: map[string]string{"role-arn": "arn:aws:iam::123456789012:user/dev"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
-		{name: "arn without name", flags: map[string]string{"role-arn": "arn:aws:iam::123456789012:role/"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
-		{name: "arn in profile", flags: map[string]string{"profile": "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nrole_arn = \"arn:aws:iam::1:role/x\"\n", wantSource: cfgPath + ": profiles.dev.role_arn", wantMsg: []string{"invalid role ARN"}},
-		{name: "arn with iam_user", flags: map[string]string{"type": "iam_user", "role-arn": "arn:aws:iam::123456789012:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"only to assumed_role", "iam_user"}},
-		{name: "arn with federation_token", flags: map[string]string{"type": "federation_token", "role-arn": "arn:aws:iam::123456789012:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"only to assumed_role"}},
+		{name: "arn with 11 digits", flags: &config.Flags{config.IDRoleARN: "arn:aws:iam::12345678901:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
+		{name: "arn with 13 digits", flags: &config.Flags{config.IDRoleARN: "arn:aws:iam::1234567890123:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
+		{name: "sts arn", flags: &config.Flags{config.IDRoleARN: "arn:aws:sts::123456789012:assumed-role/dev/me"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
+		{name: "other partition", flags: &config.Flags{config.IDRoleARN: "arn:aws-iso:iam::123456789012:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
+		{name: "user arn", flags: &config.Flags{config.IDRoleARN: "arn:aws:iam::123456789012:user/dev"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
+		{name: "arn without name", flags: &config.Flags{config.IDRoleARN: "arn:aws:iam::123456789012:role/"}, wantSource: "--role-arn", wantMsg: []string{"invalid role ARN"}},
+		{name: "arn in profile", flags: &config.Flags{config.IDProfile: "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nrole_arn = \"arn:aws:iam::1:role/x\"\n", wantSource: cfgPath + ": profiles.dev.role_arn", wantMsg: []string{"invalid role ARN"}},
+		{name: "arn with iam_user", flags: &config.Flags{config.IDType: "iam_user", config.IDRoleARN: "arn:aws:iam::123456789012:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"only to assumed_role", "iam_user"}},
+		{name: "arn with federation_token", flags: &config.Flags{config.IDType: "federation_token", config.IDRoleARN: "arn:aws:iam::123456789012:role/dev"}, wantSource: "--role-arn", wantMsg: []string{"only to assumed_role"}},
 
 		// Session names.
-		{name: "session name of 1", flags: map[string]string{"role-session-name": "a"}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
-		{name: "session name of 65", flags: map[string]string{"role-session-name": strings.Repeat("a", 65)}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
-		{name: "session name with space", flags: map[string]string{"role-session-name": "me you"}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
-		{name: "session name with slash", flags: map[string]string{"role-session-name": "me/you"}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
-		{name: "session name with colon", flags: map[string]string{"role-session-name": "me:you"}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
-		{name: "session name with session_token", flags: map[string]string{"type": "session_token", "role-session-name": "me"}, wantSource: "--role-session-name", wantMsg: []string{"only to assumed_role", "session_token"}},
-		{name: "session name in profile with static", flags: map[string]string{"profile": "dev"}, file: "[profiles.dev]\nrole = \"dev\"\ntype = \"static\"\nrole_session_name = \"me\"\n", wantSource: cfgPath + ": profiles.dev.role_session_name", wantMsg: []string{"only to assumed_role"}},
+		{name: "session name of 1", flags: &config.Flags{config.IDRoleSessionName: "a"}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
+		{name: "session name of 65", flags: &config.Flags{config.IDRoleSessionName: strings.Repeat("a", 65)}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
+		{name: "session name with space", flags: &config.Flags{config.IDRoleSessionName: "me you"}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
+		{name: "session name with slash", flags: &config.Flags{config.IDRoleSessionName: "me/you"}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
+		{name: "session name with colon", flags: &config.Flags{config.IDRoleSessionName: "me:you"}, wantSource: "--role-session-name", wantMsg: []string{"invalid role session name"}},
+		{name: "session name with session_token", flags: &config.Flags{config.IDType: "session_token", config.IDRoleSessionName: "me"}, wantSource: "--role-session-name", wantMsg: []string{"only to assumed_role", "session_token"}},
+		{name: "session name in profile with static", flags: &config.Flags{config.IDProfile: "dev"}, file: "[profiles.dev]\nrole = \"dev\"\ntype = \"static\"\nrole_session_name = \"me\"\n", wantSource: cfgPath + ": profiles.dev.role_session_name", wantMsg: []string{"only to assumed_role"}},
 
 		// MFA codes.
-		{name: "mfa five digits", flags: map[string]string{"mfa-code": "12345"}, wantSource: "--mfa-code", wantMsg: []string{"invalid MFA code"}},
-		{name: "mfa seven digits", flags: map[string]string{"mfa-code": "1234567"}, wantSource: "--mfa-code", wantMsg: []string{"invalid MFA code"}},
-		{name: "mfa letters", flags: map[string]string{"mfa-code": "12345a"}, wantSource: "--mfa-code", wantMsg: []string{"invalid MFA code"}},
+		{name: "mfa five digits", flags: &config.Flags{config.IDMFACode: "12345"}, wantSource: "--mfa-code", wantMsg: []string{"invalid MFA code"}},
+		{name: "mfa seven digits", flags: &config.Flags{config.IDMFACode: "1234567"}, wantSource: "--mfa-code", wantMsg: []string{"invalid MFA code"}},
+		{name: "mfa letters", flags: &config.Flags{config.IDMFACode: "12345a"}, wantSource: "--mfa-code", wantMsg: []string{"invalid MFA code"}},
 		{name: "mfa from env", env: map[string]string{"VAULT_CREDENTIAL_PROCESS_MFA_CODE": "1"}, wantSource: "VAULT_CREDENTIAL_PROCESS_MFA_CODE", wantMsg: []string{"invalid MFA code"}},
-		{name: "mfa with assumed_role", flags: map[string]string{"type": "assumed_role", "mfa-code": "123456"}, wantSource: "--mfa-code", wantMsg: []string{"only to session_token", "assumed_role"}},
-		{name: "mfa with iam_user", flags: map[string]string{"type": "iam_user", "mfa-code": "123456"}, wantSource: "--mfa-code", wantMsg: []string{"only to session_token"}},
+		{name: "mfa with assumed_role", flags: &config.Flags{config.IDType: "assumed_role", config.IDMFACode: "123456"}, wantSource: "--mfa-code", wantMsg: []string{"only to session_token", "assumed_role"}},
+		{name: "mfa with iam_user", flags: &config.Flags{config.IDType: "iam_user", config.IDMFACode: "123456"}, wantSource: "--mfa-code", wantMsg: []string{"only to session_token"}},
 
 		// TTL syntax, from each layer.
-		{name: "ttl 1x", flags: map[string]string{"ttl": "1x"}, wantSource: "--ttl", wantMsg: []string{"invalid duration", `"1x"`}},
-		{name: "ttl 0", flags: map[string]string{"ttl": "0"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
-		{name: "ttl 0s", flags: map[string]string{"ttl": "0s"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
-		{name: "ttl -5m", flags: map[string]string{"ttl": "-5m"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
-		{name: "ttl 1.5s", flags: map[string]string{"ttl": "1.5s"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
-		{name: "ttl 500ms", flags: map[string]string{"ttl": "500ms"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
+		{name: "ttl 1x", flags: &config.Flags{config.IDTTL: "1x"}, wantSource: "--ttl", wantMsg: []string{"invalid duration", `"1x"`}},
+		{name: "ttl 0", flags: &config.Flags{config.IDTTL: "0"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
+		{name: "ttl 0s", flags: &config.Flags{config.IDTTL: "0s"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
+		{name: "ttl -5m", flags: &config.Flags{config.IDTTL: "-5m"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
+		{name: "ttl 1.5s", flags: &config.Flags{config.IDTTL: "1.5s"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
+		{name: "ttl 500ms", flags: &config.Flags{config.IDTTL: "500ms"}, wantSource: "--ttl", wantMsg: []string{"invalid duration"}},
 		{name: "ttl from env", env: map[string]string{"VAULT_CREDENTIAL_PROCESS_TTL": "1x"}, wantSource: "VAULT_CREDENTIAL_PROCESS_TTL", wantMsg: []string{"invalid duration"}},
-		{name: "ttl in profile", flags: map[string]string{"profile": "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nttl = \"-5m\"\n", wantSource: cfgPath + ": profiles.dev.ttl", wantMsg: []string{"invalid duration"}},
+		{name: "ttl in profile", flags: &config.Flags{config.IDProfile: "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nttl = \"-5m\"\n", wantSource: cfgPath + ": profiles.dev.ttl", wantMsg: []string{"invalid duration"}},
 		{name: "ttl in default_ttl", file: "[aws]\ndefault_ttl = \"1x\"\n", wantSource: cfgPath + ": aws.default_ttl", wantMsg: []string{"invalid duration"}},
 
 		// TTL above max_ttl: an error naming the limit, never a clamp.
-		{name: "ttl above table max_ttl", flags: map[string]string{"ttl": "2h"}, file: "[aws]\nmax_ttl = \"1h\"\n", wantSource: "--ttl", wantMsg: []string{"above the max_ttl", "1h", cfgPath + ": aws.max_ttl"}},
-		{name: "profile ttl above profile max_ttl", flags: map[string]string{"profile": "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nttl = \"2h\"\nmax_ttl = \"90m\"\n", wantSource: cfgPath + ": profiles.dev.ttl", wantMsg: []string{"above the max_ttl", "90m", "profiles.dev.max_ttl"}},
+		{name: "ttl above table max_ttl", flags: &config.Flags{config.IDTTL: "2h"}, file: "[aws]\nmax_ttl = \"1h\"\n", wantSource: "--ttl", wantMsg: []string{"above the max_ttl", "1h", cfgPath + ": aws.max_ttl"}},
+		{name: "profile ttl above profile max_ttl", flags: &config.Flags{config.IDProfile: "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nttl = \"2h\"\nmax_ttl = \"90m\"\n", wantSource: cfgPath + ": profiles.dev.ttl", wantMsg: []string{"above the max_ttl", "90m", "profiles.dev.max_ttl"}},
 		{name: "default_ttl above max_ttl", file: "[aws]\ndefault_ttl = \"2h\"\nmax_ttl = \"1h\"\n", wantSource: cfgPath + ": aws.default_ttl", wantMsg: []string{"above the max_ttl"}},
-		{name: "ttl above env max_ttl", flags: map[string]string{"ttl": "3601"}, env: map[string]string{"VAULT_CREDENTIAL_PROCESS_MAX_TTL": "1h"}, wantSource: "--ttl", wantMsg: []string{"above the max_ttl", "VAULT_CREDENTIAL_PROCESS_MAX_TTL"}},
+		{name: "ttl above env max_ttl", flags: &config.Flags{config.IDTTL: "3601"}, env: map[string]string{"VAULT_CREDENTIAL_PROCESS_MAX_TTL": "1h"}, wantSource: "--ttl", wantMsg: []string{"above the max_ttl", "VAULT_CREDENTIAL_PROCESS_MAX_TTL"}},
 		{name: "bad max_ttl", file: "[aws]\nmax_ttl = \"forever\"\n", wantSource: cfgPath + ": aws.max_ttl", wantMsg: []string{"invalid duration"}},
 
 		// TTL refused for types Vault gives no ttl.
-		{name: "ttl with iam_user", flags: map[string]string{"type": "iam_user", "ttl": "1h"}, wantSource: "--ttl", wantMsg: []string{"cannot be requested", "iam_user"}},
-		{name: "ttl with static", flags: map[string]string{"type": "static", "ttl": "1h"}, wantSource: "--ttl", wantMsg: []string{"cannot be requested", "static"}},
-		{name: "profile ttl with iam_user", flags: map[string]string{"profile": "dev"}, file: "[profiles.dev]\nrole = \"dev\"\ntype = \"iam_user\"\nttl = \"1h\"\n", wantSource: cfgPath + ": profiles.dev.ttl", wantMsg: []string{"cannot be requested"}},
+		{name: "ttl with iam_user", flags: &config.Flags{config.IDType: "iam_user", config.IDTTL: "1h"}, wantSource: "--ttl", wantMsg: []string{"cannot be requested", "iam_user"}},
+		{name: "ttl with static", flags: &config.Flags{config.IDType: "static", config.IDTTL: "1h"}, wantSource: "--ttl", wantMsg: []string{"cannot be requested", "static"}},
+		{name: "profile ttl with iam_user", flags: &config.Flags{config.IDProfile: "dev"}, file: "[profiles.dev]\nrole = \"dev\"\ntype = \"iam_user\"\nttl = \"1h\"\n", wantSource: cfgPath + ": profiles.dev.ttl", wantMsg: []string{"cannot be requested"}},
 
 		// Profiles.
-		{name: "unknown profile", flags: map[string]string{"profile": "stage"}, file: profTable + "[profiles.prod]\nrole = \"prod\"\n", wantSource: cfgPath, wantMsg: []string{`no profile "stage"`}},
-		{name: "unknown profile without a file", flags: map[string]string{"profile": "stage"}, wantSource: cfgPath, wantMsg: []string{`no profile "stage"`}},
+		{name: "unknown profile", flags: &config.Flags{config.IDProfile: "stage"}, file: profTable + "[profiles.prod]\nrole = \"prod\"\n", wantSource: cfgPath, wantMsg: []string{`no profile "stage"`}},
+		{name: "unknown profile without a file", flags: &config.Flags{config.IDProfile: "stage"}, wantSource: cfgPath, wantMsg: []string{`no profile "stage"`}},
 
 		// Addresses, numbers and booleans.
 		{name: "address without scheme", env: map[string]string{"VAULT_ADDR": "vault.example.com:8200"}, wantSource: "VAULT_ADDR", wantMsg: []string{"invalid Vault address"}},
 		{name: "address ftp", env: map[string]string{"VAULT_AGENT_ADDR": "ftp://vault"}, wantSource: "VAULT_AGENT_ADDR", wantMsg: []string{"invalid Vault address"}},
 		{name: "address without host", file: "[vault]\naddress = \"https://\"\n", wantSource: cfgPath + ": vault.address", wantMsg: []string{"invalid Vault address"}},
-		{name: "profile address", flags: map[string]string{"profile": "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nvault_address = \"::\"\n", wantSource: cfgPath + ": profiles.dev.vault_address", wantMsg: []string{"invalid Vault address"}},
-		{name: "retries too many", flags: map[string]string{"retries": "11"}, wantSource: "--retries", wantMsg: []string{"invalid retry count"}},
-		{name: "retries negative", flags: map[string]string{"retries": "-1"}, wantSource: "--retries", wantMsg: []string{"invalid retry count"}},
+		{name: "profile address", flags: &config.Flags{config.IDProfile: "dev"}, file: "[profiles.dev]\nrole = \"dev\"\nvault_address = \"::\"\n", wantSource: cfgPath + ": profiles.dev.vault_address", wantMsg: []string{"invalid Vault address"}},
+		{name: "retries too many", flags: &config.Flags{config.IDRetries: "11"}, wantSource: "--retries", wantMsg: []string{"invalid retry count"}},
+		{name: "retries negative", flags: &config.Flags{config.IDRetries: "-1"}, wantSource: "--retries", wantMsg: []string{"invalid retry count"}},
 		{name: "VAULT_MAX_RETRIES not a number", env: map[string]string{"VAULT_MAX_RETRIES": "many"}, wantSource: "VAULT_MAX_RETRIES", wantMsg: []string{"invalid retry count"}},
 		{name: "table retries", file: "[vault]\nretries = 42\n", wantSource: cfgPath + ": vault.retries", wantMsg: []string{"invalid retry count"}},
-		{name: "timeout 0", flags: map[string]string{"timeout": "0"}, wantSource: "--timeout", wantMsg: []string{"invalid duration"}},
+		{name: "timeout 0", flags: &config.Flags{config.IDTimeout: "0"}, wantSource: "--timeout", wantMsg: []string{"invalid duration"}},
 		{name: "timeout in table", file: "[vault]\ntimeout = \"soon\"\n", wantSource: cfgPath + ": vault.timeout", wantMsg: []string{"invalid duration"}},
-		{name: "refresh negative", flags: map[string]string{"refresh-window": "-1m"}, wantSource: "--refresh-window", wantMsg: []string{"invalid duration"}},
+		{name: "refresh negative", flags: &config.Flags{config.IDRefreshWindow: "-1m"}, wantSource: "--refresh-window", wantMsg: []string{"invalid duration"}},
 		{name: "refresh in table", file: "[cache]\nrefresh_window = \"1.5s\"\n", wantSource: cfgPath + ": cache.refresh_window", wantMsg: []string{"invalid duration"}},
 		{name: "min_remaining zero", file: "[cache]\nmin_remaining = \"0\"\n", wantSource: cfgPath + ": cache.min_remaining", wantMsg: []string{"invalid duration"}},
 		{name: "no-cache not a boolean", env: map[string]string{"VAULT_CREDENTIAL_PROCESS_NO_CACHE": "yes"}, wantSource: "VAULT_CREDENTIAL_PROCESS_NO_CACHE", wantMsg: []string{"invalid boolean"}},
-		{name: "debug not a boolean", flags: map[string]string{"debug": "maybe"}, wantSource: "--debug", wantMsg: []string{"invalid boolean"}},
+		{name: "debug not a boolean", flags: &config.Flags{config.IDDebug: "maybe"}, wantSource: "--debug", wantMsg: []string{"invalid boolean"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			flags := map[string]string{"role": "dev"}
-			for k, v := range tt.flags {
-				flags[k] = v
+			flags := &config.Flags{config.IDRole: "dev"}
+			if tt.noRole {
+				flags[config.IDRole] = ""
+			}
+			if tt.flags != nil {
+				for id, v := range tt.flags {
+					if v != "" {
+						flags[id] = v
+					}
+				}
 			}
 			s, err := config.Resolve(config.Inputs{Flags: flags, Getenv: envOf(withHome(tt.env)), File: parseFile(t, tt.file)})
 			if s != nil {
@@ -465,7 +477,7 @@ func TestResolveUnknownProfileListsKnown(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Resolve(config.Inputs{Flags: map[string]string{"profile": "stage"}, Getenv: envOf(withHome(nil)), File: parseFile(t, tt.file)})
+			_, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDProfile: "stage"}, Getenv: envOf(withHome(nil)), File: parseFile(t, tt.file)})
 			ce := configError(t, err)
 			if !strings.Contains(ce.Hint, tt.wantHint) {
 				t.Errorf("Hint = %q, want it to contain %q", ce.Hint, tt.wantHint)
@@ -475,7 +487,7 @@ func TestResolveUnknownProfileListsKnown(t *testing.T) {
 	// With no file at all, the error names the file that was looked for:
 	// where the profile goes.
 	t.Run("no file at all", func(t *testing.T) {
-		_, err := config.Resolve(config.Inputs{Flags: map[string]string{"profile": "stage"}, Getenv: envOf(withHome(nil))})
+		_, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDProfile: "stage"}, Getenv: envOf(withHome(nil))})
 		ce := configError(t, err)
 		const path = "/home/me/.config/vault-credential-process/config.toml"
 		if want := `no profile "stage": there is no configuration file at ` + path; ce.Error() != want {
@@ -560,7 +572,7 @@ func FuzzResolve(f *testing.F) {
 			},
 		}
 		in := config.Inputs{
-			Flags:  map[string]string{"profile": "p", "type": typ, "ttl": ttl, "role-arn": arn, "mfa-code": mfa},
+			Flags:  &config.Flags{config.IDProfile: "p", config.IDType: typ, config.IDTTL: ttl, config.IDRoleARN: arn, config.IDMFACode: mfa},
 			Getenv: envOf(map[string]string{"HOME": "/home/fuzz"}),
 			File:   file,
 		}
@@ -622,13 +634,13 @@ func TestAddressEndingInV1(t *testing.T) {
 		{"https://me:hunter2@vault.example.com/v1", "VAULT_ADDR: Vault address (with user information, not shown) ends in /v1",
 			"remove /v1: the helper adds it to every request itself"},
 	} {
-		_, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "dev"}, Getenv: envOf(withHome(map[string]string{"VAULT_ADDR": tt.addr}))})
+		_, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDRole: "dev"}, Getenv: envOf(withHome(map[string]string{"VAULT_ADDR": tt.addr}))})
 		ce := configError(t, err)
 		if ce.Error() != tt.msg || ce.Hint != tt.hint {
 			t.Errorf("%s: error %q, hint %q; want %q, %q", tt.addr, ce.Error(), ce.Hint, tt.msg, tt.hint)
 		}
 	}
-	if _, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "dev"},
+	if _, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDRole: "dev"},
 		Getenv: envOf(withHome(map[string]string{"VAULT_ADDR": "https://vault.example.com/v1x"}))}); err != nil {
 		t.Errorf("an address ending in /v1x: %v", err)
 	}

@@ -45,17 +45,6 @@ func (id ID) Setting() *Setting { return &Table[id] }
 // given is "", as an empty one counts as not given.
 type Flags [numIDs]string
 
-// Named are the flags given, by Setting.Name, as Inputs takes them.
-func (f *Flags) Named() map[string]string {
-	m := map[string]string{}
-	for id, v := range f {
-		if v != "" {
-			m[Table[id].Name] = v
-		}
-	}
-	return m
-}
-
 // Kind is what a setting's value is: it decides how the flag is registered
 // and which Go type its TOML keys decode into.
 type Kind uint8
@@ -245,8 +234,8 @@ const (
 func (r *resolver) lookup(id ID) (value, layer) {
 	s, path := id.Setting(), &fieldPaths[id]
 	if s.Env != "" {
-		if v := r.in.Flags[s.Name]; v != "" {
-			return value{v, "--" + s.Name}, fromFlag
+		if r.in.Flags != nil && r.in.Flags[id] != "" {
+			return value{r.in.Flags[id], "--" + s.Name}, fromFlag
 		}
 		if v := r.in.Getenv(s.Env); v != "" {
 			return value{v, s.Env}, fromEnv

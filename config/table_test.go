@@ -146,7 +146,7 @@ func TestTableLayers(t *testing.T) {
 	for id := range ID(numIDs) {
 		s := id.Setting()
 		t.Run(s.Name, func(t *testing.T) {
-			flags, env := map[string]string{}, map[string]string{}
+			flags, env := &Flags{}, map[string]string{}
 			file := &File{Path: path, Profiles: map[string]Profile{"dev": {}}}
 			prof := file.Profiles["dev"]
 			type want struct {
@@ -156,14 +156,14 @@ func TestTableLayers(t *testing.T) {
 			}
 			var layers []want
 			if s.Env != "" {
-				flags[s.Name] = "from-flag"
+				flags[id] = "from-flag"
 				env[s.Env] = "from-env"
 				layers = append(layers,
-					want{"from-flag", "--" + s.Name, fromFlag, func() { flags[s.Name] = "" }},
+					want{"from-flag", "--" + s.Name, fromFlag, func() { flags[id] = "" }},
 					want{"from-env", s.Env, fromEnv, func() { delete(env, s.Env) }})
 			} else {
 				// A setting without a variable of ours is not a flag either.
-				flags[s.Name] = "never-read"
+				flags[id] = "never-read"
 				env[EnvName(s.Name)] = "never-read"
 			}
 			for _, name := range s.VaultEnv {
@@ -215,15 +215,4 @@ func plant(v reflect.Value, path []int, text string) string {
 	}
 	f.SetString(text)
 	return text
-}
-
-// TestFlagsNamed: the flags given reach Resolve by their names; a flag
-// not given, or given empty, is not there, as Resolve takes neither.
-func TestFlagsNamed(t *testing.T) {
-	var f Flags
-	f[IDRole], f[IDNoCache], f[IDTTL] = "dev", "false", ""
-	got := f.Named()
-	if len(got) != 2 || got["role"] != "dev" || got["no-cache"] != "false" {
-		t.Errorf("Named = %q, want role and no-cache", got)
-	}
 }

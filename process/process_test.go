@@ -133,12 +133,16 @@ type runnerFixture struct {
 	warnings   []string
 }
 
-func newRunner(t *testing.T, flags map[string]string, src *fakeSource) *runnerFixture {
+func newRunner(t *testing.T, flags *config.Flags, src *fakeSource) *runnerFixture {
 	t.Helper()
 	testenv.ClearVaultAWS(t)
-	f := map[string]string{"role": "dev", "cache-dir": filepath.Join(t.TempDir(), "cache")}
-	for k, v := range flags {
-		f[k] = v
+	f := &config.Flags{config.IDRole: "dev", config.IDCacheDir: filepath.Join(t.TempDir(), "cache")}
+	if flags != nil {
+		for id, v := range flags {
+			if v != "" {
+				f[id] = v
+			}
+		}
 	}
 	s, err := config.Resolve(config.Inputs{Flags: f, Getenv: envOf(map[string]string{"HOME": t.TempDir()})})
 	if err != nil {
@@ -428,22 +432,22 @@ func TestRunnerSecondRunIsACacheHit(t *testing.T) {
 }
 
 func TestRunnerKeySeparatesRequests(t *testing.T) {
-	keyOf := func(flags map[string]string) string {
+	keyOf := func(flags *config.Flags) string {
 		return mustKey(t, newRunner(t, flags, &fakeSource{}).r)
 	}
 	base := keyOf(nil)
-	for _, flags := range []map[string]string{
-		{"role": "other"},
-		{"mount": "aws2"},
-		{"type": "iam_user"},
-		{"ttl": "1h"},
-		{"role-session-name": "me"},
+	for _, flags := range []*config.Flags{
+		{config.IDRole: "other"},
+		{config.IDMount: "aws2"},
+		{config.IDType: "iam_user"},
+		{config.IDTTL: "1h"},
+		{config.IDRoleSessionName: "me"},
 	} {
 		if keyOf(flags) == base {
 			t.Errorf("flags %v share the cache key of the default request", flags)
 		}
 	}
-	if keyOf(map[string]string{"debug": "true", "timeout": "5s"}) != base {
+	if keyOf(&config.Flags{config.IDDebug: "true", config.IDTimeout: "5s"}) != base {
 		t.Error("flags that do not change the request changed the cache key")
 	}
 }
@@ -459,7 +463,7 @@ func TestRunnerNoCache(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src := &fakeSource{fakeSpec: fakeSpec{fetchCreds: freshCreds()}}
-			fx := newRunner(t, map[string]string{"no-cache": "true"}, src)
+			fx := newRunner(t, &config.Flags{config.IDNoCache: "true"}, src)
 			if !fx.r.Settings.CacheDisabled {
 				t.Fatal("--no-cache did not disable the cache")
 			}
@@ -492,7 +496,7 @@ func TestRunnerNoCache(t *testing.T) {
 	}
 	t.Run("error is passed through", func(t *testing.T) {
 		src := &fakeSource{fakeSpec: fakeSpec{fetchErr: errUnavailable}}
-		fx := newRunner(t, map[string]string{"no-cache": "true"}, src)
+		fx := newRunner(t, &config.Flags{config.IDNoCache: "true"}, src)
 		c, _, err := fx.r.Credentials(context.Background())
 		if !errors.Is(err, errUnavailable) || c != nil {
 			t.Errorf("Credentials = %+v, %v; want the Vault error", c, err)
@@ -609,7 +613,7 @@ func TestRunnerCacheFolderCannotBeCreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &fakeSource{fakeSpec: fakeSpec{fetchCreds: freshCreds()}}
-	fx := newRunner(t, map[string]string{"cache-dir": filepath.Join(parent, "cache")}, src)
+	fx := newRunner(t, &config.Flags{config.IDCacheDir: filepath.Join(parent, "cache")}, src)
 	c, got, err := fx.r.Credentials(context.Background())
 	if err != nil || got != SourceVault || c.AccessKeyID != freshKey {
 		t.Fatalf("got %v from %q, %v; want fresh credentials from Vault", c, got, err)
@@ -620,7 +624,7 @@ func TestRunnerCacheFolderCannotBeCreated(t *testing.T) {
 
 	// A fetch that fails is the error, with no warning beside it.
 	src2 := &fakeSource{fakeSpec: fakeSpec{fetchErr: errUnavailable}}
-	fx2 := newRunner(t, map[string]string{"cache-dir": filepath.Join(parent, "cache")}, src2)
+	fx2 := newRunner(t, &config.Flags{config.IDCacheDir: filepath.Join(parent, "cache")}, src2)
 	if _, _, err := fx2.r.Credentials(context.Background()); err == nil || len(fx2.warnings) != 0 {
 		t.Errorf("err %v, warnings %q; want the fetch error alone", err, fx2.warnings)
 	}

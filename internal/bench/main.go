@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -181,9 +182,14 @@ func entryKey(env, args []string) (key, dir string, err error) {
 		}
 		return ""
 	}
-	flags := map[string]string{}
+	flags := &config.Flags{}
 	for i := 0; i+1 < len(args); i += 2 {
-		flags[strings.TrimPrefix(args[i], "--")] = args[i+1]
+		name := strings.TrimPrefix(args[i], "--")
+		id := slices.IndexFunc(config.Table[:], func(s config.Setting) bool { return s.Name == name })
+		if id < 0 {
+			return "", "", fmt.Errorf("entryKey: %s is no request flag", args[i])
+		}
+		flags[id] = args[i+1]
 	}
 	s, err := config.Resolve(config.Inputs{Flags: flags, Getenv: getenv})
 	if err != nil {

@@ -169,11 +169,15 @@ func newLoginFixture(t *testing.T) *loginFixture {
 func (fx *loginFixture) now() time.Time { return fx.clock }
 
 // run gets credentials with the given extra flags (ttl values make distinct entries).
-func (fx *loginFixture) run(t *testing.T, flags map[string]string) (*process.Credentials, process.CredentialSource, error) {
+func (fx *loginFixture) run(t *testing.T, flags *config.Flags) (*process.Credentials, process.CredentialSource, error) {
 	t.Helper()
-	fl := map[string]string{"role": "x"}
-	for k, v := range flags {
-		fl[k] = v
+	fl := &config.Flags{config.IDRole: "x"}
+	if flags != nil {
+		for id, v := range flags {
+			if v != "" {
+				fl[id] = v
+			}
+		}
 	}
 	s, err := config.Resolve(config.Inputs{Flags: fl, Getenv: func(k string) string { return fx.env[k] }})
 	if err != nil {
@@ -194,7 +198,7 @@ func (fx *loginFixture) run(t *testing.T, flags map[string]string) (*process.Cre
 	return r.Credentials(context.Background())
 }
 
-func (fx *loginFixture) mustRun(t *testing.T, flags map[string]string) *process.Credentials {
+func (fx *loginFixture) mustRun(t *testing.T, flags *config.Flags) *process.Credentials {
 	t.Helper()
 	c, _, err := fx.run(t, flags)
 	if err != nil {
@@ -227,11 +231,11 @@ func (fx *loginFixture) noSecretsLogged(t *testing.T) {
 
 func TestLoginLDAPReusesToken(t *testing.T) {
 	fx := newLoginFixture(t)
-	c := fx.mustRun(t, map[string]string{"ttl": "15m"})
+	c := fx.mustRun(t, &config.Flags{config.IDTTL: "15m"})
 	if fx.lv.count("auth/ldap/login/bob") != 1 || c.SecretAccessKey != "secret-key-of-hvs.login-1-mustNotLeak" {
 		t.Fatalf("first run: %d logins, credentials of %q", fx.lv.count("auth/ldap/login/bob"), c.SecretAccessKey)
 	}
-	fx.mustRun(t, map[string]string{"ttl": "16m"})
+	fx.mustRun(t, &config.Flags{config.IDTTL: "16m"})
 	if got := fx.lv.count("auth/ldap/login/bob"); got != 1 {
 		t.Errorf("second run: %d logins, want 1 (token reused)", got)
 	}
@@ -282,9 +286,9 @@ func TestLoginTokenRule(t *testing.T) {
 				lv.ttl, lv.renewable, lv.renewTTL = tt.ttl, tt.renewable, tt.renewTTL
 				lv.credsTTL = 7 * 24 * 3600 // the credentials stay fresh; only the token ages
 			})
-			fx.mustRun(t, map[string]string{"ttl": "15m"})
+			fx.mustRun(t, &config.Flags{config.IDTTL: "15m"})
 			fx.clock = fx.clock.Add(tt.after)
-			fx.mustRun(t, map[string]string{"ttl": "16m"})
+			fx.mustRun(t, &config.Flags{config.IDTTL: "16m"})
 			if got := fx.lv.count("auth/ldap/login/bob") - 1; got != tt.logins {
 				t.Errorf("%d logins by the second run, want %d\n%s", got, tt.logins, fx.log.String())
 			}
@@ -292,7 +296,7 @@ func TestLoginTokenRule(t *testing.T) {
 				t.Errorf("%d renewals, want %d\n%s", got, tt.renewals, fx.log.String())
 			}
 			// Whatever happened, a third run now reuses what the second left.
-			fx.mustRun(t, map[string]string{"ttl": "17m"})
+			fx.mustRun(t, &config.Flags{config.IDTTL: "17m"})
 			if got := fx.lv.count("auth/ldap/login/bob") - 1; got != tt.logins && tt.ttl >= 4*30 {
 				t.Errorf("the third run logged in again: %d logins", got)
 			}
@@ -327,9 +331,9 @@ func TestLoginWrongPassword(t *testing.T) {
 
 func TestLoginRevokedTokenLogsInOnce(t *testing.T) {
 	fx := newLoginFixture(t)
-	fx.mustRun(t, map[string]string{"ttl": "15m"})
+	fx.mustRun(t, &config.Flags{config.IDTTL: "15m"})
 	fx.lv.set(func(lv *loginVault) { lv.live = map[string]bool{} }) // Vault forgot every token
-	c := fx.mustRun(t, map[string]string{"ttl": "16m"})
+	c := fx.mustRun(t, &config.Flags{config.IDTTL: "16m"})
 	if got := fx.lv.count("auth/ldap/login/bob"); got != 2 {
 		t.Errorf("%d logins, want 2", got)
 	}
@@ -343,9 +347,9 @@ func TestLoginRevokedTokenLogsInOnce(t *testing.T) {
 
 func TestLoginPolicy403DoesNotLogInAgain(t *testing.T) {
 	fx := newLoginFixture(t)
-	fx.mustRun(t, map[string]string{"ttl": "15m"})
+	fx.mustRun(t, &config.Flags{config.IDTTL: "15m"})
 	fx.lv.set(func(lv *loginVault) { lv.denyCreds = true })
-	_, _, err := fx.run(t, map[string]string{"ttl": "16m"})
+	_, _, err := fx.run(t, &config.Flags{config.IDTTL: "16m"})
 	var pe *process.Error
 	if !errors.As(err, &pe) || !strings.Contains(pe.Hint, "the policies of the token from ldap at auth/ldap, username bob do not allow aws/creds/x") {
 		t.Fatalf("err = %v (%+v)", err, pe)
@@ -497,7 +501,7 @@ func TestRunnerKeyHasLoginIdentity(t *testing.T) {
 func TestLoginUnusableCacheFolder(t *testing.T) {
 	fx := newLoginFixture(t)
 	fx.env["VAULT_CREDENTIAL_PROCESS_CACHE_DIR"] = "/dev/null/c"
-	c, src, err := fx.run(t, map[string]string{"ttl": "15m"})
+	c, src, err := fx.run(t, &config.Flags{config.IDTTL: "15m"})
 	if err != nil {
 		t.Fatalf("run with an unusable cache folder: %v\n%s", err, fx.log.String())
 	}

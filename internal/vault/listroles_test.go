@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -129,7 +130,7 @@ func TestListAWSFails(t *testing.T) {
 			}
 			routes[tt.key] = tt.answer
 			fv := newFakeVault(t, vaultRoutes(routes))
-			v, _, _ := setup(t, fv.URL, map[string]string{"retries": "0"})
+			v, _, _ := setup(t, fv.URL, &config.Flags{config.IDRetries: "0"})
 			l, err := v.ListAWS(context.Background())
 			var pe *process.Error
 			if l != nil || !errors.As(err, &pe) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
@@ -34,7 +35,7 @@ func TestStaticRotationOverdue(t *testing.T) {
 			body := `{"data":{"access_key":"` + testAccessKey + `","secret_key":"` + testSecretKey +
 				`","expiration":"` + now.Add(-tt.overdue).Format(time.RFC3339) + `"}}`
 			fv := newFakeVault(t, always(http.StatusOK, body))
-			v, s, _ := setup(t, fv.URL, map[string]string{"type": "static"})
+			v, s, _ := setup(t, fv.URL, &config.Flags{config.IDType: "static"})
 			c, err := v.Fetch(context.Background(), process.RequestOf(s))
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Fetch: %v, want error %v", err, tt.wantErr)

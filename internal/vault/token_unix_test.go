@@ -69,7 +69,7 @@ func TestTokenHelperTimeout(t *testing.T) {
 			t.Setenv("HOME", home)
 			t.Setenv("VAULT_ADDR", "http://127.0.0.1:1") // never asked: the token comes first
 			want := tt.setup(t, home)
-			s, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "x", "cache-dir": t.TempDir(), "timeout": "2s"}, Getenv: os.Getenv})
+			s, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDRole: "x", config.IDCacheDir: t.TempDir(), config.IDTimeout: "2s"}, Getenv: os.Getenv})
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}

@@ -128,7 +128,7 @@ func always(status int, body string) func(int, http.ResponseWriter, *http.Reques
 
 // setup points the environment at addr, resolves settings from flags (role
 // x unless given) and builds a Vault client with the fixed clock.
-func setup(t *testing.T, addr string, flags map[string]string) (*Vault, *config.Settings, *debugLog) {
+func setup(t *testing.T, addr string, flags *config.Flags) (*Vault, *config.Settings, *debugLog) {
 	t.Helper()
 	return setupWith(t, addr, flags, nil)
 }
@@ -151,7 +151,7 @@ const (
 func TestFetchSuccess(t *testing.T) {
 	tests := []struct {
 		name       string
-		flags      map[string]string
+		flags      *config.Flags
 		body       string
 		wantMethod string
 		wantPath   string
@@ -164,34 +164,34 @@ func TestFetchSuccess(t *testing.T) {
 				LeaseDuration: time.Hour, Renewable: true},
 		},
 		{
-			name: "iam_user with --type", flags: map[string]string{"type": "iam_user"}, body: iamUserBody,
+			name: "iam_user with --type", flags: &config.Flags{config.IDType: "iam_user"}, body: iamUserBody,
 			wantMethod: http.MethodPut, wantPath: "/v1/aws/creds/x",
 			want: process.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey,
 				Expiration: now.Add(time.Hour), IssuedAt: now, LeaseID: "aws/creds/x/iam1",
 				LeaseDuration: time.Hour, Renewable: true},
 		},
 		{
-			name: "assumed_role", flags: map[string]string{"type": "assumed_role"}, body: assumedRoleBody,
+			name: "assumed_role", flags: &config.Flags{config.IDType: "assumed_role"}, body: assumedRoleBody,
 			wantMethod: http.MethodPut, wantPath: "/v1/aws/creds/x",
 			want: process.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: testSecretKey, SessionToken: testSessionToken,
 				AccountID: "123456789012", Expiration: now.Add(15 * time.Minute), IssuedAt: now,
 				LeaseID: "aws/creds/x/sts1", LeaseDuration: 15 * time.Minute},
 		},
 		{
-			name: "security_token only", flags: map[string]string{"type": "session_token"}, body: securityTokenOnlyBody,
+			name: "security_token only", flags: &config.Flags{config.IDType: "session_token"}, body: securityTokenOnlyBody,
 			wantMethod: http.MethodPut, wantPath: "/v1/aws/creds/x",
 			want: process.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: testSecretKey, SessionToken: testSessionToken,
 				Expiration: now.Add(15 * time.Minute), IssuedAt: now, LeaseID: "aws/creds/x/sts2",
 				LeaseDuration: 15 * time.Minute},
 		},
 		{
-			name: "static", flags: map[string]string{"type": "static"}, body: staticBody,
+			name: "static", flags: &config.Flags{config.IDType: "static"}, body: staticBody,
 			wantMethod: http.MethodGet, wantPath: "/v1/aws/static-creds/x",
 			want: process.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey,
 				Expiration: time.Date(2030, 1, 2, 4, 4, 5, 0, time.UTC), IssuedAt: now},
 		},
 		{
-			name: "nested mount", flags: map[string]string{"mount": "team/aws"}, body: iamUserBody,
+			name: "nested mount", flags: &config.Flags{config.IDMount: "team/aws"}, body: iamUserBody,
 			wantMethod: http.MethodPut, wantPath: "/v1/team/aws/creds/x",
 			want: process.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: testSecretKey,
 				Expiration: now.Add(time.Hour), IssuedAt: now, LeaseID: "aws/creds/x/iam1",
@@ -242,24 +242,24 @@ func TestFetchRequestBody(t *testing.T) {
 	const arn = "arn:aws:iam::123456789012:role/deploy"
 	tests := []struct {
 		name  string
-		flags map[string]string
+		flags *config.Flags
 		env   map[string]string
 		body  string
 		want  map[string]any
 		ns    string
 	}{
 		{name: "nothing set", body: iamUserBody, want: map[string]any{}},
-		{name: "ttl", flags: map[string]string{"ttl": "1h"}, body: assumedRoleBody, want: map[string]any{"ttl": "3600s"}},
-		{name: "ttl in minutes", flags: map[string]string{"ttl": "90m"}, body: assumedRoleBody, want: map[string]any{"ttl": "5400s"}},
+		{name: "ttl", flags: &config.Flags{config.IDTTL: "1h"}, body: assumedRoleBody, want: map[string]any{"ttl": "3600s"}},
+		{name: "ttl in minutes", flags: &config.Flags{config.IDTTL: "90m"}, body: assumedRoleBody, want: map[string]any{"ttl": "5400s"}},
 		{
 			name:  "assumed_role options",
-			flags: map[string]string{"type": "assumed_role", "ttl": "15m", "role-arn": arn, "role-session-name": "ci-run"},
+			flags: &config.Flags{config.IDType: "assumed_role", config.IDTTL: "15m", config.IDRoleARN: arn, config.IDRoleSessionName: "ci-run"},
 			body:  assumedRoleBody,
 			want:  map[string]any{"ttl": "900s", "role_arn": arn, "role_session_name": "ci-run"},
 		},
 		{
 			name:  "mfa code",
-			flags: map[string]string{"type": "session_token", "mfa-code": "123456"},
+			flags: &config.Flags{config.IDType: "session_token", config.IDMFACode: "123456"},
 			body:  assumedRoleBody,
 			want:  map[string]any{"mfa_code": "123456"},
 		},
@@ -303,7 +303,7 @@ func TestFetchRequestBody(t *testing.T) {
 
 // setupWith is setup with VAULT_* variables of the test's own (env):
 // everything else is cleared.
-func setupWith(t *testing.T, addr string, flags, env map[string]string) (*Vault, *config.Settings, *debugLog) {
+func setupWith(t *testing.T, addr string, flags *config.Flags, env map[string]string) (*Vault, *config.Settings, *debugLog) {
 	t.Helper()
 	testenv.ClearVaultAWS(t)
 	for k, v := range env {
@@ -315,9 +315,13 @@ func setupWith(t *testing.T, addr string, flags, env map[string]string) (*Vault,
 	}
 	t.Setenv("VAULT_TOKEN", testToken)
 	fastRetries(t)
-	f := map[string]string{"role": "x", "cache-dir": t.TempDir()}
-	for k, v := range flags {
-		f[k] = v
+	f := &config.Flags{config.IDRole: "x", config.IDCacheDir: t.TempDir()}
+	if flags != nil {
+		for id, v := range flags {
+			if v != "" {
+				f[id] = v
+			}
+		}
 	}
 	s, err := config.Resolve(config.Inputs{Flags: f, Getenv: os.Getenv})
 	if err != nil {
@@ -347,7 +351,7 @@ func sequence(errBody string, statuses ...int) func(int, http.ResponseWriter, *h
 func TestFetchRetries(t *testing.T) {
 	tests := []struct {
 		name       string
-		flags      map[string]string
+		flags      *config.Flags
 		env        map[string]string
 		errBody    string
 		statuses   []int
@@ -356,16 +360,16 @@ func TestFetchRetries(t *testing.T) {
 		wantHint   []string // substrings of the hint
 		wantMsg    string
 	}{
-		{name: "500 then 200", flags: map[string]string{"retries": "2"}, statuses: []int{500, 200}, wantCalls: 2},
-		{name: "429 then 200", flags: map[string]string{"retries": "2"}, statuses: []int{429, 200}, wantCalls: 2},
-		{name: "502 503 then 200", flags: map[string]string{"retries": "2"}, statuses: []int{502, 503, 200}, wantCalls: 3},
+		{name: "500 then 200", flags: &config.Flags{config.IDRetries: "2"}, statuses: []int{500, 200}, wantCalls: 2},
+		{name: "429 then 200", flags: &config.Flags{config.IDRetries: "2"}, statuses: []int{429, 200}, wantCalls: 2},
+		{name: "502 503 then 200", flags: &config.Flags{config.IDRetries: "2"}, statuses: []int{502, 503, 200}, wantCalls: 3},
 		{
-			name: "503 forever gives up", flags: map[string]string{"retries": "2"}, statuses: []int{503},
+			name: "503 forever gives up", flags: &config.Flags{config.IDRetries: "2"}, statuses: []int{503},
 			errBody: `{"errors":["overloaded"]}`, wantCalls: 3, wantStatus: 503,
 			wantHint: []string{"--retries"}, wantMsg: "Vault answered 503: overloaded",
 		},
 		{
-			name: "503 with retries 0", flags: map[string]string{"retries": "0"}, statuses: []int{503},
+			name: "503 with retries 0", flags: &config.Flags{config.IDRetries: "0"}, statuses: []int{503},
 			errBody: `{"errors":[]}`, wantCalls: 1, wantStatus: 503, wantHint: []string{"--retries"},
 		},
 		{
@@ -373,25 +377,25 @@ func TestFetchRetries(t *testing.T) {
 			errBody: `{"errors":[]}`, wantCalls: 2, wantStatus: 500,
 		},
 		{
-			name: "sealed", flags: map[string]string{"retries": "1"}, statuses: []int{503},
+			name: "sealed", flags: &config.Flags{config.IDRetries: "1"}, statuses: []int{503},
 			errBody: `{"errors":["Vault is sealed"]}`, wantCalls: 2, wantStatus: 503, wantHint: []string{"unseal"},
 		},
 		{
-			name: "429 forever", flags: map[string]string{"retries": "3"}, statuses: []int{429},
+			name: "429 forever", flags: &config.Flags{config.IDRetries: "3"}, statuses: []int{429},
 			errBody: `{"errors":["rate limit quota exceeded"]}`, wantCalls: 4, wantStatus: 429,
 		},
 		{
-			name: "400 role not found is not retried", flags: map[string]string{"retries": "3"}, statuses: []int{400},
+			name: "400 role not found is not retried", flags: &config.Flags{config.IDRetries: "3"}, statuses: []int{400},
 			errBody: `{"errors":["Role \"x\" not found"]}`, wantCalls: 1, wantStatus: 400,
 			wantHint: []string{"--mount", "--role"}, wantMsg: `Role "x" not found`,
 		},
 		{
-			name: "403 is not retried", flags: map[string]string{"retries": "3"}, statuses: []int{403},
+			name: "403 is not retried", flags: &config.Flags{config.IDRetries: "3"}, statuses: []int{403},
 			errBody: `{"errors":["1 error occurred:\n\t* permission denied\n\n"]}`, wantCalls: 1, wantStatus: 403,
 			wantHint: []string{"token", "polic", "aws/creds/x"}, wantMsg: "Vault answered 403: permission denied",
 		},
 		{
-			name: "404 is not retried", flags: map[string]string{"retries": "3"}, statuses: []int{404},
+			name: "404 is not retried", flags: &config.Flags{config.IDRetries: "3"}, statuses: []int{404},
 			errBody: `{"errors":[]}`, wantCalls: 1, wantStatus: 404, wantHint: []string{"--mount", "--role"},
 		},
 	}
@@ -446,13 +450,13 @@ func TestFetchRetries(t *testing.T) {
 func TestFetchTimeout(t *testing.T) {
 	tests := []struct {
 		name  string
-		flags map[string]string
+		flags *config.Flags
 		ctx   func() (context.Context, context.CancelFunc)
 	}{
-		{"caller deadline", map[string]string{"timeout": "60s"}, func() (context.Context, context.CancelFunc) {
+		{"caller deadline", &config.Flags{config.IDTimeout: "60s"}, func() (context.Context, context.CancelFunc) {
 			return context.WithTimeout(context.Background(), 200*time.Millisecond)
 		}},
-		{"--timeout", map[string]string{"timeout": "1s"}, func() (context.Context, context.CancelFunc) {
+		{"--timeout", &config.Flags{config.IDTimeout: "1s"}, func() (context.Context, context.CancelFunc) {
 			return context.WithCancel(context.Background())
 		}},
 	}
@@ -499,7 +503,7 @@ func TestFetchConnectionRefused(t *testing.T) {
 	fv := newFakeVault(t, always(200, iamUserBody))
 	addr := fv.URL
 	fv.Close()
-	v, s, _ := setup(t, addr, map[string]string{"retries": "1"})
+	v, s, _ := setup(t, addr, &config.Flags{config.IDRetries: "1"})
 	_, err := v.Fetch(context.Background(), process.RequestOf(s))
 	if err == nil {
 		t.Fatal("Fetch from a closed server succeeded")
@@ -520,7 +524,7 @@ func TestFetchConnectionRefused(t *testing.T) {
 func TestFetchBadResponses(t *testing.T) {
 	tests := []struct {
 		name    string
-		flags   map[string]string
+		flags   *config.Flags
 		status  int
 		body    string
 		wantMsg string
@@ -543,32 +547,32 @@ func TestFetchBadResponses(t *testing.T) {
 			wantMsg: "neither a lease duration nor an expiration",
 		},
 		{
-			name: "static without expiration", flags: map[string]string{"type": "static"},
+			name: "static without expiration", flags: &config.Flags{config.IDType: "static"},
 			body: `{"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `"}}`, wantMsg: "no expiration",
 		},
 		{
-			name: "static expiration not RFC 3339", flags: map[string]string{"type": "static"},
+			name: "static expiration not RFC 3339", flags: &config.Flags{config.IDType: "static"},
 			body: `{"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `","expiration":"tomorrow"}}`, wantMsg: "not an RFC 3339 time",
 		},
 		{
 			// (Overdue by less than maxRotationOverdue is served: TestStaticRotationOverdue.)
-			name: "static expired long ago", flags: map[string]string{"type": "static"},
+			name: "static expired long ago", flags: &config.Flags{config.IDType: "static"},
 			body: `{"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `","expiration":"2030-01-02T02:04:05Z"}}`, wantMsg: "expired",
 		},
 		{
-			name: "static role missing", flags: map[string]string{"type": "static"},
+			name: "static role missing", flags: &config.Flags{config.IDType: "static"},
 			status: 404, body: `{"errors":[]}`, wantMsg: "Vault returned nothing",
 		},
 		{
-			name: "iam_user type but session token", flags: map[string]string{"type": "iam_user"},
+			name: "iam_user type but session token", flags: &config.Flags{config.IDType: "iam_user"},
 			body: assumedRoleBody, wantMsg: "--type says iam_user",
 		},
 		{
-			name: "assumed_role type without session token", flags: map[string]string{"type": "assumed_role"},
+			name: "assumed_role type without session token", flags: &config.Flags{config.IDType: "assumed_role"},
 			body: iamUserBody, wantMsg: "without a session token, but --type says assumed_role",
 		},
 		{
-			name: "federation_token type without session token", flags: map[string]string{"type": "federation_token"},
+			name: "federation_token type without session token", flags: &config.Flags{config.IDType: "federation_token"},
 			body: iamUserBody, wantMsg: "--type says federation_token",
 		},
 		// Issue 10, bug 6: what a hostile server sends is bounded.
@@ -613,7 +617,7 @@ func TestFetchBadResponses(t *testing.T) {
 			wantMsg: "outside 0 to 10 years",
 		},
 		{
-			name: "static expiration decades away", flags: map[string]string{"type": "static"},
+			name: "static expiration decades away", flags: &config.Flags{config.IDType: "static"},
 			body: `{"data":{"access_key":"AKIA","secret_key":"` + testSecretKey + `","expiration":"2090-01-01T00:00:00Z"}}`, wantMsg: "more than 10 years from now",
 		},
 		{
@@ -713,7 +717,7 @@ func TestRenew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fv := newFakeVault(t, always(tt.status, tt.body))
-			v, _, log := setup(t, fv.URL, map[string]string{"retries": "1"})
+			v, _, log := setup(t, fv.URL, &config.Flags{config.IDRetries: "1"})
 			minter := tt.minter
 			if minter == "" {
 				minter = fakeAccessor
@@ -764,7 +768,7 @@ func TestRenew(t *testing.T) {
 func TestNewVaultAgentAddress(t *testing.T) {
 	agent := newFakeVault(t, always(200, iamUserBody))
 	direct := newFakeVault(t, always(500, `{"errors":[]}`))
-	v, s, _ := setupWith(t, direct.URL, map[string]string{"retries": "0"}, map[string]string{"VAULT_AGENT_ADDR": agent.URL})
+	v, s, _ := setupWith(t, direct.URL, &config.Flags{config.IDRetries: "0"}, map[string]string{"VAULT_AGENT_ADDR": agent.URL})
 	if s.Address != agent.URL {
 		t.Fatalf("resolved address %q, want the agent's %q", s.Address, agent.URL)
 	}
@@ -793,7 +797,7 @@ func TestNewVaultEnvironmentErrors(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			s, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "x", "cache-dir": t.TempDir()}, Getenv: os.Getenv})
+			s, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDRole: "x", config.IDCacheDir: t.TempDir()}, Getenv: os.Getenv})
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}

@@ -56,7 +56,7 @@ func TestNewVaultTokenHelper(t *testing.T) {
 			}
 			t.Setenv("VAULT_CONFIG_PATH", conf)
 
-			s, err := config.Resolve(config.Inputs{Flags: map[string]string{"role": "x", "cache-dir": t.TempDir()}, Getenv: os.Getenv})
+			s, err := config.Resolve(config.Inputs{Flags: &config.Flags{config.IDRole: "x", config.IDCacheDir: t.TempDir()}, Getenv: os.Getenv})
 			if err != nil {
 				t.Fatalf("Resolve: %v", err)
 			}
