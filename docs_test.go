@@ -464,41 +464,51 @@ func sourceVariables(t *testing.T) map[string]string {
 // flagRE finds a long flag in a usage text.
 var flagRE = regexp.MustCompile(`(?:^|[\s\[(|,])(--[a-z][a-z0-9-]*)`)
 
+// docCommands are the first words that select a command, and "" for the
+// default command.
+func docCommands() []string {
+	return append([]string{""}, commandNames()...)
+}
+
+// shownFlags are the long flags `name -h` shows, in the order shown, each
+// once.
+func shownFlags(t *testing.T, name string) []string {
+	t.Helper()
+	args := []string{"-h"}
+	if name != "" {
+		args = []string{name, "-h"}
+	}
+	r := runInProcess(t, fakeEnv(t, nil), args...)
+	if r.code != 0 || r.stdout == "" {
+		t.Fatalf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+	}
+	var flags []string
+	for _, m := range flagRE.FindAllStringSubmatch(r.stdout, -1) {
+		if !slices.Contains(flags, m[1]) {
+			flags = append(flags, m[1])
+		}
+	}
+	return flags
+}
+
 // TestDocsCommandFlags checks that every flag each command's -h shows is
 // named in the page that documents the command: docs/server.md for serve
 // and pod-agent, docs/usage.md for the others. The request flags, which
 // many commands share, are documented once, in docs/usage.md's table.
 func TestDocsCommandFlags(t *testing.T) {
 	pages := docPages(t)
-	names := []string{""}
-	for _, cmd := range commands {
-		names = append(names, cmd.name)
-	}
-	for _, name := range names {
+	for _, name := range docCommands() {
 		page := pages["docs/usage.md"]
 		if name == "serve" || name == "pod-agent" {
 			page = pages["docs/server.md"]
 		}
-		args := []string{"-h"}
-		if name != "" {
-			args = []string{name, "-h"}
-		}
-		r := runInProcess(t, fakeEnv(t, nil), args...)
-		if r.code != 0 || r.stdout == "" {
-			t.Fatalf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
-		}
-		shown := map[string]bool{}
-		for _, m := range flagRE.FindAllStringSubmatch(r.stdout, -1) {
-			if shown[m[1]] {
-				continue
-			}
-			shown[m[1]] = true
+		for _, flag := range shownFlags(t, name) {
 			in := page
-			if isRequestFlag(m[1]) {
+			if isRequestFlag(flag) {
 				in = pages["docs/usage.md"]
 			}
-			if !mentions(m[1], in) {
-				t.Errorf("%s does not name %s, which `%s` shows", in.path, m[1], strings.Join(args, " "))
+			if !mentions(flag, in) {
+				t.Errorf("%s does not name %s, which `%s -h` shows", in.path, flag, name)
 			}
 		}
 	}
@@ -512,4 +522,40 @@ func isRequestFlag(flag string) bool {
 		}
 	}
 	return false
+}
+
+// exampleRE finds a command line of the helper in the docs' code: the
+// words after the program's name, up to what ends a command in sh.
+var exampleRE = regexp.MustCompile(`vault-credential-process((?: +[^ |;&)"'` + "`" + `]+)*)`)
+
+// TestDocsExampleFlags checks the examples: every flag a command line in
+// the docs' code passes is one that command shows in its -h (cache's -h
+// names its request flags as such: cache clear takes them all).
+func TestDocsExampleFlags(t *testing.T) {
+	known := map[string][]string{}
+	for _, name := range docCommands() {
+		known[name] = shownFlags(t, name)
+	}
+	known["cache"] = append(known["cache"], known[""]...)
+	for _, p := range allPages(docPages(t)) {
+		for _, c := range p.code {
+			for _, m := range exampleRE.FindAllStringSubmatch(c, -1) {
+				words := strings.Fields(m[1])
+				if i := slices.Index(words, "--"); i >= 0 { // exec: the command's own words follow
+					words = words[:i]
+				}
+				cmd := ""
+				if len(words) > 0 && slices.Contains(commandNames(), words[0]) {
+					cmd = words[0]
+				}
+				for _, w := range words {
+					flag, _, _ := strings.Cut(strings.Trim(w, "[]"), "=")
+					if strings.HasPrefix(flag, "--") && strings.Trim(flag, "-:") != "" &&
+						!strings.HasSuffix(flag, ":") && !slices.Contains(known[cmd], flag) {
+						t.Errorf("%s: %q passes %s, which `%s -h` does not show", p.path, c, flag, cmd)
+					}
+				}
+			}
+		}
+	}
 }
