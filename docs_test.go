@@ -22,6 +22,7 @@ import (
 	"unicode"
 
 	"github.com/vault-credential-process/vault-credential-process/config"
+	"github.com/vault-credential-process/vault-credential-process/internal/cmdspec"
 	"github.com/vault-credential-process/vault-credential-process/internal/podagent"
 )
 
@@ -289,19 +290,26 @@ func allPages(pages map[string]*mdPage) []*mdPage {
 	return all
 }
 
-// TestDocsCommands checks that every command has a section of its own in
-// docs/usage.md: a heading that names it in backticks.
+// TestDocsCommands checks that every command of cmdspec.Table has a
+// section of its own in docs/usage.md (a heading that names it in
+// backticks), and that every subcommand is named there.
 func TestDocsCommands(t *testing.T) {
 	usage := docPages(t)["docs/usage.md"]
-	for _, cmd := range commands {
+	for _, id := range cmdspec.Commands() {
+		if cmdspec.Table[id].Parent != cmdspec.Default {
+			if !mentions(id.Path(), usage) {
+				t.Errorf("docs/usage.md does not name `%s`", id.Path())
+			}
+			continue
+		}
 		found := false
 		for _, h := range usage.heads {
-			if strings.Contains(h, "`"+cmd.name) {
+			if strings.Contains(h, "`"+id.Path()) {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("docs/usage.md has no heading naming `%s`", cmd.name)
+			t.Errorf("docs/usage.md has no heading naming `%s`", id.Path())
 		}
 	}
 }
@@ -461,67 +469,61 @@ func sourceVariables(t *testing.T) map[string]string {
 	return found
 }
 
-// flagRE finds a long flag in a usage text.
-var flagRE = regexp.MustCompile(`(?:^|[\s\[(|,])(--[a-z][a-z0-9-]*)`)
-
-// docCommands are the first words that select a command, and "" for the
-// default command.
-func docCommands() []string {
-	return append([]string{""}, commandNames()...)
+// flagPage is the page that documents the flag f of the command line id:
+// the settings' flags (the request flags among them) are documented once,
+// in docs/usage.md's table; serve's and pod-agent's own flags in
+// docs/server.md, every other command's in docs/usage.md.
+func flagPage(id cmdspec.ID, f cmdspec.Flag) string {
+	if !f.IsSetting && (id == cmdspec.Serve || id == cmdspec.PodAgent) {
+		return "docs/server.md"
+	}
+	return "docs/usage.md"
 }
 
-// shownFlags are the long flags `name -h` shows, in the order shown, each
-// once.
-func shownFlags(t *testing.T, name string) []string {
-	t.Helper()
-	args := []string{"-h"}
-	if name != "" {
-		args = []string{name, "-h"}
-	}
-	r := runInProcess(t, fakeEnv(t, nil), args...)
-	if r.code != 0 || r.stdout == "" {
-		t.Fatalf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
-	}
-	var flags []string
-	for _, m := range flagRE.FindAllStringSubmatch(r.stdout, -1) {
-		if !slices.Contains(flags, m[1]) {
-			flags = append(flags, m[1])
-		}
-	}
-	return flags
-}
-
-// TestDocsCommandFlags checks that every flag each command's -h shows is
-// named in the page that documents the command: docs/server.md for serve
-// and pod-agent, docs/usage.md for the others. The request flags, which
-// many commands share, are documented once, in docs/usage.md's table.
+// TestDocsCommandFlags checks that every flag of every command line of
+// cmdspec.Table is named in the page that documents it, and every flag
+// name any command takes (-h's --help too) somewhere in the docs.
 func TestDocsCommandFlags(t *testing.T) {
 	pages := docPages(t)
-	for _, name := range docCommands() {
-		page := pages["docs/usage.md"]
-		if name == "serve" || name == "pod-agent" {
-			page = pages["docs/server.md"]
+	for id := range cmdspec.NumIDs {
+		for f := range id.All() {
+			page := flagPage(id, f)
+			if !mentions("--"+f.Name, pages[page]) {
+				t.Errorf("%s does not name --%s, a flag of `%s`", page, f.Name, strings.TrimSpace(cmdspec.Program+" "+id.Path()))
+			}
 		}
-		for _, flag := range shownFlags(t, name) {
-			in := page
-			if isRequestFlag(flag) {
-				in = pages["docs/usage.md"]
-			}
-			if !mentions(flag, in) {
-				t.Errorf("%s does not name %s, which `%s -h` shows", in.path, flag, name)
-			}
+	}
+	for _, name := range cmdspec.FlagNames() {
+		if !mentions("--"+name, allPages(pages)...) {
+			t.Errorf("the docs do not name --%s", name)
 		}
 	}
 }
 
-// isRequestFlag reports a flag of config.Table's request settings.
-func isRequestFlag(flag string) bool {
-	for id := range config.Table {
-		if s := &config.Table[id]; s.Flag && "--"+s.Name == flag {
-			return true
+// takenFlags are the names of the flags the command line id takes, with
+// --help; for a command with subcommands (cache), those of each.
+func takenFlags(id cmdspec.ID) []string {
+	names := []string{"help"}
+	for _, i := range append([]cmdspec.ID{id}, id.Subs()...) {
+		for f := range i.All() {
+			names = append(names, f.Name)
 		}
 	}
-	return false
+	return names
+}
+
+// exampleCommand is the command line an example's words select, and the
+// words after its name.
+func exampleCommand(words []string) (cmdspec.ID, []string) {
+	id := cmdspec.Default
+	for len(words) > 0 {
+		sub, ok := cmdspec.Lookup(id, words[0])
+		if !ok {
+			break
+		}
+		id, words = sub, words[1:]
+	}
+	return id, words
 }
 
 // exampleRE finds a command line of the helper in the docs' code: the
@@ -529,30 +531,24 @@ func isRequestFlag(flag string) bool {
 var exampleRE = regexp.MustCompile(`vault-credential-process((?: +[^ |;&)"'` + "`" + `]+)*)`)
 
 // TestDocsExampleFlags checks the examples: every flag a command line in
-// the docs' code passes is one that command shows in its -h (cache's -h
-// names its request flags as such: cache clear takes them all).
+// the docs' code passes is one that command line takes.
 func TestDocsExampleFlags(t *testing.T) {
-	known := map[string][]string{}
-	for _, name := range docCommands() {
-		known[name] = shownFlags(t, name)
-	}
-	known["cache"] = append(known["cache"], known[""]...)
 	for _, p := range allPages(docPages(t)) {
 		for _, c := range p.code {
 			for _, m := range exampleRE.FindAllStringSubmatch(c, -1) {
-				words := strings.Fields(m[1])
+				id, words := exampleCommand(strings.Fields(m[1]))
 				if i := slices.Index(words, "--"); i >= 0 { // exec: the command's own words follow
 					words = words[:i]
 				}
-				cmd := ""
-				if len(words) > 0 && slices.Contains(commandNames(), words[0]) {
-					cmd = words[0]
-				}
 				for _, w := range words {
 					flag, _, _ := strings.Cut(strings.Trim(w, "[]"), "=")
-					if strings.HasPrefix(flag, "--") && strings.Trim(flag, "-:") != "" &&
-						!strings.HasSuffix(flag, ":") && !slices.Contains(known[cmd], flag) {
-						t.Errorf("%s: %q passes %s, which `%s -h` does not show", p.path, c, flag, cmd)
+					name := strings.TrimPrefix(flag, "--")
+					if name == flag || name == "" || strings.HasSuffix(name, ":") {
+						continue // not a flag, or "--all:" in the marker comment aws-config writes
+					}
+					if !slices.Contains(takenFlags(id), name) {
+						t.Errorf("%s: %q passes --%s, which `%s` does not take", p.path, c, name,
+							strings.TrimSpace(cmdspec.Program+" "+id.Path()))
 					}
 				}
 			}
