@@ -251,7 +251,7 @@ func (c *cli) listenFailed(err error, o serveOptions, cacheDir string) error {
 		msg += "; removed " + strings.Join(removed, " and ") + ", an earlier server's token file, so that its clients fail instead of asking whoever holds the port"
 	}
 	return &process.Error{Code: process.ExitFailure, Msg: msg, Err: err,
-		Hint: "pick another --listen address, or leave it out for a free port on 127.0.0.1; for a port that must stay yours, let systemd hold it (socket activation, see the README)"}
+		Hint: "pick another --listen address, or leave it out for a free port on 127.0.0.1; for a port that must stay yours, let systemd hold it (socket activation, see docs/server.md)"}
 }
 
 // warmError is a server that could not get its first credentials.

@@ -154,7 +154,7 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 		sort.Strings(keys)
 		return nil, &Error{Source: path, Msg: "unknown key " + strings.Join(keys, ", "),
-			Hint: "see the configuration reference in the README"}
+			Hint: "see the configuration reference, docs/configuration.md"}
 	}
 	f.Path = path
 	return &f, nil

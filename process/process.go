@@ -291,7 +291,7 @@ func (r *Runner) vault(ctx context.Context) (Source, error) {
 // what Vault would return, and the login identity of an auth method (role_id,
 // username, what a JWT or client certificate proves), so that two
 // identities never share credentials. Plain token auth adds no identity: two
-// tokens asking for the same role share an entry (see the README's security
+// tokens asking for the same role share an entry (see docs/security.md, the security
 // model). The error is that of reading a JWT or certificate (identity.go).
 func (r *Runner) Key() (string, error) {
 	s := r.Settings

@@ -14,7 +14,7 @@ import (
 // that learns so removes the cache entry (the next run mints instead of
 // handing the dead keys out), and the credentials server drops its copy in
 // memory. A cache hit never asks Vault (that is what makes it cheap), so it
-// learns nothing: see the README's cache section for what that leaves.
+// learns nothing: see docs/security.md, the cache, for what that leaves.
 
 // ErrRevoked marks credentials whose lease Vault no longer holds.
 var ErrRevoked = errors.New("the credentials' lease is gone from Vault: they were revoked")

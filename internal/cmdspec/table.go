@@ -22,7 +22,7 @@ Precedence: flag > environment > profile > defaults tables > built-in.
 Vault itself is reached as the vault CLI would: VAULT_ADDR, VAULT_TOKEN (or
 ~/.vault-token or a token helper), VAULT_NAMESPACE, VAULT_CACERT, ... To
 log in with approle, kubernetes, jwt, userpass, ldap, cert, oidc or aws
-instead, see [vault.auth] in the README.`,
+instead, see [vault.auth] in docs/configuration.md.`,
 			`Exit status: 0 success, 1 failure at run time, 2 usage or configuration error.`},
 		Examples: []string{
 			"# In ~/.aws/config:",

@@ -18,7 +18,7 @@ import (
 const (
 	// revokedGrace is how long the server may go on serving a key IAM no
 	// longer has: it learns of a revocation behind its back by asking Vault
-	// in the background, which the README bounds at a minute.
+	// in the background, within 30 seconds plus a timeout (docs/security.md, "Revoked keys"): a minute.
 	revokedGrace = time.Minute
 	// fdSlack is how many more open files serve may have at the end than
 	// after the warm-up: the clients' keep-alive connections come and go.

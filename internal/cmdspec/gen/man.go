@@ -10,12 +10,12 @@ import (
 
 // The man page: the usage texts of cmdspec.Table laid out as a man(7)
 // page, with the environment from config.Table and what the usage texts
-// leave to the README (files, exit status).
+// leave to the docs pages (files, exit status).
 
 // summary is the page's NAME line, what whatis(1) shows.
 const summary = "AWS credentials from HashiCorp Vault for the AWS CLI and SDKs"
 
-// homepage is where the README is.
+// homepage is where the README and docs/ are.
 const homepage = "https://github.com/vault-credential-process/vault-credential-process"
 
 // otherVars are the variables the program reads that config.Table does not
@@ -92,7 +92,7 @@ func manPage() string {
 	r.line(`.BR aws (1),`)
 	r.line(`.BR vault (1)`)
 	r.line(".PP")
-	r.line("The README, with the configuration file's keys, the cache and security model, and troubleshooting:")
+	r.line("The pages in docs/ (installed in /usr/share/doc/vault-credential-process/docs by the packages): usage, configuration, server, security, troubleshooting and development; online:")
 	r.line(esc(homepage))
 	return r.String()
 }
