@@ -188,12 +188,16 @@ func TestREADMEPolicy(t *testing.T) {
 	t.Run("with default", p.features)
 
 	// "A token made with no_default_policy needs these added": the stanzas of default
-	// for the paths the README names.
+	// for the paths the README names, and without lookup-self iam_user is not renewed.
 	added := p.defaultStanzas(t)
 	t.Logf("added for no_default_policy:\n%s", strings.Join(added, ""))
 	noDefault := *p
 	noDefault.env = policyEnv(t, b, "vcp-readme-no-default", p.hcl+strings.Join(added, ""), true)
 	t.Run("no_default_policy, with what the README says default allows", noDefault.features)
+	noLookup := *p
+	added = slices.DeleteFunc(added, func(s string) bool { return strings.Contains(s, `"auth/token/lookup-self"`) })
+	noLookup.env = policyEnv(t, b, "vcp-readme-no-lookup", p.hcl+strings.Join(added, ""), true)
+	t.Run("no_default_policy without auth/token/lookup-self: iam_user minted anew", noLookup.mintedAnew)
 
 	t.Run("the roles as + and *", p.wildcards)
 	t.Run("default alone is refused with the policy hint", p.defaultAlone)
@@ -285,6 +289,32 @@ func (p *readmePolicy) renewAndRevoke(t *testing.T) {
 	}
 	if _, err := os.Stat(entry); !os.IsNotExist(err) {
 		t.Errorf("the entry is still there after cache clear (%v)", err)
+	}
+}
+
+// mintedAnew: the run after agedIAM, with a token that may not look itself up, mints
+// new keys (another IAM user) instead of renewing the lease, as the README's
+// paragraph on auth/token/lookup-self says.
+func (p *readmePolicy) mintedAnew(t *testing.T) {
+	b := p.b
+	env, first, _ := p.agedIAM(t)
+	creds, renews, users := auditCount(t, b, "update", testbed.Mount+"/creds/"+testbed.RoleIAM),
+		auditCount(t, b, "update", "sys/leases/renew"), iamUsers(t, b)
+	r := runBin(t, env, iamArgs...)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	if parseDocument(t, r.stdout).AccessKeyID == parseDocument(t, first.stdout).AccessKeyID {
+		t.Error("the run kept the keys")
+	}
+	if got := auditCount(t, b, "update", "sys/leases/renew") - renews; got != 0 {
+		t.Errorf("%d lease renewals, want 0", got)
+	}
+	if got := auditCount(t, b, "update", testbed.Mount+"/creds/"+testbed.RoleIAM) - creds; got != 1 {
+		t.Errorf("%d credential requests, want 1", got)
+	}
+	if got := iamUsers(t, b) - users; got != 1 {
+		t.Errorf("%d new IAM users, want 1", got)
 	}
 }
 
