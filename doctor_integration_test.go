@@ -176,7 +176,7 @@ func TestDoctorRevokedToken(t *testing.T) {
 	r := runCmd(t, setEnv(env, "VAULT_TOKEN", token), "doctor", "--role", testbed.RoleIAM)
 	assertDoctor(t, r, 1,
 		"✗ vault token: look up the token from VAULT_TOKEN: Vault answered 403: permission denied; invalid token\n"+
-			"  hint: the token is invalid or expired: run `vault login`, or set VAULT_TOKEN",
+			"  hint: the token is invalid or expired: run `vault login`, or set VAULT_TOKEN; a valid token made without the default policy needs auth/token/lookup-self (see the README's Vault policy)",
 		"- vault mount: not checked: the token check failed",
 		"- vault role: not checked: the token check failed",
 		"- vault policy: not checked: the token check failed")

@@ -302,7 +302,7 @@ func tokenLookupFailed(ctx context.Context, v *vault.Vault, err error) Check {
 	case answered && !vault.Unavailable(err):
 		ve := vault.Explain(err, "look up the token from "+v.TokenSource, "auth/token/lookup-self", v.Address(), false)
 		c.Detail = ve.Msg
-		c.Hint = "the token is invalid or expired: run `vault login`, or set VAULT_TOKEN"
+		c.Hint = "the token is invalid or expired: run `vault login`, or set VAULT_TOKEN; a valid token made without the default policy needs auth/token/lookup-self (see the README's Vault policy)"
 	case answered:
 		ve := vault.Explain(err, what, "auth/token/lookup-self", v.Address(), false)
 		c.Detail = ve.Msg

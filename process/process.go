@@ -193,8 +193,9 @@ func PolicyOf(s *config.Settings) cache.Policy {
 func (r *Runner) refresh(ctx context.Context, req Request, e *cache.Entry) (*Credentials, CredentialSource, error) {
 	renewable := e != nil && e.Renewable && e.LeaseID != "" && e.Expiration.After(r.Now()) && e.LeaseDuration > 0
 	if renewable && e.TokenAccessor == "" {
-		// Written by a version that did not record the minting token.
-		r.Debugf("the cached lease does not say which Vault token minted it; minting new credentials")
+		// Written by a version that did not record the minting token, or
+		// by a token that may not look itself up.
+		r.Debugf("the cached lease does not say which Vault token minted it (an entry of an older version, or a token whose policy lacks auth/token/lookup-self); minting new credentials")
 		renewable = false
 	}
 	if renewable {
