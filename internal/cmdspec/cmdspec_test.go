@@ -99,7 +99,7 @@ func TestRequestFlags(t *testing.T) {
 // TestUsage: each page starts with its usage lines and lists every flag
 // of each command line on it, on a line of its own, text in one column.
 func TestUsage(t *testing.T) {
-	column := FlagColumn() + 3
+	column := flagColumn() + 3
 	for id := range NumIDs {
 		u := id.Usage()
 		if !strings.HasPrefix(u, "Usage:\n  "+Program) || !strings.HasSuffix(u, "\n") {

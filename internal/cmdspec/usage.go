@@ -11,10 +11,10 @@ import (
 func (id ID) Usage() string {
 	page := id.Page()
 	c := &Table[page]
-	width := FlagColumn()
+	width := flagColumn()
 	var b strings.Builder
 	b.WriteString("Usage:\n")
-	for _, line := range page.SynopsisLines() {
+	for _, line := range page.synopsisLines() {
 		b.WriteString("  " + line + "\n")
 	}
 	for _, p := range c.Text {
@@ -38,10 +38,10 @@ func (id ID) Usage() string {
 	return b.String()
 }
 
-// SynopsisLines are the Usage lines of id's page, the program's name
+// synopsisLines are the Usage lines of id's page, the program's name
 // first, a continuation line indented under the first flag: every command
 // line's for the main usage, else the command's and its subcommands'.
-func (id ID) SynopsisLines() []string {
+func (id ID) synopsisLines() []string {
 	ids := []ID{id}
 	if id == Default {
 		ids = append(ids, Commands()...)
@@ -103,10 +103,10 @@ func (f *Flag) Text() string {
 	return f.Help
 }
 
-// FlagColumn is the width of the flags column of every usage text (the
+// flagColumn is the width of the flags column of every usage text (the
 // widest Words of any command line), so that every page's text starts at
 // one column.
-func FlagColumn() int {
+func flagColumn() int {
 	width := 0
 	for id := range NumIDs {
 		for f := range id.Listed() {
