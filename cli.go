@@ -147,7 +147,7 @@ func (c *cli) runner(s *config.Settings) *process.Runner { return c.runnerFor(s,
 // background work: nobody is at the terminal, so it never prompts and never
 // starts a browser login.
 func (c *cli) runnerFor(s *config.Settings, unattended bool) *process.Runner {
-	r := &process.Runner{
+	return &process.Runner{
 		Settings: s,
 		Now:      cache.Now, // wall clock: times are stored and compared across processes
 		Debugf:   c.debugf,
@@ -160,12 +160,9 @@ func (c *cli) runnerFor(s *config.Settings, unattended bool) *process.Runner {
 			o.Unattended = unattended
 			return vault.New(ctx, s, o)
 		},
-		Usable: c.usable,
+		Usable:     c.usable,
+		Unattended: unattended,
 	}
-	if unattended {
-		r.OpenTTY = nil
-	}
-	return r
 }
 
 // usable asks STS whom new keys belong to (sts:GetCallerIdentity), waiting
@@ -215,29 +212,12 @@ func (c *cli) credentialsFor(ctx context.Context, command string, s *config.Sett
 	return creds, nil
 }
 
-// fetch is one run of the core for command: within the run's deadline,
-// recorded in the audit log when one is configured. Unless interactive (a
-// server's background refresh) nobody is at the terminal: no MFA or
-// password prompt, no browser login, and the deadline is --timeout alone.
+// fetch is one run of the core for command (process.Runner.Run). Unless
+// interactive (a server's background refresh) nobody is at the terminal:
+// no MFA or password prompt, no browser login, and the deadline is
+// --timeout alone.
 func (c *cli) fetch(ctx context.Context, command string, s *config.Settings, interactive bool) (*process.Credentials, process.CredentialSource, error) {
-	timeout := s.Timeout
-	if interactive {
-		timeout = s.RunTimeout()
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	r := c.runnerFor(s, !interactive)
-	defer r.Close()
-	creds, source, err := r.Credentials(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	if s.AuditLog != "" {
-		if err := process.AppendAudit(s.AuditLog, r.NewAuditRecord(command, creds, source)); err != nil {
-			c.warnf("audit log %s: %v", s.AuditLog, err)
-		}
-	}
-	return creds, source, nil
+	return c.runnerFor(s, !interactive).Run(ctx, command)
 }
 
 // credentialProcess is the default command: the credential_process document.

@@ -28,7 +28,7 @@ func (r *Runner) mfaCode(ctx context.Context) (string, error) {
 		r.Debugf("MFA code from mfa_command")
 		return RunMFACommand(ctx, s.MFACommand, s.Timeout, r.Stderr)
 	}
-	if r.OpenTTY != nil {
+	if r.OpenTTY != nil && !r.Unattended {
 		term, err := r.OpenTTY()
 		if err == nil {
 			defer term.Close()

@@ -54,7 +54,11 @@ type Runner struct {
 	Now      func() time.Time
 	Debugf   func(format string, args ...any)
 	Warnf    func(format string, args ...any)
-	// OpenTTY opens the terminal for an MFA prompt; nil means never prompt.
+	// Unattended: nobody is at the terminal (a server's background
+	// refresh), so the run never prompts and its deadline is --timeout
+	// alone (see Run).
+	Unattended bool
+	// OpenTTY opens the terminal for an MFA prompt; nil means there is none.
 	OpenTTY func() (io.ReadWriteCloser, error)
 	// Stderr receives what an mfa_command writes to its stderr.
 	Stderr io.Writer

@@ -38,16 +38,18 @@ type fakeSource struct {
 	fakeSpec
 
 	fetches, renews int
-	refusedRenews   int // renewals refused as not the minter
+	refusedRenews   int       // renewals refused as not the minter
+	deadline        time.Time // of the last Fetch's context
 	lastReq         Request
 	renewLease      string
 	renewIncrement  time.Duration
 }
 
-func (f *fakeSource) Fetch(_ context.Context, r Request) (*Credentials, error) {
+func (f *fakeSource) Fetch(ctx context.Context, r Request) (*Credentials, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fetches++
+	f.deadline, _ = ctx.Deadline()
 	f.lastReq = r
 	if f.fetchErr != nil {
 		return nil, f.fetchErr
