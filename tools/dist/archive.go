@@ -1,25 +1,19 @@
 package main
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"compress/gzip"
 	"fmt"
 	"io"
-	"io/fs"
 	"path"
-	"slices"
-	"strings"
 	"time"
+
+	"github.com/vault-credential-process/vault-credential-process/tools/dist/reproducible"
 )
 
 // entry is one file of an archive: its name inside the archive's folder,
 // its permission bits and its content.
-type entry struct {
-	name string
-	mode fs.FileMode
-	data []byte
-}
+type entry = reproducible.Entry
 
 // tree returns the entries under the folder dir, with an entry for dir
 // and for every folder between it and a file (so an unpacked folder has
@@ -27,47 +21,25 @@ type entry struct {
 // before what it holds, and the archive does not depend on the order the
 // entries were gathered in.
 func tree(dir string, entries []entry) []entry {
-	out := []entry{{name: dir + "/", mode: fs.ModeDir | 0o755}}
-	folders := map[string]bool{}
+	out := make([]entry, 0, len(entries))
 	for _, e := range entries {
-		name := path.Join(dir, e.name)
-		out = append(out, entry{name: name, mode: e.mode.Perm(), data: e.data})
-		for f := path.Dir(name); f != dir && f != "." && !folders[f]; f = path.Dir(f) {
-			folders[f] = true
-			out = append(out, entry{name: f + "/", mode: fs.ModeDir | 0o755})
-		}
+		out = append(out, entry{Name: path.Join(dir, e.Name), Mode: e.Mode.Perm(), Data: e.Data})
 	}
-	slices.SortFunc(out, func(a, b entry) int { return strings.Compare(a.name, b.name) })
-	return out
+	return reproducible.WithFolders(out)
 }
 
 // writeTarGz writes the folder dir holding entries as a gzip'd tar. Every
 // field that would carry the machine, the user or the moment of the build
 // is fixed: times (the gzip header's too) are mtime, owners are 0:0 with no
 // names, modes are the entries' own (folders 0755), and entries come
-// sorted (tree). The USTAR format keeps seconds only and has no access or
-// change times.
+// sorted (reproducible.WriteTar).
 func writeTarGz(w io.Writer, dir string, entries []entry, mtime time.Time) error {
 	zw, err := gzip.NewWriterLevel(w, gzip.BestCompression)
 	if err != nil {
 		return err
 	}
 	zw.ModTime = mtime
-	tw := tar.NewWriter(zw)
-	for _, e := range tree(dir, entries) {
-		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: e.name, Mode: int64(e.mode.Perm()),
-			Size: int64(len(e.data)), ModTime: mtime, Format: tar.FormatUSTAR}
-		if e.mode.IsDir() {
-			hdr.Typeflag, hdr.Size = tar.TypeDir, 0
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("tar %s: %w", hdr.Name, err)
-		}
-		if _, err := tw.Write(e.data); err != nil {
-			return fmt.Errorf("tar %s: %w", hdr.Name, err)
-		}
-	}
-	if err := tw.Close(); err != nil {
+	if err := reproducible.WriteTar(zw, tree(dir, entries), mtime); err != nil {
 		return err
 	}
 	return zw.Close()
@@ -80,16 +52,16 @@ func writeTarGz(w io.Writer, dir string, entries []entry, mtime time.Time) error
 func writeZip(w io.Writer, dir string, entries []entry, mtime time.Time) error {
 	zw := zip.NewWriter(w)
 	for _, e := range tree(dir, entries) {
-		hdr := &zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: mtime.UTC()}
-		if e.mode.IsDir() {
+		hdr := &zip.FileHeader{Name: e.Name, Method: zip.Deflate, Modified: mtime.UTC()}
+		if e.Mode.IsDir() {
 			hdr.Method = zip.Store
 		}
-		hdr.SetMode(e.mode)
+		hdr.SetMode(e.Mode)
 		f, err := zw.CreateHeader(hdr)
 		if err != nil {
 			return fmt.Errorf("zip %s: %w", hdr.Name, err)
 		}
-		if _, err := f.Write(e.data); err != nil {
+		if _, err := f.Write(e.Data); err != nil {
 			return fmt.Errorf("zip %s: %w", hdr.Name, err)
 		}
 	}

@@ -18,9 +18,9 @@ import (
 var (
 	testMtime   = time.Unix(1764480000, 0)
 	testEntries = []entry{
-		{name: "vault-credential-process", mode: 0o755, data: []byte("binary")},
-		{name: "README.md", mode: 0o644, data: []byte("readme")},
-		{name: "LICENSE", mode: 0o644, data: []byte("license")},
+		{Name: "vault-credential-process", Mode: 0o755, Data: []byte("binary")},
+		{Name: "README.md", Mode: 0o644, Data: []byte("readme")},
+		{Name: "LICENSE", Mode: 0o644, Data: []byte("license")},
 	}
 	// wantNames: the folder first, then the entries by name.
 	wantNames = []string{"d/", "d/LICENSE", "d/README.md", "d/vault-credential-process"}

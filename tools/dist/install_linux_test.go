@@ -56,7 +56,7 @@ func TestPackageInstall(t *testing.T) {
 	}
 	d := docSet{man: man != nil}
 	for _, p := range pages {
-		d.pages = append(d.pages, p.name)
+		d.pages = append(d.pages, p.Name)
 	}
 	shared := filepath.Join(work, "shared")
 	if err := writeShared(shared, bin, slices.Concat(docs, pages), man); err != nil {

@@ -24,8 +24,8 @@ const testEpoch = 1764480000
 // two pages, one in a folder of its own; testDocSet says so, and that
 // there is a man page.
 var (
-	testDocs = []entry{{name: "README.md", data: []byte("readme")}, {name: "LICENSE", data: []byte("license")},
-		{name: "docs/usage.md", data: []byte("# Usage")}, {name: "docs/img/flow.txt", data: []byte("a -> b")}}
+	testDocs = []entry{{Name: "README.md", Data: []byte("readme")}, {Name: "LICENSE", Data: []byte("license")},
+		{Name: "docs/usage.md", Data: []byte("# Usage")}, {Name: "docs/img/flow.txt", Data: []byte("a -> b")}}
 	testDocSet = docSet{man: true, pages: []string{"docs/img/flow.txt", "docs/usage.md"}}
 )
 

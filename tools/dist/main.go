@@ -134,7 +134,7 @@ func (o *options) run() error {
 	}
 	archived := slices.Concat(docs, pages)
 	if man != nil {
-		archived = append(archived, entry{name: program + ".1", mode: 0o644, data: man})
+		archived = append(archived, entry{Name: program + ".1", Mode: 0o644, Data: man})
 	}
 	for _, p := range platforms {
 		if err := o.release(p, bins[p], archived); err != nil {
@@ -165,7 +165,7 @@ func readDocs(names ...string) ([]entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s (run dist from the module's root folder): %w", n, err)
 		}
-		docs = append(docs, entry{name: n, mode: 0o644, data: data})
+		docs = append(docs, entry{Name: n, Mode: 0o644, Data: data})
 	}
 	return docs, nil
 }
@@ -200,7 +200,7 @@ func readPages(root string) ([]entry, error) {
 		if err != nil {
 			return err
 		}
-		pages = append(pages, entry{name: filepath.ToSlash(p), mode: 0o644, data: data})
+		pages = append(pages, entry{Name: filepath.ToSlash(p), Mode: 0o644, Data: data})
 		return nil
 	})
 	if err != nil {
@@ -264,8 +264,8 @@ func (o *options) linuxPackages(work string, bins map[string]string, docs []entr
 	}
 	d := docSet{man: man != nil}
 	for _, e := range docs {
-		if strings.HasPrefix(e.name, docsFolder+"/") {
-			d.pages = append(d.pages, e.name)
+		if strings.HasPrefix(e.Name, docsFolder+"/") {
+			d.pages = append(d.pages, e.Name)
 		}
 	}
 	return o.writePackages(work, shared, d, pkgs)
@@ -292,7 +292,7 @@ func (o *options) writeArchive(out, platform, bin string, docs []entry) error {
 	if err != nil {
 		return err
 	}
-	entries := append(slices.Clone(docs), entry{name: filepath.Base(bin), mode: 0o755, data: data})
+	entries := append(slices.Clone(docs), entry{Name: filepath.Base(bin), Mode: 0o755, Data: data})
 	archive, base := archiveName(o.version, platform), archiveBase(o.version, platform)
 	var buf bytes.Buffer
 	mtime := time.Unix(o.epoch, 0).UTC()

@@ -146,11 +146,11 @@ func writeShared(dir, host string, docs []entry, man []byte) error {
 		}
 	}
 	for _, d := range docs {
-		p := filepath.Join(dir, filepath.FromSlash(d.name))
+		p := filepath.Join(dir, filepath.FromSlash(d.Name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(p, d.data, 0o644); err != nil {
+		if err := os.WriteFile(p, d.Data, 0o644); err != nil {
 			return err
 		}
 	}

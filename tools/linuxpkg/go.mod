@@ -1,11 +1,17 @@
 // This module only writes the .deb and .rpm packages of `make dist` with
 // nfpm; it is separate so the product's go.mod stays small. See
 // tools/dist, which decides what the packages hold.
+// It requires the main module, from this checkout (the replace below), for
+// tools/dist/reproducible alone: the standard library only, so nothing is
+// added to go.sum.
 module github.com/vault-credential-process/vault-credential-process/tools/linuxpkg
 
 go 1.26.4
 
-require github.com/goreleaser/nfpm/v2 v2.48.0
+require (
+	github.com/goreleaser/nfpm/v2 v2.48.0
+	github.com/vault-credential-process/vault-credential-process v0.0.0
+)
 
 require (
 	dario.cat/mergo v1.0.2 // indirect
@@ -49,3 +55,6 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 )
+
+// The main module is this checkout's, never a published version.
+replace github.com/vault-credential-process/vault-credential-process => ../..

@@ -12,8 +12,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -25,6 +23,8 @@ import (
 	_ "github.com/goreleaser/nfpm/v2/deb" // registers the "deb" packager
 	"github.com/goreleaser/nfpm/v2/files"
 	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the "rpm" packager
+
+	"github.com/vault-credential-process/vault-credential-process/tools/dist/reproducible"
 )
 
 // spec is the JSON tools/dist writes (its packageSpec): the metadata every
@@ -68,18 +68,9 @@ func main() {
 }
 
 func run(specPath string) error {
-	if specPath == "" {
-		return errors.New("-spec: give the JSON file tools/dist wrote")
-	}
-	data, err := os.ReadFile(specPath)
-	if err != nil {
-		return err
-	}
 	var s spec
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return fmt.Errorf("read %s: %w", specPath, err)
+	if err := reproducible.ReadSpec(specPath, &s); err != nil {
+		return err
 	}
 	if s.Epoch <= 0 {
 		return fmt.Errorf("%s: no epoch: the packages would carry the time of the build", specPath)

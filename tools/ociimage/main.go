@@ -18,8 +18,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -33,6 +31,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/vault-credential-process/vault-credential-process/tools/dist/reproducible"
 )
 
 // spec is the JSON tools/dist writes (its imageSpec).
@@ -72,18 +72,9 @@ func main() {
 }
 
 func run(specPath string) error {
-	if specPath == "" {
-		return errors.New("-spec: give the JSON file tools/dist wrote")
-	}
-	data, err := os.ReadFile(specPath)
-	if err != nil {
-		return err
-	}
 	var s spec
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return fmt.Errorf("read %s: %w", specPath, err)
+	if err := reproducible.ReadSpec(specPath, &s); err != nil {
+		return err
 	}
 	switch {
 	case s.Epoch <= 0:
@@ -200,10 +191,10 @@ func layerEntries(s *spec, p platformImage, roots []byte) ([]entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		entries = append(entries, entry{name: f.Dst, mode: f.Mode, data: data})
+		entries = append(entries, entry{Name: f.Dst, Mode: f.Mode, Data: data})
 	}
 	if roots != nil {
-		entries = append(entries, entry{name: s.Roots, mode: 0o644, data: roots})
+		entries = append(entries, entry{Name: s.Roots, Mode: 0o644, Data: roots})
 	}
 	return entries, nil
 }
