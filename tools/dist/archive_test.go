@@ -62,29 +62,20 @@ func archive(t *testing.T, write writeFunc, entries []entry, mtime time.Time) []
 // TestTarGzHeaders: entries sorted after the folder, owned by 0:0 without
 // names, with their modes and the given time; the gzip header has it too.
 func TestTarGzHeaders(t *testing.T) {
-	data := archive(t, writeTarGz, testEntries, testMtime)
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
+	tarData, zh := gunzip(t, archive(t, writeTarGz, testEntries, testMtime))
+	if !zh.ModTime.Equal(testMtime) || zh.Name != "" {
+		t.Errorf("gzip header: time %v, name %q", zh.ModTime, zh.Name)
 	}
-	if !zr.ModTime.Equal(testMtime) || zr.Name != "" {
-		t.Errorf("gzip header: time %v, name %q", zr.ModTime, zr.Name)
+	entries := readTar(t, tarData)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.hdr.Name)
 	}
-	tr := tar.NewReader(zr)
-	for i := 0; ; i++ {
-		h, err := tr.Next()
-		if err == io.EOF {
-			if i != len(wantNames) {
-				t.Errorf("%d entries, want %d", i, len(wantNames))
-			}
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i >= len(wantNames) || h.Name != wantNames[i] {
-			t.Fatalf("entry %d is %q, want the order %q", i, h.Name, wantNames)
-		}
+	if !slices.Equal(names, wantNames) {
+		t.Fatalf("entries %q, want the order %q", names, wantNames)
+	}
+	for _, e := range entries {
+		h := e.hdr
 		if h.Uid != 0 || h.Gid != 0 || h.Uname != "" || h.Gname != "" || !h.ModTime.Equal(testMtime) {
 			t.Errorf("%s: owner %d:%d (%q:%q), time %v", h.Name, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime)
 		}
@@ -209,11 +200,25 @@ func readArchive(t *testing.T, format string, data []byte) []archived {
 		}
 		return out
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
+	tarData, _ := gunzip(t, data)
+	for _, e := range readTar(t, tarData) {
+		out = append(out, archived{name: e.hdr.Name, mode: e.hdr.FileInfo().Mode(), data: e.data})
 	}
-	tr := tar.NewReader(zr)
+	return out
+}
+
+// tarEntry is one entry read back from a tar: its header and its content.
+type tarEntry struct {
+	hdr  *tar.Header
+	data []byte
+}
+
+// readTar reads a tar into its entries, in order. Every tar the tests look
+// at (archives, package tarballs, image layers and layouts) is read here.
+func readTar(t *testing.T, data []byte) []tarEntry {
+	t.Helper()
+	var out []tarEntry
+	tr := tar.NewReader(bytes.NewReader(data))
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -226,8 +231,35 @@ func readArchive(t *testing.T, format string, data []byte) []archived {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, archived{name: h.Name, mode: h.FileInfo().Mode(), data: content})
+		out = append(out, tarEntry{hdr: h, data: content})
 	}
+}
+
+// tarByName is readTar by name; a name twice in one tar fails the test.
+func tarByName(t *testing.T, data []byte) map[string]tarEntry {
+	t.Helper()
+	out := map[string]tarEntry{}
+	for _, e := range readTar(t, data) {
+		if _, dup := out[e.hdr.Name]; dup {
+			t.Fatalf("%s twice in a tar", e.hdr.Name)
+		}
+		out[e.hdr.Name] = e
+	}
+	return out
+}
+
+// gunzip returns what the gzip'd data holds, and its gzip header.
+func gunzip(t *testing.T, data []byte) ([]byte, gzip.Header) {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return content, zr.Header
 }
 
 func keysInOrder(entries []archived) []string {

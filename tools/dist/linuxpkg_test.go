@@ -3,9 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -208,24 +206,14 @@ func checkDeb(t *testing.T, deb []byte, want []pkgFile, version string) {
 // name.
 func readTarGz(t *testing.T, data []byte) map[string][]byte {
 	t.Helper()
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
 	modes := map[string]fs.FileMode{}
 	for _, f := range packageFiles("deb", "", "", testDocSet) {
 		modes["."+f.Dst] = f.Mode
 	}
 	out := map[string][]byte{}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	tarData, _ := gunzip(t, data)
+	for _, e := range readTar(t, tarData) {
+		h := e.hdr
 		if h.ModTime.Unix() != testEpoch || h.Uid != 0 || h.Gid != 0 || (h.Uname != "root" && h.Uname != "") ||
 			(h.Gname != "root" && h.Gname != "") || !h.AccessTime.IsZero() || !h.ChangeTime.IsZero() {
 			t.Errorf("%s: time %v (access %v, change %v), owner %d:%d (%s:%s)", h.Name, h.ModTime,
@@ -237,11 +225,9 @@ func readTarGz(t *testing.T, data []byte) map[string][]byte {
 			h.Typeflag == tar.TypeReg && ok && fs.FileMode(h.Mode) != want:
 			t.Errorf("%s: mode %o", h.Name, h.Mode)
 		}
-		out[h.Name], err = io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
+		out[h.Name] = e.data
 	}
+	return out
 }
 
 func keys[V any](m map[string]V) []string {

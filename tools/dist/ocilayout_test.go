@@ -1,13 +1,9 @@
 package main
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -76,12 +72,7 @@ type ociImage struct {
 type ociPlatform struct {
 	config      ociConfig
 	annotations map[string]string
-	files       map[string]layerFile // the layer's, by name
-}
-
-type layerFile struct {
-	hdr  *tar.Header
-	data []byte
+	files       map[string]tarEntry // the layer's, by name
 }
 
 const (
@@ -96,7 +87,7 @@ const (
 // against its digest and size.
 func readImage(t *testing.T, data []byte, refName string) *ociImage {
 	t.Helper()
-	files := readTar(t, bytes.NewReader(data))
+	files := tarByName(t, data)
 	var layout struct {
 		Version string `json:"imageLayoutVersion"`
 	}
@@ -130,7 +121,7 @@ func readImage(t *testing.T, data []byte, refName string) *ociImage {
 }
 
 // readPlatform reads one platform's manifest, configuration and layer.
-func readPlatform(t *testing.T, files map[string]layerFile, d ociDescriptor) ociPlatform {
+func readPlatform(t *testing.T, files map[string]tarEntry, d ociDescriptor) ociPlatform {
 	t.Helper()
 	var m ociManifest
 	decode(t, "a manifest", blob(t, files, d), &m)
@@ -141,24 +132,17 @@ func readPlatform(t *testing.T, files map[string]layerFile, d ociDescriptor) oci
 	var pi ociPlatform
 	pi.annotations = m.Annotations
 	decode(t, "a configuration", blob(t, files, m.Config), &pi.config)
-	zr, err := gzip.NewReader(bytes.NewReader(blob(t, files, m.Layers[0])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	layer, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	layer, _ := gunzip(t, blob(t, files, m.Layers[0]))
 	diffID := fmt.Sprintf("sha256:%x", sha256.Sum256(layer))
 	if rf := pi.config.RootFS; rf.Type != "layers" || !slices.Equal(rf.DiffIDs, []string{diffID}) {
 		t.Errorf("rootfs %+v, want the layer's diff id %s", rf, diffID)
 	}
-	pi.files = readTar(t, bytes.NewReader(layer))
+	pi.files = tarByName(t, layer)
 	return pi
 }
 
 // blob returns the blob d names, after checking its digest and size.
-func blob(t *testing.T, files map[string]layerFile, d ociDescriptor) []byte {
+func blob(t *testing.T, files map[string]tarEntry, d ociDescriptor) []byte {
 	t.Helper()
 	hex, ok := strings.CutPrefix(d.Digest, "sha256:")
 	f, found := files["blobs/sha256/"+hex]
@@ -175,29 +159,5 @@ func decode(t *testing.T, what string, data []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(data, v); err != nil {
 		t.Fatalf("%s: %v\n%s", what, err, data)
-	}
-}
-
-// readTar reads a tar into its entries by name.
-func readTar(t *testing.T, r io.Reader) map[string]layerFile {
-	t.Helper()
-	out := map[string]layerFile{}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, dup := out[h.Name]; dup {
-			t.Fatalf("%s twice in a tar", h.Name)
-		}
-		out[h.Name] = layerFile{hdr: h, data: data}
 	}
 }

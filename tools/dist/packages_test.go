@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -173,16 +171,8 @@ func TestWriteShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(zr)
-	if err != nil || !bytes.Equal(got, man) {
-		t.Errorf("man page %q, %v; want %q", got, err, man)
-	}
-	if zr.Name != "" || !zr.ModTime.Equal(time.Time{}) {
-		t.Errorf("gzip header: name %q, time %v; want neither", zr.Name, zr.ModTime)
+	if got, zh := gunzip(t, gz); !bytes.Equal(got, man) || zh.Name != "" || !zh.ModTime.Equal(time.Time{}) {
+		t.Errorf("man page %q, gzip header name %q, time %v; want %q with neither", got, zh.Name, zh.ModTime, man)
 	}
 	for _, name := range []string{sharedBash, sharedMan} {
 		x, _ := os.ReadFile(filepath.Join(a, name))
