@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -108,21 +105,5 @@ func (o *options) writeImage(work, out string, bins map[string]string) error {
 		}
 		spec.Images = append(spec.Images, img)
 	}
-	data, err := json.MarshalIndent(spec, "", "  ")
-	if err != nil {
-		return err
-	}
-	specPath := filepath.Join(work, "image.json")
-	if err := os.WriteFile(specPath, data, 0o644); err != nil {
-		return err
-	}
-	cmd := exec.Command(o.goCmd, "run", "-C", ociimage, ".", "-spec", specPath)
-	// -mod=readonly: go-containerregistry and the CA bundle at exactly the
-	// versions and sums in its go.sum.
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s (go-containerregistry): %w", ociimage, err)
-	}
-	return nil
+	return o.runTool(ociimage, "go-containerregistry", filepath.Join(work, "image.json"), spec)
 }

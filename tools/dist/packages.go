@@ -210,20 +210,26 @@ func (o *options) writePackages(work, shared string, d docSet, pkgs []linuxPacka
 		spec.Packages = append(spec.Packages, packageJSON{Format: p.format, Arch: p.arch, Out: out,
 			Files: packageFiles(p.format, p.bin, shared, d)})
 	}
+	return o.runTool(linuxpkg, "nfpm", filepath.Join(work, "packages.json"), spec)
+}
+
+// runTool writes spec as JSON to specPath and runs the module tool
+// (tools/linuxpkg, tools/ociimage), which writes with lib, on it with go
+// run. -mod=readonly: lib at exactly the version and sums in the tool's
+// go.sum.
+func (o *options) runTool(tool, lib, specPath string, spec any) error {
 	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return err
 	}
-	specPath := filepath.Join(work, "packages.json")
 	if err := os.WriteFile(specPath, data, 0o644); err != nil {
 		return err
 	}
-	cmd := exec.Command(o.goCmd, "run", "-C", linuxpkg, ".", "-spec", specPath)
-	// -mod=readonly: nfpm at exactly the version and sums in its go.sum.
+	cmd := exec.Command(o.goCmd, "run", "-C", tool, ".", "-spec", specPath)
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s (nfpm): %w", linuxpkg, err)
+		return fmt.Errorf("%s (%s): %w", tool, lib, err)
 	}
 	return nil
 }
