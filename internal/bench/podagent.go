@@ -124,7 +124,7 @@ func (vb *vaultBench) podBenchRow(key *rsa.PrivateKey, n int) (podRow, error) {
 	}
 	defer agent.stop()
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: podBenchWidth}}
-	get := func(i int) error { return podBenchGet(client, agent.url, tokens[i%n]) }
+	get := func(i int) error { return getCredentials(client, agent.url, tokens[i%n]) }
 
 	logins, mints := vb.podLogins(), vb.requests()
 	start := time.Now()
@@ -181,28 +181,6 @@ func podBenchToken(key *rsa.PrivateKey, ns, sa string) (string, error) {
 		return "", err
 	}
 	return signed + "." + base64.RawURLEncoding.EncodeToString(sig), nil
-}
-
-// podBenchGet is one request, as an SDK makes it; anything but 200 with
-// keys is an error.
-func podBenchGet(client *http.Client, url, token string) error {
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", token)
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var doc struct {
-		AccessKeyID string `json:"AccessKeyId"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != 200 || doc.AccessKeyID == "" {
-		return fmt.Errorf("status %d, %v", resp.StatusCode, err)
-	}
-	return nil
 }
 
 // runningAgent is a pod-agent the bench started.

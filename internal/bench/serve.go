@@ -64,26 +64,31 @@ func (vb *vaultBench) startServe() (get func() error, stop func(), err error) {
 	}
 	stop = func() { _ = srv.Stop() }
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: serveWidth}}
-	get = func() error {
-		req, err := http.NewRequest("GET", srv.URI, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", srv.Token)
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		var doc struct {
-			AccessKeyID string `json:"AccessKeyId"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != 200 || doc.AccessKeyID == "" {
-			return fmt.Errorf("status %d, %v", resp.StatusCode, err)
-		}
-		return nil
-	}
+	get = func() error { return getCredentials(client, srv.URI, srv.Token) }
 	return get, stop, nil
+}
+
+// getCredentials is one request of the container credentials protocol, as
+// an SDK makes it, to serve or pod-agent; anything but 200 with keys is an
+// error.
+func getCredentials(client *http.Client, url, token string) error {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		AccessKeyID string `json:"AccessKeyId"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || resp.StatusCode != 200 || doc.AccessKeyID == "" {
+		return fmt.Errorf("status %d, %v", resp.StatusCode, err)
+	}
+	return nil
 }
 
 // timed runs fn n times, width at a time, and returns the sorted latencies
