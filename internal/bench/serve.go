@@ -35,7 +35,7 @@ func (vb *vaultBench) serveRequests() error {
 		return err
 	}
 	defer stop()
-	if err := get(); err != nil { // a connection warm, and a check that it serves
+	if err := get(0); err != nil { // a connection warm, and a check that it serves
 		return fmt.Errorf("serve: %w", err)
 	}
 	before := vb.requests()
@@ -44,7 +44,7 @@ func (vb *vaultBench) serveRequests() error {
 	vb.serve.errors, vb.serve.vaultRequests = len(errs), vb.requests()-before
 	vb.serve.servedSeq, errs = timed(vb.cold, 1, get)
 	vb.serve.errors += len(errs)
-	hit := func() error { return runQuiet(vb.helper(vb.warmCache())) }
+	hit := func(int) error { return runQuiet(vb.helper(vb.warmCache())) }
 	if vb.serve.hits, errs = timed(vb.hits, serveWidth, hit); len(errs) > 0 {
 		return fmt.Errorf("cache hits: %v", errs[0])
 	}
@@ -55,16 +55,17 @@ func (vb *vaultBench) serveRequests() error {
 }
 
 // startServe starts `serve --print-env` for the benchmark's request on the
-// warm cache and returns a function making one request, and one stopping
+// warm cache and returns a function making one request (whatever its
+// index), and one stopping
 // the server (SIGINT, as Ctrl-C).
-func (vb *vaultBench) startServe() (get func() error, stop func(), err error) {
+func (vb *vaultBench) startServe() (get func(int) error, stop func(), err error) {
 	srv, err := runbin.StartServe(vb.bin, append(append([]string{}, vb.base...), vb.warmCache()...), nil, vb.args...)
 	if err != nil {
 		return nil, nil, err
 	}
 	stop = func() { _ = srv.Stop() }
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: serveWidth}}
-	get = func() error { return getCredentials(client, srv.URI, srv.Token) }
+	get = func(int) error { return getCredentials(client, srv.URI, srv.Token) }
 	return get, stop, nil
 }
 
@@ -91,13 +92,13 @@ func getCredentials(client *http.Client, url, token string) error {
 	return nil
 }
 
-// timed runs fn n times, width at a time, and returns the sorted latencies
+// timed runs fn(0..n-1), width at a time, and returns the sorted latencies
 // and the errors.
-func timed(n, width int, fn func() error) ([]int64, []error) {
+func timed(n, width int, fn func(i int) error) ([]int64, []error) {
 	lat := make([]int64, n)
 	errs := parallel(n, width, func(i int) error {
 		start := time.Now()
-		err := fn()
+		err := fn(i)
 		lat[i] = int64(time.Since(start))
 		return err
 	})

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -163,15 +162,8 @@ func (vb *vaultBench) warmBatches() error {
 // parallelHits: 1,000 hits, 16 at a time, on the warm cache.
 func (vb *vaultBench) parallelHits() error {
 	before := vb.requests()
-	vb.lat = make([]int64, vb.hits)
-	vb.hitErrs = parallel(vb.hits, 16, func(i int) error {
-		start := time.Now()
-		err := runQuiet(vb.helper(vb.warmCache()))
-		vb.lat[i] = int64(time.Since(start))
-		return err
-	})
+	vb.lat, vb.hitErrs = timed(vb.hits, 16, func(int) error { return runQuiet(vb.helper(vb.warmCache())) })
 	vb.hitRequests = vb.requests() - before
-	sort.Slice(vb.lat, func(i, j int) bool { return vb.lat[i] < vb.lat[j] })
 	return nil
 }
 
@@ -207,7 +199,7 @@ func (vb *vaultBench) print() {
 	fmt.Printf("| stampede: wall time of the batch (median) vs one cold run | %s, %.2f× | ≤ 1.5× |\n", ms(vb.batchMed), float64(vb.batchMed)/float64(vb.missMed))
 	fmt.Printf("| the same %d runs at once on a warm cache (process start-up alone) | %s | |\n", stampedeSize, ms(vb.warmMed))
 	fmt.Printf("| %d hits, 16 at a time: errors, Vault requests | %d, %d | 0, 0 |\n", hits, len(vb.hitErrs), vb.hitRequests)
-	fmt.Printf("| %d hits, 16 at a time: p50, p99 | %s, %s | |\n", hits, ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]))
+	fmt.Printf("| %d hits, 16 at a time: p50, p99 | %s, %s | |\n", hits, ms(p50(lat)), ms(p99(lat)))
 	if vb.naive != "" {
 		fmt.Printf("| naive `vault write ... \\| jq` per call, no cache, median of %d | %s | |\n", cold, vb.naive)
 	}
