@@ -2,7 +2,6 @@ package podagent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log"
 	"net"
@@ -145,22 +144,6 @@ func (a *Agent) maintain(ctx context.Context) {
 	}
 }
 
-// containerDoc is the container credentials protocol's answer; Token is
-// always there (botocore and the JS SDK require the field).
-type containerDoc struct {
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string `json:"SecretAccessKey"`
-	Token           string `json:"Token"`
-	Expiration      string `json:"Expiration"`
-	AccountID       string `json:"AccountId,omitempty"`
-}
-
-// errorDoc is the body of every refusal, in the shape the SDKs parse.
-type errorDoc struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
 func (a *Agent) serveCreds(w http.ResponseWriter, r *http.Request, start time.Time) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
@@ -184,7 +167,7 @@ func (a *Agent) serveCreds(w http.ResponseWriter, r *http.Request, start time.Ti
 		a.refuse(w, r, start, status, code, msg)
 		return
 	}
-	writeJSON(w, http.StatusOK, containerDoc{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
+	server.WriteJSON(w, http.StatusOK, server.ContainerDoc{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey,
 		Token: c.SessionToken, Expiration: c.Expiry.UTC().Format(time.RFC3339), AccountID: c.AccountID})
 	a.logf("%s GET %s status=200 latency=%s", r.RemoteAddr, CredsPath, a.now().Sub(start).Round(time.Millisecond))
 }
@@ -212,32 +195,17 @@ func classify(err error) (int, string) {
 }
 
 // refuse answers with an error and closes the connection after it, as
-// serve does: a client refused once is not kept on an idle connection (one
-// it could hold open, or send thousands of requests on).
+// serve does (server.WriteRefusal), and logs it at the rate of refusals.
 func (a *Agent) refuse(w http.ResponseWriter, r *http.Request, start time.Time, status int, code, msg string) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")
 	}
-	w.Header().Set("Connection", "close")
-	writeJSON(w, status, errorDoc{Code: code, Message: msg})
+	server.WriteRefusal(w, status, code, msg)
 	if !a.refusals.Allow(a.now(), code) {
 		return
 	}
-	path := r.URL.Path
-	if len(path) > 200 {
-		path = path[:200] + "..."
-	}
-	a.logf("%s %s %q status=%d code=%s latency=%s: %s", r.RemoteAddr, r.Method, path, status, code,
+	a.logf("%s %s %q status=%d code=%s latency=%s: %s", r.RemoteAddr, r.Method, server.LogPath(r.URL.Path), status, code,
 		a.now().Sub(start).Round(time.Millisecond), msg)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
 }
 
 // health answers HealthPath from Vault's sys/health, asked at most every
@@ -263,8 +231,8 @@ func (h *health) serve(w http.ResponseWriter, r *http.Request) {
 	ready := h.ready
 	h.mu.Unlock()
 	if !ready {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not_ready"})
+		server.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not_ready"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	server.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -16,7 +16,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +24,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -398,7 +396,7 @@ func allowedHosts(addr string) map[string]bool {
 // outcome is what the access log says of a request.
 type outcome struct {
 	status  int
-	code    string // of a refusal: the errorDoc's code
+	code    string // of a refusal: the ErrorDoc's code
 	probe   bool   // a health check: logged at the rate of refusals
 	profile string
 	from    string // memory (and how the credentials in memory were obtained)
@@ -444,7 +442,7 @@ func (s *Server) serveCreds(w http.ResponseWriter, r *http.Request, p *profile, 
 		o.profile = name
 		return o
 	}
-	writeJSON(w, http.StatusOK, doc(h.creds))
+	WriteJSON(w, http.StatusOK, doc(h.creds))
 	if h.creds.SessionToken == "" {
 		s.warnSessionless(p, r.UserAgent())
 	}
@@ -493,10 +491,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) outcome {
 	}
 	if !s.healthy() {
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, healthDoc{Status: "not_ready"})
+		WriteJSON(w, http.StatusServiceUnavailable, healthDoc{Status: "not_ready"})
 		return outcome{status: http.StatusServiceUnavailable, probe: true}
 	}
-	writeJSON(w, http.StatusOK, healthDoc{Status: "ready"})
+	WriteJSON(w, http.StatusOK, healthDoc{Status: "ready"})
 	return outcome{status: http.StatusOK, probe: true}
 }
 
@@ -508,34 +506,15 @@ func (s *Server) authorized(header string) bool {
 	return header != "" && subtle.ConstantTimeCompare(got[:], s.digest[:]) == 1
 }
 
-// containerDoc is the container credentials protocol's answer. Token is
-// always there (botocore and the JS SDK require the field), empty without a
-// session token.
-type containerDoc struct {
-	AccessKeyID     string `json:"AccessKeyId"`
-	SecretAccessKey string `json:"SecretAccessKey"`
-	Token           string `json:"Token"`
-	Expiration      string `json:"Expiration"`
-	AccountID       string `json:"AccountId,omitempty"`
-}
-
-func containerCreds(c *process.Credentials) containerDoc {
-	return containerDoc{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Token: c.SessionToken,
+func containerCreds(c *process.Credentials) ContainerDoc {
+	return ContainerDoc{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Token: c.SessionToken,
 		Expiration: c.Expiration.UTC().Format(time.RFC3339), AccountID: c.AccountID}
 }
 
-// errorDoc is the body of every refusal, in the shape the SDKs parse.
-type errorDoc struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// refuse answers with an error, and closes the connection after it: a
-// client refused once is not kept waiting on an idle connection (one it
-// could otherwise hold open, or send thousands of requests on).
+// refuse answers with an error and closes the connection after it
+// (WriteRefusal).
 func refuse(w http.ResponseWriter, status int, code, msg string) outcome {
-	w.Header().Set("Connection", "close")
-	writeJSON(w, status, errorDoc{Code: code, Message: msg})
+	WriteRefusal(w, status, code, msg)
 	return outcome{status: status, code: code}
 }
 
@@ -557,15 +536,6 @@ func unavailable(w http.ResponseWriter, err error) outcome {
 	return refuse(w, http.StatusServiceUnavailable, "unavailable", "no valid credentials in memory: "+why+", see the server's log")
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)+1))
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
-}
-
 // access writes the request's line to the log: who asked what, the
 // outcome, where the answer came from, how long it took. Neither the
 // Authorization header nor a credential is ever in it. Refusals past a
@@ -584,11 +554,7 @@ func (s *Server) access(r *http.Request, o outcome, d time.Duration) {
 	if from == "" {
 		from = "-"
 	}
-	path := r.URL.Path
-	if len(path) > 200 {
-		path = path[:200] + "..."
-	}
-	s.logf("%s %s %q profile=%s status=%d from=%s latency=%s", r.RemoteAddr, r.Method, path, profile, o.status, from, d)
+	s.logf("%s %s %q profile=%s status=%d from=%s latency=%s", r.RemoteAddr, r.Method, LogPath(r.URL.Path), profile, o.status, from, d)
 }
 
 // logf writes one line to the log, control characters escaped.
