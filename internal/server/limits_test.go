@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -25,31 +24,6 @@ import (
 // valid request is still served, refusals are logged at a bounded rate,
 // and a blocked log delays no request.
 
-// rawRequest sends text on a new connection to hostport and reads one
-// answer; the connection is returned open.
-func rawRequest(t *testing.T, hostport, text string) (*http.Response, net.Conn, *bufio.Reader) {
-	t.Helper()
-	c, err := net.Dial("tcp", hostport)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	// Only a guard against a hung test; nothing is measured.
-	_ = c.SetDeadline(time.Now().Add(time.Minute))
-	if _, err := io.WriteString(c, text); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatalf("no answer to %q: %v", text, err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp.Body = io.NopCloser(strings.NewReader(string(body)))
-	return resp, c, br
-}
-
 // TestRefusalClosesConnection: every refusal says Connection: close and
 // the server closes the connection after it (before, a 401 held it open
 // for the idle timeout); an answer with credentials keeps it alive.
@@ -70,77 +44,26 @@ func TestRefusalClosesConnection(t *testing.T) {
 		{"nothing valid", fdown.host, "GET /creds/dev HTTP/1.1\r\nHost: " + fdown.host + "\r\nAuthorization: " + fdown.srv.Token() + "\r\n", 503},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, _, br := rawRequest(t, tt.host, tt.head+"\r\n")
-			if resp.StatusCode != tt.status {
-				t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
-			}
-			if !resp.Close {
-				t.Fatalf("a %d keeps the connection open (headers %v)", resp.StatusCode, resp.Header)
-			}
-			if n, err := br.Read(make([]byte, 1)); err != io.EOF {
-				t.Errorf("after the %d: read %d bytes, %v; want the connection closed (EOF)", resp.StatusCode, n, err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { testenv.RefusedAndClosed(t, tt.host, tt.head+"\r\n", tt.status) })
 	}
 	t.Run("credentials", func(t *testing.T) {
-		resp, _, _ := rawRequest(t, f.host, "GET /creds/dev HTTP/1.1\r\nHost: "+f.host+"\r\nAuthorization: "+f.srv.Token()+"\r\n\r\n")
+		resp, _ := testenv.RawRequest(t, f.host, "GET /creds/dev HTTP/1.1\r\nHost: "+f.host+"\r\nAuthorization: "+f.srv.Token()+"\r\n\r\n")
 		if resp.StatusCode != 200 || resp.Close {
 			t.Errorf("status %d, Connection: close %v; want 200 on a connection kept alive", resp.StatusCode, resp.Close)
 		}
 	})
 }
 
-// countingListener counts the connections it has handed out that are not
-// closed yet, and the most there were at once.
-type countingListener struct {
-	net.Listener
-	mu         sync.Mutex
-	open, peak int
-}
-
-func (l *countingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l.mu.Lock()
-	l.open++
-	l.peak = max(l.peak, l.open)
-	l.mu.Unlock()
-	return &countedConn{Conn: c, l: l}, nil
-}
-
-func (l *countingListener) counts() (open, peak int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.open, l.peak
-}
-
-type countedConn struct {
-	net.Conn
-	l    *countingListener
-	once sync.Once
-}
-
-func (c *countedConn) Close() error {
-	c.once.Do(func() {
-		c.l.mu.Lock()
-		c.l.open--
-		c.l.mu.Unlock()
-	})
-	return c.Conn.Close()
-}
-
-// serving runs f's server with Serve on a counting listener until the test
-// ends, and returns the listener.
-func (f *fixture) serving(t *testing.T) *countingListener {
+// serving runs f's server with Serve on a listener counting its
+// connections until the test ends, and returns the counter.
+func (f *fixture) serving(t *testing.T) *testenv.ConnCounter {
 	t.Helper()
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln := &countingListener{Listener: inner}
+	var n testenv.ConnCounter
+	ln := n.Listener(inner)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.srv.Serve(ctx, ln) }()
@@ -152,7 +75,7 @@ func (f *fixture) serving(t *testing.T) *countingListener {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return ln
+	return &n
 }
 
 // TestConnectionFlood: a flood of connections without the token (idle
@@ -163,40 +86,22 @@ func TestConnectionFlood(t *testing.T) {
 	const limit, idle, slow = 16, 200, 50
 	f := newFixture(t, false, newFetch(time.Hour))
 	f.srv.conns = newConnLimit(limit)
-	ln := f.serving(t)
-	var flood []net.Conn
-	t.Cleanup(func() {
-		for _, c := range flood {
-			c.Close()
-		}
-	})
-	for i := range idle + slow {
-		c, err := net.Dial("tcp", f.host)
-		if err != nil {
-			t.Fatalf("connection %d: %v", i, err)
-		}
-		flood = append(flood, c)
-		if i >= idle {
-			// A slow client: the start of its headers, and no more.
-			if _, err := io.WriteString(c, "GET /creds/dev HTTP/1.1\r\nHo"); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	conns := f.serving(t)
+	// A slow client sends the start of its headers, and no more.
+	flood := testenv.Flood(t, []string{f.host}, idle, slow, "GET /creds/dev HTTP/1.1\r\nHo")
 	// The kernel hands the server connections in the order they came: by the
 	// time this one is answered, the server has seen the whole flood.
 	status, doc, _ := f.get(t, "GET", "/creds/dev", f.auth())
 	if status != 200 || doc["AccessKeyId"] != keyID(1) {
 		t.Fatalf("a valid request during the flood: %d %v, want 200 with the credentials", status, doc)
 	}
-	if _, peak := ln.counts(); peak > limit+1 {
+	if peak := conns.Peak(); peak > limit+1 {
 		t.Errorf("the server held %d connections open at once, want at most %d (the limit, and the one arriving)", peak, limit+1)
 	}
 	if open := f.srv.conns.open(); open > limit {
 		t.Errorf("%d connections tracked as open, want at most %d", open, limit)
 	}
 	// A flood connection was closed by the server: it reads the end at once.
-	_ = flood[0].SetReadDeadline(time.Now().Add(time.Minute)) // a guard, nothing measured
 	if n, err := flood[0].Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("the oldest flood connection: read %d bytes, %v; want it closed by the server", n, err)
 	}
@@ -341,14 +246,14 @@ func TestForwardedFor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, _, _ := rawRequest(t, f.host, tt.head+tt.xff+"\r\n")
+			resp, _ := testenv.RawRequest(t, f.host, tt.head+tt.xff+"\r\n")
 			body, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != 403 || strings.Contains(string(body), "AccessKeyId") {
 				t.Errorf("status %d %s, want 403", resp.StatusCode, body)
 			}
 		})
 	}
-	if resp, _, _ := rawRequest(t, f.host, creds+"\r\n"); resp.StatusCode != 200 {
+	if resp, _ := testenv.RawRequest(t, f.host, creds+"\r\n"); resp.StatusCode != 200 {
 		t.Errorf("without the header: %d, want 200", resp.StatusCode)
 	}
 }

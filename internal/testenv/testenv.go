@@ -1,7 +1,9 @@
 // Package testenv holds what the tests of every package share: a clean
 // process environment, folders that refuse writes, a watched child process
-// group, bounded waits, the assert that no secret reached a text, and small
-// thread-safe recorders. It is imported by tests only.
+// group, bounded waits, the assert that no secret reached a text, small
+// thread-safe recorders, and requests, connection counts and floods at the
+// connection level for the HTTP servers' bounds (conns.go). It is imported
+// by tests only.
 package testenv
 
 import (
