@@ -171,14 +171,16 @@ func vaultMints(t *testing.T, b *testbed.Bed) int {
 	return auditCount(t, b, "update", testbed.Mount+"/creds/"+testbed.RoleAssume)
 }
 
-// assumedRoleARN matches the identity of assumed_role credentials from the bed.
-func assumedRoleARN(b *testbed.Bed) *regexp.Regexp {
-	return regexp.MustCompile(`^` + regexp.QuoteMeta("arn:aws:sts::"+b.AccountID+":assumed-role/"+testbed.TargetRole+"/") + `\S+$`)
+// assumedRoleARN matches the STS identity of a session of the IAM role
+// roleARN (arn:aws:iam::ACCOUNT:role/NAME) in the bed's moto.
+func assumedRoleARN(b *testbed.Bed, roleARN string) *regexp.Regexp {
+	name := roleARN[strings.LastIndex(roleARN, "/")+1:]
+	return regexp.MustCompile(`^` + regexp.QuoteMeta("arn:aws:sts::"+b.AccountID+":assumed-role/"+name+"/") + `\S+$`)
 }
 
 func checkIdentity(t *testing.T, b *testbed.Bed, what string, id callerIdentity) {
 	t.Helper()
-	if !assumedRoleARN(b).MatchString(id.Arn) {
+	if !assumedRoleARN(b, b.TargetRoleARN).MatchString(id.Arn) {
 		t.Errorf("%s: Arn = %q, want an assumed-role session of %s", what, id.Arn, testbed.TargetRole)
 	}
 	if id.Account != b.AccountID {

@@ -250,6 +250,15 @@ func clientEnv(env []string, config string, extra ...string) []string {
 	return append(out, extra...)
 }
 
+// clientConfig writes an AWS config file whose profile clientProfile sends
+// the clients to moto at endpoint (a URL), and returns its path.
+func clientConfig(t *testing.T, endpoint string) string {
+	t.Helper()
+	config := filepath.Join(t.TempDir(), "aws-config")
+	writeFile(t, config, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, endpoint), 0o600)
+	return config
+}
+
 // cleanEnv returns a copy of env without the variables that start with one of
 // prefixes ("VAULT_" for a family, "HOME=" for one variable).
 func cleanEnv(env []string, prefixes ...string) []string {

@@ -144,8 +144,7 @@ func TestNetnsContainer(t *testing.T) {
 	s := newServeSetup(t, b)
 	ns := newNetns(t, ecsAddr)
 	moto := "http://" + forward(t, ecsAddr+":0", motoHost(b))
-	config := filepath.Join(t.TempDir(), "aws-config")
-	writeFile(t, config, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, moto), 0o600)
+	config := clientConfig(t, moto)
 	tokenDir := privateDir(t) // mounted whole into a container: the file is replaced by rename
 	srv := startServe(t, s.helperEnv, []string{envFullURI, envTokenFile}, "--listen", ecsAddr+":0",
 		"--token-file", filepath.Join(tokenDir, "token"), "--profile", "assume")

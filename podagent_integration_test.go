@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -21,7 +22,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -129,13 +129,30 @@ ttl = "1h"
 `
 
 // podToken is a projected service account token as the kubelet writes it, for the
-// namespace and service account, with audience aud, signed with key.
+// namespace and service account, with audience aud, signed with key, for Vault's jwt
+// and kubernetes auth methods alike: the service account's uid is the same in every
+// token of that account (the kubernetes method names the entity by it), the pod's and
+// the token's id are new each time.
 func podToken(t *testing.T, key *rsa.PrivateKey, ns, sa, aud string, exp time.Time) string {
 	t.Helper()
+	sum := sha256.Sum256([]byte(ns + "/" + sa))
+	uid := fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
 	now := time.Now()
 	return signJWT(t, key, map[string]any{"iss": podIssuer, "sub": "system:serviceaccount:" + ns + ":" + sa,
 		"aud": []string{aud}, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": exp.Unix(),
-		"kubernetes.io": map[string]any{"namespace": ns, "serviceaccount": map[string]any{"name": sa, "uid": randomHex(t, 8)}}})
+		"jti": randomHex(t, 8),
+		"kubernetes.io": map[string]any{"namespace": ns, "serviceaccount": map[string]any{"name": sa, "uid": uid},
+			"pod": map[string]any{"name": sa + "-" + randomHex(t, 3), "uid": randomHex(t, 8)}}})
+}
+
+// podEnv is the environment of an AWS client in a pod: the AWS config file config,
+// and only the two standard container variables, naming the agent's URL and a file
+// holding the pod's token.
+func podEnv(t *testing.T, config, agentURL, token string) []string {
+	t.Helper()
+	tokenFile := filepath.Join(privateDir(t), "token")
+	writeFile(t, tokenFile, token, 0o600)
+	return clientEnv(cleanEnv(os.Environ(), "VAULT_"), config, envFullURI+"="+agentURL, envTokenFile+"="+tokenFile)
 }
 
 // podAgent is a running pod-agent.
@@ -226,19 +243,14 @@ func TestPodAgentTwoPods(t *testing.T) {
 	b := requireBed(t)
 	podSetup(t, b)
 	agent := startPodAgent(t, b, podAgentConfig, "127.0.0.1:0")
-	config := filepath.Join(t.TempDir(), "aws-config")
-	writeFile(t, config, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, b.MotoURL), 0o600)
+	config := clientConfig(t, b.MotoURL)
 	exp := time.Now().Add(time.Hour)
 	pods := []struct{ ns, arn string }{{"team-a", podBed.arnA}, {"team-b", podBed.arnB}}
 	for _, pod := range pods {
 		t.Run(pod.ns, func(t *testing.T) {
 			token := podToken(t, podBed.key, pod.ns, "app", podAudience, exp)
-			tokenFile := filepath.Join(t.TempDir(), "token")
-			writeFile(t, tokenFile, token, 0o600)
-			env := clientEnv(cleanEnv(os.Environ(), "VAULT_"), config, envFullURI+"="+agent.url, envTokenFile+"="+tokenFile)
-			// assumed-role/ROLE/SESSION for the IAM role ROLE of arn
-			role := pod.arn[strings.LastIndex(pod.arn, "/")+1:]
-			want := regexp.MustCompile(`^` + regexp.QuoteMeta("arn:aws:sts::"+b.AccountID+":assumed-role/"+role+"/") + `.+`)
+			env := podEnv(t, config, agent.url, token)
+			want := assumedRoleARN(b, pod.arn)
 			cli := runClient(t, env, "aws", "--profile", clientProfile, "sts", "get-caller-identity", "--output", "json")
 			if !want.MatchString(cli.Arn) {
 				t.Errorf("aws CLI: Arn = %q, want to match %s", cli.Arn, want)

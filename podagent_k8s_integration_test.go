@@ -4,13 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,21 +83,6 @@ auth_role = "pod-a"
 aws_role = "pod-a"
 `
 
-// saToken is a projected service account token as the kubelet writes it: the
-// service account's uid is the same in every token of that account (Vault's
-// kubernetes method names the entity by it).
-func saToken(t *testing.T, key *rsa.PrivateKey, ns, sa, aud string, exp time.Time) string {
-	t.Helper()
-	sum := sha256.Sum256([]byte(ns + "/" + sa))
-	uid := fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
-	now := time.Now()
-	return signJWT(t, key, map[string]any{"iss": podIssuer, "sub": "system:serviceaccount:" + ns + ":" + sa,
-		"aud": []string{aud}, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": exp.Unix(),
-		"jti": randomHex(t, 8),
-		"kubernetes.io": map[string]any{"namespace": ns, "serviceaccount": map[string]any{"name": sa, "uid": uid},
-			"pod": map[string]any{"name": sa + "-" + randomHex(t, 3), "uid": randomHex(t, 8)}}})
-}
-
 // TestPodAgentKubernetesMethod: with method = "kubernetes", two pods of different
 // service accounts get their own AWS identities through aws-sdk-go-v2 with only the two
 // standard variables, Vault having asked the TokenReview endpoint about each token; two
@@ -112,20 +92,15 @@ func TestPodAgentKubernetesMethod(t *testing.T) {
 	b := requireBed(t)
 	podK8sSetup(t, b)
 	agent := startPodAgent(t, b, podK8sConfig, "127.0.0.1:0")
-	config := filepath.Join(t.TempDir(), "aws-config")
-	writeFile(t, config, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, b.MotoURL), 0o600)
+	config := clientConfig(t, b.MotoURL)
 	hour := time.Now().Add(time.Hour)
 	reviews := podK8s.review.Reviews()
 	logins := func() int { return auditCount(t, b, "update", "auth/"+podK8sMount+"/login") }
 	loginsBefore := logins()
 	for _, pod := range []struct{ ns, arn string }{{"team-a", podBed.arnA}, {"team-b", podBed.arnB}} {
 		t.Run(pod.ns, func(t *testing.T) {
-			token := saToken(t, podBed.key, pod.ns, "app", podAudience, hour)
-			tokenFile := filepath.Join(t.TempDir(), "token")
-			writeFile(t, tokenFile, token, 0o600)
-			env := clientEnv(cleanEnv(os.Environ(), "VAULT_"), config, envFullURI+"="+agent.url, envTokenFile+"="+tokenFile)
-			role := pod.arn[strings.LastIndex(pod.arn, "/")+1:]
-			want := regexp.MustCompile(`^` + regexp.QuoteMeta("arn:aws:sts::"+b.AccountID+":assumed-role/"+role+"/") + `.+`)
+			env := podEnv(t, config, agent.url, podToken(t, podBed.key, pod.ns, "app", podAudience, hour))
+			want := assumedRoleARN(b, pod.arn)
 			if id := runClient(t, env, awsgoChecker(t), "-profile", clientProfile); !want.MatchString(id.Arn) {
 				t.Errorf("aws-sdk-go-v2: Arn = %q, want to match %s", id.Arn, want)
 			}
@@ -138,7 +113,7 @@ func TestPodAgentKubernetesMethod(t *testing.T) {
 		mints := auditCount(t, b, "update", testbed.Mount+"/creds/pod-a")
 		var keys []string
 		for range 2 {
-			status, doc := agent.get(t, saToken(t, podBed.key, "team-a", "app", podAudience, hour))
+			status, doc := agent.get(t, podToken(t, podBed.key, "team-a", "app", podAudience, hour))
 			if status != 200 {
 				t.Fatalf("a replica of team-a/app: %d %v", status, doc)
 			}
@@ -155,9 +130,9 @@ func TestPodAgentKubernetesMethod(t *testing.T) {
 	}
 	refusedBefore := logins()
 	for _, tt := range []struct{ name, token string }{
-		{"forged signature", saToken(t, other, "team-a", "app", podAudience, hour)},
-		{"wrong audience", saToken(t, podBed.key, "team-a", "app", "sts.amazonaws.com", hour)},
-		{"service account not bound", saToken(t, podBed.key, "team-c", "app", podAudience, hour)},
+		{"forged signature", podToken(t, other, "team-a", "app", podAudience, hour)},
+		{"wrong audience", podToken(t, podBed.key, "team-a", "app", "sts.amazonaws.com", hour)},
+		{"service account not bound", podToken(t, podBed.key, "team-c", "app", podAudience, hour)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			status, doc := agent.get(t, tt.token)

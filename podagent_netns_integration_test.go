@@ -6,10 +6,8 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -59,16 +57,11 @@ func TestNetnsPodAgent(t *testing.T) {
 // netnsPods runs the aws CLI and aws-sdk-go-v2 in the pods, of team-a and team-b, with
 // the agent's URL and moto's, and checks the identities each got and the agent's log.
 func netnsPods(t *testing.T, b *testbed.Bed, agent *podAgent, moto string, pods []*netns) {
-	config := filepath.Join(t.TempDir(), "aws-config")
-	writeFile(t, config, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, moto), 0o600)
+	config := clientConfig(t, moto)
 	for i, pod := range []struct{ ns, arn string }{{"team-a", podBed.arnA}, {"team-b", podBed.arnB}} {
 		t.Run(pod.ns, func(t *testing.T) {
-			token := podToken(t, podBed.key, pod.ns, "app", podAudience, time.Now().Add(time.Hour))
-			tokenFile := filepath.Join(privateDir(t), "token")
-			writeFile(t, tokenFile, token, 0o600)
-			env := clientEnv(cleanEnv(os.Environ(), "VAULT_"), config, envFullURI+"="+agent.url, envTokenFile+"="+tokenFile)
-			role := pod.arn[strings.LastIndex(pod.arn, "/")+1:]
-			want := regexp.MustCompile(`^` + regexp.QuoteMeta("arn:aws:sts::"+b.AccountID+":assumed-role/"+role+"/") + `.+`)
+			env := podEnv(t, config, agent.url, podToken(t, podBed.key, pod.ns, "app", podAudience, time.Now().Add(time.Hour)))
+			want := assumedRoleARN(b, pod.arn)
 			for _, argv := range [][]string{
 				{"aws", "--profile", clientProfile, "sts", "get-caller-identity", "--output", "json"},
 				{awsgoChecker(t), "-profile", clientProfile},

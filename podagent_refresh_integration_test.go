@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -63,11 +61,7 @@ func startShortPod(t *testing.T, b *testbed.Bed) (agent *podAgent, token string,
 		podShort+"\"\naws_role = \""+shortRole+"\"\n[[rule]]", 1)
 	agent = startPodAgent(t, b, config, "127.0.0.1:0")
 	token = podToken(t, podBed.key, "team-s", "app", podAudience, time.Now().Add(time.Hour))
-	tokenFile := filepath.Join(t.TempDir(), "token")
-	writeFile(t, tokenFile, token, 0o600)
-	awsConfig := filepath.Join(t.TempDir(), "aws-config")
-	writeFile(t, awsConfig, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, b.MotoURL), 0o600)
-	return agent, token, clientEnv(cleanEnv(os.Environ(), "VAULT_"), awsConfig, envFullURI+"="+agent.url, envTokenFile+"="+tokenFile)
+	return agent, token, podEnv(t, clientConfig(t, b.MotoURL), agent.url, token)
 }
 
 // TestPodAgentRefreshAcrossExpiry: two long-lived aws-sdk-go-v2 clients of one pod call

@@ -158,7 +158,7 @@ type serveSetup struct {
 func newServeSetup(t *testing.T, b *testbed.Bed) serveSetup {
 	t.Helper()
 	dir := t.TempDir()
-	s := serveSetup{awsConfig: filepath.Join(dir, "aws-config")}
+	s := serveSetup{awsConfig: clientConfig(t, b.MotoURL)}
 	s.auditLog = filepath.Join(dir, "helper-audit.jsonl")
 	var toml strings.Builder
 	for _, ty := range serveTypes(b) {
@@ -168,7 +168,6 @@ func newServeSetup(t *testing.T, b *testbed.Bed) serveSetup {
 	writeFile(t, cfg, toml.String(), 0o600)
 	s.helperEnv = append(productEnv(t, b), "VAULT_CREDENTIAL_PROCESS_AUDIT_LOG="+s.auditLog, "VAULT_CREDENTIAL_PROCESS_CONFIG="+cfg)
 	s.cacheDir = cacheDir(s.helperEnv)
-	writeFile(t, s.awsConfig, fmt.Sprintf("[profile %s]\nregion = %s\nendpoint_url = %s\n", clientProfile, testbed.Region, b.MotoURL), 0o600)
 	s.clientEnv = clientEnv(s.helperEnv, s.awsConfig)
 	return s
 }
