@@ -176,14 +176,7 @@ func TestErrors(t *testing.T) {
 			if tt.env != nil {
 				env = tt.env(env)
 			}
-			before := auditTotal(t, b)
-			r := runBin(t, env, tt.args...)
-			assertFailure(t, r, tt.code, tt.msg, tt.hint)
-			if tt.code == 2 {
-				if after := auditTotal(t, b); after != before {
-					t.Errorf("a usage error reached Vault: %d audit entries before, %d after", before, after)
-				}
-			}
+			runFailing(t, b, env, tt.args, tt.code, tt.msg, tt.hint)
 		})
 	}
 }

@@ -32,6 +32,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/internal/testbed"
 	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
+	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
 // result is what a run printed, and its exit status.
@@ -478,6 +479,20 @@ var leaks = []string{"Error making API request", "URL: ", "Code: ", "Errors:", "
 // error: ..." mentioning msg, in words for users (none of leaks), then one "hint: ..."
 // line mentioning hint, or no hint line when hint is ""; no raw control character; no
 // secret.
+// runFailing runs the binary with env and args and asserts its failure
+// (assertFailure). A usage or configuration error (exit 2) must also have
+// reached no Vault: the bed's audit log has no new entry.
+func runFailing(t *testing.T, b *testbed.Bed, env, args []string, code int, msg, hint string) result {
+	t.Helper()
+	before := auditTotal(t, b)
+	r := runBin(t, env, args...)
+	assertFailure(t, r, code, msg, hint)
+	if after := auditTotal(t, b); code == process.ExitUsage && after != before {
+		t.Errorf("a usage or configuration error reached Vault: %d requests", after-before)
+	}
+	return r
+}
+
 func assertFailure(t *testing.T, r result, code int, msg, hint string) {
 	t.Helper()
 	if r.code != code {
