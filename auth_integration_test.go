@@ -496,9 +496,7 @@ func TestAuthAppRole(t *testing.T) {
 			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
 		}
 		// Lock files stay: removing one another process holds would break the lock.
-		if m, _ := filepath.Glob(filepath.Join(cacheDir(env), "login-*.token")); len(m) != 0 {
-			t.Errorf("login tokens left: %v", m)
-		}
+		assertNoLoginTokens(t, env)
 	})
 }
 

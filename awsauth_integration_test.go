@@ -291,9 +291,7 @@ func TestAuthAWSRecursion(t *testing.T) {
 			if got := auditTotal(t, b) - total; got != 0 {
 				t.Errorf("the refused run made %d Vault requests, want 0", got)
 			}
-			if m, _ := filepath.Glob(filepath.Join(cacheDir(env), "login-*.token")); len(m) != 0 {
-				t.Errorf("a login token was kept: %v", m)
-			}
+			assertNoLoginTokens(t, env)
 		})
 	}
 }

@@ -138,9 +138,7 @@ func TestLoginMFA(t *testing.T) {
 		r := runProgram(t, env, runOpts{document: true}, args...)
 		assertFailure(t, r, process.ExitFailure, "log in to Vault with userpass at auth/"+mfaMount+", username "+mfaUser+": Login MFA",
 			"a code is taken only once")
-		if tokens, _ := filepath.Glob(filepath.Join(cacheDir(env), "login-*.token")); len(tokens) != 0 {
-			t.Errorf("a login token was kept after a refused code: %v", tokens)
-		}
+		assertNoLoginTokens(t, env)
 	})
 
 	t.Run("eight parallel runs, one login, one code", func(t *testing.T) {
