@@ -20,11 +20,8 @@ import (
 )
 
 func (c *cli) cache(ctx context.Context, args []string) int {
-	if len(args) == 0 || isHelp(args[0]) {
-		return c.helpText(cmdspec.Cache)
-	}
-	if id, ok := cmdspec.Lookup(cmdspec.Cache, args[0]); ok {
-		return c.runCommand(ctx, id, args[1:])
+	if code, ok := c.subcommand(ctx, cmdspec.Cache, args); ok {
+		return code
 	}
 	return c.report(usageError(fmt.Sprintf("cache: unknown command %q (list or clear)", args[0])))
 }
@@ -62,7 +59,7 @@ func (c *cli) openCache(flags *config.Flags) (*cache.Store, *config.Settings, er
 	return st, s, nil
 }
 
-func (c *cli) cacheList(args []string) int {
+func (c *cli) cacheList(_ context.Context, args []string) int {
 	var asJSON bool
 	fs := newFlagSet(cmdspec.CacheList)
 	fs.boolVar(&asJSON, &cmdspec.CacheListJSON)

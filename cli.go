@@ -35,37 +35,46 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // runCommand runs the command line id (declared in cmdspec.Table) with the
 // arguments after its name. Each command parses its own flags.
 func (c *cli) runCommand(ctx context.Context, id cmdspec.ID, args []string) int {
-	switch id {
-	case cmdspec.Env:
-		return c.env(ctx, args)
-	case cmdspec.Exec:
-		return c.exec(ctx, args)
-	case cmdspec.Serve:
-		return c.serve(ctx, args)
-	case cmdspec.PodAgent:
-		return c.podAgent(ctx, args)
-	case cmdspec.Cache:
-		return c.cache(ctx, args)
-	case cmdspec.CacheList:
-		return c.cacheList(args)
-	case cmdspec.CacheClear:
-		return c.cacheClear(ctx, args)
-	case cmdspec.Doctor:
-		return c.doctor(ctx, args)
-	case cmdspec.AWSConfig:
-		return c.awsConfig(ctx, args)
-	case cmdspec.Login:
-		return c.login(ctx, args)
-	case cmdspec.Completion:
-		return c.completion(ctx, args)
-	case cmdspec.CompletionProfiles:
-		return c.completionProfiles(args)
-	case cmdspec.Version:
-		return c.printVersion(ctx, args)
-	case cmdspec.Help:
-		return c.printUsage(ctx, args)
+	return commands[id](c, ctx, args)
+}
+
+// commands are the methods that run the command lines of cmdspec.Table, by
+// their ID (TestHelp runs each one with -h). They are set in init: the
+// commands with subcommands run them through runCommand, and a package
+// variable that its own initialiser reaches is an initialisation cycle.
+var commands [cmdspec.NumIDs]func(*cli, context.Context, []string) int
+
+func init() {
+	commands = [cmdspec.NumIDs]func(*cli, context.Context, []string) int{
+		cmdspec.Default:            (*cli).credentialProcess,
+		cmdspec.Env:                (*cli).env,
+		cmdspec.Exec:               (*cli).exec,
+		cmdspec.Serve:              (*cli).serve,
+		cmdspec.PodAgent:           (*cli).podAgent,
+		cmdspec.Cache:              (*cli).cache,
+		cmdspec.CacheList:          (*cli).cacheList,
+		cmdspec.CacheClear:         (*cli).cacheClear,
+		cmdspec.Doctor:             (*cli).doctor,
+		cmdspec.AWSConfig:          (*cli).awsConfig,
+		cmdspec.Login:              (*cli).login,
+		cmdspec.Completion:         (*cli).completion,
+		cmdspec.CompletionProfiles: (*cli).completionProfiles,
+		cmdspec.Version:            (*cli).printVersion,
+		cmdspec.Help:               (*cli).printUsage,
 	}
-	return c.credentialProcess(ctx, args)
+}
+
+// subcommand runs the subcommand of group that args[0] names, or prints
+// group's usage when args are empty or ask for it; ok is false when
+// args[0] is neither, for group to answer.
+func (c *cli) subcommand(ctx context.Context, group cmdspec.ID, args []string) (code int, ok bool) {
+	if len(args) == 0 || isHelp(args[0]) {
+		return c.helpText(group), true
+	}
+	if id, found := cmdspec.Lookup(group, args[0]); found {
+		return c.runCommand(ctx, id, args[1:]), true
+	}
+	return 0, false
 }
 
 func (c *cli) printVersion(_ context.Context, args []string) int {

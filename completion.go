@@ -20,11 +20,8 @@ import (
 //go:generate go run ./internal/cmdspec/gen
 
 func (c *cli) completion(ctx context.Context, args []string) int {
-	if len(args) == 0 || isHelp(args[0]) {
-		return c.helpText(cmdspec.Completion)
-	}
-	if id, ok := cmdspec.Lookup(cmdspec.Completion, args[0]); ok {
-		return c.runCommand(ctx, id, args[1:])
+	if code, ok := c.subcommand(ctx, cmdspec.Completion, args); ok {
+		return code
 	}
 	script, ok := shellScript(args[0])
 	switch {
@@ -41,7 +38,7 @@ func (c *cli) completion(ctx context.Context, args []string) int {
 // sorted, one a line, for the scripts to offer after --profile. A name a
 // shell could not take as one word (a blank or a control character in it)
 // is left out.
-func (c *cli) completionProfiles(args []string) int {
+func (c *cli) completionProfiles(_ context.Context, args []string) int {
 	fs := newFlagSet(cmdspec.CompletionProfiles)
 	if code, done := c.parseCommand(fs, args); done {
 		return code
