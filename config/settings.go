@@ -228,9 +228,8 @@ func (r *resolver) typeOptions(s *Settings) error {
 			return arn.errorf("invalid role ARN %q", arn.v).
 				withHint("expected arn:aws:iam::123456789012:role/NAME (partition aws, aws-cn or aws-us-gov)")
 		}
-		if s.Type != "" && s.Type != TypeAssumedRole {
-			return arn.errorf("role_arn applies only to assumed_role credentials, not %s", s.Type).
-				withHint("remove role_arn, or use --type assumed_role")
+		if err := onlyFor(s, TypeAssumedRole, arn, "role_arn", "role_arn"); err != nil {
+			return err
 		}
 		s.RoleARN = arn.v
 	}
@@ -239,9 +238,8 @@ func (r *resolver) typeOptions(s *Settings) error {
 			return sess.errorf("invalid role session name %q", sess.v).
 				withHint("use 2 to 64 characters of letters, digits and _+=,.@-")
 		}
-		if s.Type != "" && s.Type != TypeAssumedRole {
-			return sess.errorf("role_session_name applies only to assumed_role credentials, not %s", s.Type).
-				withHint("remove role_session_name, or use --type assumed_role")
+		if err := onlyFor(s, TypeAssumedRole, sess, "role_session_name", "role_session_name"); err != nil {
+			return err
 		}
 		s.RoleSessionName = sess.v
 	}
@@ -250,13 +248,23 @@ func (r *resolver) typeOptions(s *Settings) error {
 			return mfa.errorf("invalid MFA code: expected six digits").
 				withHint("pass the current code of your MFA device")
 		}
-		if s.Type != "" && s.Type != TypeSessionToken {
-			return mfa.errorf("an MFA code applies only to session_token credentials, not %s", s.Type).
-				withHint("remove --mfa-code, or use --type session_token")
+		if err := onlyFor(s, TypeSessionToken, mfa, "an MFA code", "--mfa-code"); err != nil {
+			return err
 		}
 		s.MFACode = mfa.v
 	}
 	return nil
+}
+
+// onlyFor refuses v, a setting only credentials of type typ take, when
+// s's type is known and is another: what names the setting in the error,
+// remove in the hint.
+func onlyFor(s *Settings, typ string, v value, what, remove string) error {
+	if s.Type == "" || s.Type == typ {
+		return nil
+	}
+	return v.errorf("%s applies only to %s credentials, not %s", what, typ, s.Type).
+		withHint("remove " + remove + ", or use --type " + typ)
 }
 
 // lifetime: the ttl to ask for and the largest one allowed. A ttl above
