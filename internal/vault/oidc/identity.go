@@ -52,11 +52,11 @@ func (o *login) confirm(ctx context.Context, c *api.Client, secret *api.Secret, 
 		return nil // login() says what is missing
 	}
 	id, err := o.identify(ctx, c, secret)
-	if want := o.auth.ExpectIdentity; want != "" && (err != nil || !id.matches(want)) {
+	if want := o.Auth.ExpectIdentity; want != "" && (err != nil || !id.matches(want)) {
 		return o.refuse(ctx, c, secret, id, err)
 	}
 	if err != nil {
-		o.debugf("auth %s: who logged in could not be read in full: %s", o.auth.Describe(), vault.RootCause(err))
+		o.Debugf("auth %s: who logged in could not be read in full: %s", o.Auth.Describe(), vault.RootCause(err))
 	}
 	fmt.Fprintf(w, "%slogged in to Vault as %s\n", userLine, id.describe())
 	return nil
@@ -70,9 +70,9 @@ func (o *login) identify(ctx context.Context, c *api.Client, secret *api.Secret)
 	// The caller of Login sets the token on success; on a refusal the
 	// client must not keep it.
 	defer c.ClearToken()
-	sent := o.now()
+	sent := o.Now()
 	self, err := c.Auth().Token().LookupSelfWithContext(ctx)
-	o.debugf("GET auth/token/lookup-self: %s in %s", vault.Outcome(err), o.now().Sub(sent).Round(time.Millisecond))
+	o.Debugf("GET auth/token/lookup-self: %s in %s", vault.Outcome(err), o.Now().Sub(sent).Round(time.Millisecond))
 	if err != nil {
 		return id, err
 	}
@@ -80,7 +80,7 @@ func (o *login) identify(ctx context.Context, c *api.Client, secret *api.Secret)
 		return id, fmt.Errorf("auth/token/lookup-self: empty answer")
 	}
 	display, _ := self.Data["display_name"].(string)
-	id.alias = aliasName(display, o.auth.Mount)
+	id.alias = aliasName(display, o.Auth.Mount)
 	if e, _ := self.Data["entity_id"].(string); e != "" {
 		id.entityID = e
 	}
@@ -102,9 +102,9 @@ func (o *login) identify(ctx context.Context, c *api.Client, secret *api.Secret)
 // entityName reads the name of the token's entity, "" when it may not.
 func (o *login) entityName(ctx context.Context, c *api.Client, entityID string) string {
 	path := "identity/entity/id/" + url.PathEscape(entityID)
-	sent := o.now()
+	sent := o.Now()
 	e, err := c.Logical().ReadWithContext(ctx, path)
-	o.debugf("GET identity/entity/id/...: %s in %s", vault.Outcome(err), o.now().Sub(sent).Round(time.Millisecond))
+	o.Debugf("GET identity/entity/id/...: %s in %s", vault.Outcome(err), o.Now().Sub(sent).Round(time.Millisecond))
 	if err != nil || e == nil {
 		return ""
 	}
@@ -167,11 +167,11 @@ func (id oidcIdentity) describe() string {
 // refuse revokes the token of a login that is not expect_identity, and
 // returns the error that says so.
 func (o *login) refuse(ctx context.Context, c *api.Client, secret *api.Secret, id oidcIdentity, lookupErr error) error {
-	a := o.auth
+	a := o.Auth
 	c.SetToken(secret.Auth.ClientToken)
-	sent := o.now()
+	sent := o.Now()
 	err := c.Auth().Token().RevokeSelfWithContext(ctx, "")
-	o.debugf("PUT auth/token/revoke-self: %s in %s", vault.Outcome(err), o.now().Sub(sent).Round(time.Millisecond))
+	o.Debugf("PUT auth/token/revoke-self: %s in %s", vault.Outcome(err), o.Now().Sub(sent).Round(time.Millisecond))
 	c.ClearToken()
 	kept := "the token was revoked and not kept"
 	if err != nil {

@@ -59,13 +59,7 @@ import (
 
 // login is the oidc method's api.AuthMethod.
 type login struct {
-	auth    config.Auth
-	timeout time.Duration // --timeout, for messages
-	getenv  func(string) string
-	openTTY func() (*os.File, error)
-	stderr  io.Writer
-	debugf  func(string, ...any)
-	now     func() time.Time
+	vault.BrowserLogin // what the login is given
 	// browse starts the browser at a URL without waiting for it; it
 	// returns what it ran, for --debug, and a function that ends what it
 	// left for the browser, which Login calls on its way out.
@@ -81,14 +75,13 @@ type login struct {
 func Login(b vault.BrowserLogin) api.AuthMethod { return newLogin(b) }
 
 func newLogin(b vault.BrowserLogin) *login {
-	o := &login{auth: b.Auth, timeout: b.Timeout, getenv: b.Getenv, openTTY: b.OpenTTY,
-		stderr: b.Stderr, debugf: b.Debugf, now: b.Now, signals: interruptSignals}
+	o := &login{BrowserLogin: b, signals: interruptSignals}
 	// The auth URL carries the state, which is what the callback listener
 	// trusts: it goes to the browser in a private page, not in the
 	// launcher's argv, which other local users can read. The page stays
 	// until the browser had time to read it or the login ends.
 	o.browse = func(ctx context.Context, u string) (string, func(), error) {
-		return browser.Opener{Getenv: o.getenv, Debugf: o.debugf, Title: "the Vault login", Hide: SecretVariables(o.auth)}.StartPage(ctx, u)
+		return browser.Opener{Getenv: o.Getenv, Debugf: o.Debugf, Title: "the Vault login", Hide: SecretVariables(o.Auth)}.StartPage(ctx, u)
 	}
 	return o
 }
@@ -118,7 +111,7 @@ func (o *login) SentAt() time.Time { return o.sent }
 func (o *login) Login(ctx context.Context, c *api.Client) (*api.Secret, error) {
 	// Bound first: a port that cannot be had ends the login before Vault
 	// is asked for a URL that nobody could come back from.
-	srv, err := listenCallback(o.auth.ListenAddress, o.auth.RedirectURI)
+	srv, err := listenCallback(o.Auth.ListenAddress, o.Auth.RedirectURI)
 	if err != nil {
 		return nil, o.listenError(err)
 	}
@@ -129,7 +122,7 @@ func (o *login) Login(ctx context.Context, c *api.Client) (*api.Secret, error) {
 		return nil, err
 	}
 	srv.serve(state)
-	o.debugf("auth %s: waiting for the browser on %s", o.auth.Describe(), strings.Join(srv.addrs, " and "))
+	o.Debugf("auth %s: waiting for the browser on %s", o.Auth.Describe(), strings.Join(srv.addrs, " and "))
 
 	wctx, cancel, byRun := o.waitContext(ctx)
 	defer cancel()
@@ -171,18 +164,18 @@ func (o *login) userWriter(term *os.File) io.Writer {
 	if term != nil {
 		return term
 	}
-	return o.stderr
+	return o.Stderr
 }
 
 // authURL asks Vault for the identity provider's URL, and returns it with
 // its state parameter.
 func (o *login) authURL(ctx context.Context, c *api.Client, nonce string) (authURL, state string, err error) {
-	a := o.auth
+	a := o.Auth
 	path := "auth/" + a.Mount + "/oidc/auth_url"
-	sent := o.now()
+	sent := o.Now()
 	secret, err := c.Logical().WriteWithContext(ctx, path, map[string]any{
 		"role": a.Role, "redirect_uri": a.RedirectURI, "client_nonce": nonce})
-	o.debugf("POST %s: %s in %s", path, vault.Outcome(err), o.now().Sub(sent).Round(time.Millisecond))
+	o.Debugf("POST %s: %s in %s", path, vault.Outcome(err), o.Now().Sub(sent).Round(time.Millisecond))
 	if err != nil {
 		e := vault.Explain(err, "log in to Vault with "+a.Describe()+": ask for the browser's URL", path, config.RedactAddress(c.Address()), ctx.Err() != nil)
 		Hint(e, err, a)
@@ -211,9 +204,9 @@ func (o *login) authURL(ctx context.Context, c *api.Client, nonce string) (authU
 // or what is left of the run's --timeout less a reserve for the requests
 // that follow, whichever ends first (byRun: the run's).
 func (o *login) waitContext(ctx context.Context) (context.Context, context.CancelFunc, bool) {
-	bound, byRun := o.auth.LoginTimeout, false
+	bound, byRun := o.Auth.LoginTimeout, false
 	if dl, ok := ctx.Deadline(); ok {
-		left := dl.Sub(o.now())
+		left := dl.Sub(o.Now())
 		left -= min(5*time.Second, left/4)
 		if left < bound {
 			bound, byRun = max(left, 0), true
@@ -227,16 +220,16 @@ func (o *login) waitContext(ctx context.Context) (context.Context, context.Cance
 // reports whether a launcher started (not whether a browser showed), and
 // returns what removes the page it was given (ctx ending removes it too).
 func (o *login) openBrowser(ctx context.Context, authURL string) (bool, func()) {
-	if o.auth.SkipBrowser {
-		o.debugf("auth %s: skip_browser: not opening a browser", o.auth.Describe())
+	if o.Auth.SkipBrowser {
+		o.Debugf("auth %s: skip_browser: not opening a browser", o.Auth.Describe())
 		return false, func() {}
 	}
 	ran, remove, err := o.browse(ctx, authURL)
 	if err != nil {
-		o.debugf("auth %s: no browser opened: %v", o.auth.Describe(), err)
+		o.Debugf("auth %s: no browser opened: %v", o.Auth.Describe(), err)
 		return false, func() {}
 	}
-	o.debugf("auth %s: browser started with %s", o.auth.Describe(), ran)
+	o.Debugf("auth %s: browser started with %s", o.Auth.Describe(), ran)
 	return true, remove
 }
 
@@ -245,29 +238,29 @@ func (o *login) openBrowser(ctx context.Context, authURL string) (bool, func()) 
 // the terminal, for readPasted.
 func (o *login) tell(authURL string, opened bool, wctx context.Context) *os.File {
 	wait := "within " + o.until(wctx).String()
-	var w io.Writer = o.stderr
-	term, err := o.openTTY()
+	var w io.Writer = o.Stderr
+	term, err := o.OpenTTY()
 	if err == nil {
 		w = term
 	} else {
 		term = nil
 	}
 	p := process.Printable
-	fmt.Fprintf(w, "%slog in to Vault (%s) in your browser %s\n", userLine, p(o.auth.Describe()), wait)
+	fmt.Fprintf(w, "%slog in to Vault (%s) in your browser %s\n", userLine, p(o.Auth.Describe()), wait)
 	if opened {
 		fmt.Fprintf(w, "%sif no browser opened, open %s\n", userLine, p(authURL))
 	} else {
 		fmt.Fprintf(w, "%sopen %s\n", userLine, p(authURL))
 	}
 	if term != nil {
-		fmt.Fprintf(w, "%sor, from another machine, paste the address the browser ends at (%s?...): ", userLine, p(o.auth.RedirectURI))
+		fmt.Fprintf(w, "%sor, from another machine, paste the address the browser ends at (%s?...): ", userLine, p(o.Auth.RedirectURI))
 	}
 	return term
 }
 
 func (o *login) until(ctx context.Context) time.Duration {
 	dl, _ := ctx.Deadline()
-	return dl.Sub(o.now()).Round(time.Second)
+	return dl.Sub(o.Now()).Round(time.Second)
 }
 
 // userLine starts every line the helper writes for the user.
@@ -314,7 +307,7 @@ func parsePasted(line, state string) (oidcCallback, bool) {
 
 // await waits for the first valid callback.
 func (o *login) await(wctx context.Context, got <-chan oidcCallback, byRun bool) (oidcCallback, error) {
-	a := o.auth
+	a := o.Auth
 	select {
 	case cb := <-got:
 		if cb.idpError != "" {
@@ -333,7 +326,7 @@ func (o *login) await(wctx context.Context, got <-chan oidcCallback, byRun bool)
 	}
 	if byRun {
 		return oidcCallback{}, &process.Error{Code: process.ExitFailure, Err: wctx.Err(),
-			Msg:  fmt.Sprintf("log in to Vault with %s: no login from the browser within --timeout (%s)", a.Describe(), o.timeout),
+			Msg:  fmt.Sprintf("log in to Vault with %s: no login from the browser within --timeout (%s)", a.Describe(), o.Timeout),
 			Hint: "--timeout bounds the whole run, the browser login included: raise it (login_timeout is " + a.LoginTimeout.String() + ")"}
 	}
 	return oidcCallback{}, &process.Error{Code: process.ExitFailure, Err: wctx.Err(),
@@ -347,13 +340,13 @@ func (o *login) callback(ctx context.Context, c *api.Client, cb oidcCallback, st
 	// code included, in --debug.
 	defer c.SetMaxRetries(c.MaxRetries())
 	c.SetMaxRetries(0)
-	o.sent = o.now()
-	return c.Logical().ReadWithDataWithContext(ctx, "auth/"+o.auth.Mount+"/oidc/callback", map[string][]string{
+	o.sent = o.Now()
+	return c.Logical().ReadWithDataWithContext(ctx, "auth/"+o.Auth.Mount+"/oidc/callback", map[string][]string{
 		"state": {state}, "code": {cb.code}, "client_nonce": {nonce}})
 }
 
 func (o *login) listenError(err error) error {
-	a := o.auth
+	a := o.Auth
 	return &process.Error{Code: process.ExitFailure, Err: err,
 		Msg: fmt.Sprintf("log in to Vault with %s: listen on %s for the browser: %s", a.Describe(), a.ListenAddress, vault.RootCause(err)),
 		Hint: "another login may be waiting there (`vault login -method=oidc`?): finish it, or set redirect_uri (and listen_address) to a free port " +

@@ -22,6 +22,7 @@ import (
 
 	"github.com/vault-credential-process/vault-credential-process/config"
 	"github.com/vault-credential-process/vault-credential-process/internal/testenv"
+	"github.com/vault-credential-process/vault-credential-process/internal/vault"
 	"github.com/vault-credential-process/vault-credential-process/process"
 )
 
@@ -137,11 +138,11 @@ func oidcFixture(t *testing.T, ov *oidcVault, browse func(authURL string) (strin
 	}
 	var stderr bytes.Buffer
 	o := &login{
-		auth: config.Auth{Method: config.AuthOIDC, Mount: "oidc", Role: "dev", LoginTimeout: 10 * time.Second,
+		BrowserLogin: vault.BrowserLogin{Auth: config.Auth{Method: config.AuthOIDC, Mount: "oidc", Role: "dev", LoginTimeout: 10 * time.Second,
 			RedirectURI: fmt.Sprintf("http://localhost:%d/oidc/callback", port), ListenAddress: fmt.Sprintf("localhost:%d", port)},
-		timeout: 30 * time.Second, getenv: func(string) string { return "" },
-		openTTY: func() (*os.File, error) { return nil, errors.New("no terminal") },
-		stderr:  &stderr, debugf: func(string, ...any) {}, now: time.Now,
+			Timeout: 30 * time.Second, Getenv: func(string) string { return "" },
+			OpenTTY: func() (*os.File, error) { return nil, errors.New("no terminal") },
+			Stderr:  &stderr, Debugf: func(string, ...any) {}, Now: time.Now},
 		browse: func(_ context.Context, u string) (string, func(), error) {
 			name, err := browse(u)
 			return name, func() {}, err
@@ -207,7 +208,7 @@ func TestOIDCLoginThroughTheBrowser(t *testing.T) {
 func TestOIDCLoginTimeout(t *testing.T) {
 	ov := newOIDCVault(t)
 	o, c, _ := oidcFixture(t, ov, func(string) (string, error) { return "", errors.New("no browser") })
-	o.auth.LoginTimeout = 200 * time.Millisecond
+	o.Auth.LoginTimeout = 200 * time.Millisecond
 	_, err := o.Login(context.Background(), c)
 	var pe *process.Error
 	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "no login from the browser within login_timeout (200ms)") ||
@@ -217,7 +218,7 @@ func TestOIDCLoginTimeout(t *testing.T) {
 	// The run's --timeout comes first: it is named instead.
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
-	o.auth.LoginTimeout = time.Minute
+	o.Auth.LoginTimeout = time.Minute
 	_, err = o.Login(ctx, c)
 	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "within --timeout") || !strings.Contains(pe.Hint, "raise it") {
 		t.Fatalf("Login = %v, want the --timeout error", err)
@@ -322,7 +323,7 @@ func TestParsePasted(t *testing.T) {
 func TestOIDCBindsBeforeAskingVault(t *testing.T) {
 	ov := newOIDCVault(t)
 	o, c, _ := oidcFixture(t, ov, func(string) (string, error) { t.Error("a browser was opened"); return "", nil })
-	_, port, _ := net.SplitHostPort(o.auth.ListenAddress)
+	_, port, _ := net.SplitHostPort(o.Auth.ListenAddress)
 	held, err := net.Listen("tcp", "127.0.0.1:"+port)
 	if err != nil {
 		t.Fatal(err)
@@ -454,7 +455,7 @@ func TestOIDCSaysWhoLoggedIn(t *testing.T) {
 				}()
 				return "fake-browser", nil
 			})
-			o.auth.ExpectIdentity = tt.expect
+			o.Auth.ExpectIdentity = tt.expect
 			_, err := o.Login(context.Background(), c)
 			if tt.refused == "" {
 				if err != nil {

@@ -63,9 +63,9 @@ func TestOIDCLoginRemovesThePage(t *testing.T) {
 			t.Setenv("TMPDIR", tmp)
 			ov := newOIDCVault(t)
 			o, c, _ := oidcFixture(t, ov, nil)
-			o.auth.LoginTimeout = 300 * time.Millisecond
+			o.Auth.LoginTimeout = 300 * time.Millisecond
 			if tt.deliver != nil {
-				o.auth.LoginTimeout = time.Minute
+				o.Auth.LoginTimeout = time.Minute
 			}
 			// A launcher that returns at once, as xdg-open does: the page
 			// would stay for browser.Handoff.
@@ -105,9 +105,9 @@ func TestOIDCBrowserEnvironment(t *testing.T) {
 	t.Setenv("BROWSER", browserScript(t, "env > "+dump+"\n"))
 	ov := newOIDCVault(t)
 	fixture, c, _ := oidcFixture(t, ov, nil)
-	o := newLogin(vault.BrowserLogin{Auth: fixture.auth, Timeout: 30 * time.Second, Getenv: os.Getenv, OpenTTY: fixture.openTTY,
+	o := newLogin(vault.BrowserLogin{Auth: fixture.Auth, Timeout: 30 * time.Second, Getenv: os.Getenv, OpenTTY: fixture.OpenTTY,
 		Stderr: os.Stderr, Debugf: func(string, ...any) {}, Now: time.Now})
-	o.auth.LoginTimeout = time.Minute
+	o.Auth.LoginTimeout = time.Minute
 	read := make(chan string, 1)
 	go func() { b, _ := os.ReadFile(dump); read <- string(b) }()
 	ctx, cancel := context.WithCancel(context.Background())
