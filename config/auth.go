@@ -393,6 +393,21 @@ func (m authMethod) check(method value, merged map[string]value, where string) (
 	return a, nil
 }
 
+// authBool sets *dst from the boolean key of a login method's values, when
+// it is set.
+func authBool(merged map[string]value, key string, dst *bool) error {
+	v, ok := merged[key]
+	if !ok {
+		return nil
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v.v))
+	if err != nil {
+		return v.errorf("invalid boolean %q", v.v).withHint("use true or false")
+	}
+	*dst = b
+	return nil
+}
+
 // checkAuthValues validates and completes the values of a login method:
 // the mount, booleans, variable names, the user name, the defaults of
 // kubernetes and the certificate pair of cert.
@@ -405,12 +420,8 @@ func (r *resolver) checkAuthValues(a *Auth, merged map[string]value) error {
 		return mount.errorf("invalid auth mount path %q", mount.v).
 			withHint("the path the method is enabled at (`vault auth list`), such as approle or team/approle")
 	}
-	if v, ok := merged["secret_id_wrapped"]; ok {
-		b, err := strconv.ParseBool(strings.TrimSpace(v.v))
-		if err != nil {
-			return v.errorf("invalid boolean %q", v.v).withHint("use true or false")
-		}
-		a.SecretIDWrapped = b
+	if err := authBool(merged, "secret_id_wrapped", &a.SecretIDWrapped); err != nil {
+		return err
 	}
 	for _, k := range []string{"secret_id_env", "jwt_env", "password_env"} {
 		if v, ok := merged[k]; ok && !validEnvName(strings.TrimSpace(v.v)) {

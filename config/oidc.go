@@ -17,12 +17,8 @@ func oidcValues(a *Auth, merged map[string]value) error {
 		return v.errorf("invalid expect_identity %q", v.v).
 			withHint("the alias name (the role's user_claim, such as alice@example.com), entity name or entity id of who must sign in")
 	}
-	if v, ok := merged["skip_browser"]; ok {
-		b, err := strconv.ParseBool(strings.TrimSpace(v.v))
-		if err != nil {
-			return v.errorf("invalid boolean %q", v.v).withHint("use true or false")
-		}
-		a.SkipBrowser = b
+	if err := authBool(merged, "skip_browser", &a.SkipBrowser); err != nil {
+		return err
 	}
 	a.LoginTimeout = DefaultOIDCLoginTimeout
 	if v, ok := merged["login_timeout"]; ok {
