@@ -79,14 +79,7 @@ func TestCoreDumps(t *testing.T) {
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin, "exec", "--role", "dev", "--no-cache", "--", "cat", "/proc/self/limits")
 		cmd.Env = append(env, "VAULT_ADDR="+vault.URL)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-			t.Fatalf("exec: %v, stderr:\n%s", err, stderr.String())
-		}
-		if got, want := coreLimitLine(t, stdout.String()), coreLine(start.Cur, start.Max); got != want {
-			t.Errorf("the command's core limit %q, want %q (this test's)", got, want)
-		}
+		checkCommandCoreLimit(t, "exec", cmd, start)
 	})
 }
 
@@ -131,6 +124,21 @@ func readLimits(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return coreLimitLine(t, string(data))
+}
+
+// checkCommandCoreLimit runs cmd, what (exec or exec --server) running cat
+// /proc/self/limits, and checks the command got back the core dump limit
+// this test started with.
+func checkCommandCoreLimit(t *testing.T, what string, cmd *exec.Cmd, start syscall.Rlimit) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+		t.Fatalf("%s: %v, stderr:\n%s", what, err, stderr.String())
+	}
+	if got, want := coreLimitLine(t, stdout.String()), coreLine(start.Cur, start.Max); got != want {
+		t.Errorf("the command's core limit %q, want %q (this test's)", got, want)
+	}
 }
 
 // coreLimitLine picks "soft hard" from the "Max core file size" line of a

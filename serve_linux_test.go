@@ -8,7 +8,6 @@ package main
 // helper with strace.
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -122,14 +121,7 @@ func execServerCoreLimit(t *testing.T, bin string, env []string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-		t.Fatalf("exec --server: %v, stderr:\n%s", err, stderr.String())
-	}
-	if got, want := coreLimitLine(t, stdout.String()), coreLine(start.Cur, start.Max); got != want {
-		t.Errorf("the command's core limit %q, want %q (this test's)", got, want)
-	}
+	checkCommandCoreLimit(t, "exec --server", cmd, start)
 	if trace == "" {
 		t.Skip("no strace: whether the helper raised its own limit is not checked")
 	}
