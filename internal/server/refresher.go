@@ -17,8 +17,8 @@ import (
 // in during an outage is the cache's policy (cache.Policy), not this file's.
 
 // Fetch gets credentials for one profile: one run of the core
-// (process.Runner.Credentials: cache, renewal, Vault, outage grace), bounded
-// by its own timeout, and where they came from (a process.Source*
+// (process.Runner.Run: cache, renewal, Vault, outage grace), bounded by
+// its own timeout, and where they came from (a process.Source*
 // constant). interactive is false for background refreshes, which must
 // never prompt at the terminal.
 type Fetch func(ctx context.Context, interactive bool) (*process.Credentials, process.CredentialSource, error)
