@@ -120,7 +120,7 @@ func (a *Agent) Credentials(ctx context.Context, jwt string) (*Credentials, erro
 	switch {
 	case jwt == "":
 		return nil, ErrNoToken
-	case len(jwt) > MaxTokenBytes:
+	case len(jwt) > maxTokenBytes:
 		return nil, ErrTooLarge
 	}
 	c, err := parseClaims(jwt)

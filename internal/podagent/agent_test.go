@@ -132,7 +132,7 @@ aws_role = "pods"
 
 func newTestAgent(t *testing.T, config string) (*Agent, *fakeVault, *clock) {
 	t.Helper()
-	cfg, err := ParseConfig(config, "test")
+	cfg, err := parseConfig(config, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,8 +202,8 @@ func TestReplicasShareOneMint(t *testing.T) {
 	if logins, mints := v.counts(); logins != 2 || mints != 1 || c1.AccessKeyID != c2.AccessKeyID {
 		t.Errorf("logins %d, mints %d, keys %s %s; want 2, 1, the same key", logins, mints, c1.AccessKeyID, c2.AccessKeyID)
 	}
-	if a.Identities() != 1 {
-		t.Errorf("%d identities, want 1", a.Identities())
+	if a.identities() != 1 {
+		t.Errorf("%d identities, want 1", a.identities())
 	}
 	if v.revoked() != 1 {
 		t.Errorf("%d logins revoked, want 1 (the second, used for nothing)", v.revoked())
@@ -232,9 +232,9 @@ func TestDropKeepsLeasesInUse(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.add(11 * time.Minute)
-			a.Sweep()
-			if a.Identities() != 0 || v.revoked() != tt.revoked {
-				t.Errorf("%d identities, %d revoked; want 0, %d", a.Identities(), v.revoked(), tt.revoked)
+			a.sweep()
+			if a.identities() != 0 || v.revoked() != tt.revoked {
+				t.Errorf("%d identities, %d revoked; want 0, %d", a.identities(), v.revoked(), tt.revoked)
 			}
 		})
 	}
@@ -275,7 +275,7 @@ func TestHTTPRefusals(t *testing.T) {
 		{"not a JWT", "hello", 401, "unauthorized"},
 		{"expired", jwtFor("team-a", "app", c.now().Add(-time.Second), 3), 401, "unauthorized"},
 		{"refused by Vault", jwtFor("team-a", "app", c.now().Add(time.Hour), 4), 401, "unauthorized"},
-		{"too large", strings.Repeat("a", MaxTokenBytes+1), 401, "unauthorized"},
+		{"too large", strings.Repeat("a", maxTokenBytes+1), 401, "unauthorized"},
 		{"good", ok, 200, ""},
 		{"good with Bearer", "Bearer " + ok, 200, ""},
 		{"past max_identities", other, 503, "too_many_identities"},
@@ -352,9 +352,9 @@ func TestRefreshAheadAndIdle(t *testing.T) {
 		t.Errorf("logins, mints = %d, %d; want 1, 2", logins, mints)
 	}
 	c.add(11 * time.Minute)
-	a.Sweep()
-	if a.Identities() != 0 {
-		t.Fatalf("%d identities after idle_timeout, want 0", a.Identities())
+	a.sweep()
+	if a.identities() != 0 {
+		t.Fatalf("%d identities after idle_timeout, want 0", a.identities())
 	}
 	get()
 	if logins, mints := v.counts(); logins != 2 || mints != 3 {
@@ -399,7 +399,7 @@ func TestParseConfig(t *testing.T) {
 		{"unknown method", "method = \"oidc\"\n[default]\nauth_role = \"p\"\naws_role = \"p\"\n", `method "oidc": want "jwt" or "kubernetes"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseConfig(tt.text, "t.toml")
+			_, err := parseConfig(tt.text, "t.toml")
 			if (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
 				t.Errorf("err = %v, want %q", err, tt.err)
 			}
@@ -416,7 +416,7 @@ func TestConfigMethodMount(t *testing.T) {
 		{"method = \"kubernetes\"\n" + rule, "kubernetes", "kubernetes"},
 		{"method = \"kubernetes\"\nauth_mount = \"k8s-pods\"\n" + rule, "kubernetes", "k8s-pods"},
 	} {
-		c, err := ParseConfig(tt.text, "t.toml")
+		c, err := parseConfig(tt.text, "t.toml")
 		if err != nil {
 			t.Errorf("%q: %v", tt.text, err)
 		} else if c.Method != tt.method || c.AuthMount != tt.mount {
@@ -426,7 +426,7 @@ func TestConfigMethodMount(t *testing.T) {
 }
 
 func TestMatch(t *testing.T) {
-	cfg, err := ParseConfig(testConfig+"\n", "t")
+	cfg, err := parseConfig(testConfig+"\n", "t")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +442,7 @@ func TestMatch(t *testing.T) {
 // per request: a few a second get one, the rest are counted into the
 // summary the agent writes each minute.
 func TestRefusalLogBounded(t *testing.T) {
-	cfg, err := ParseConfig(testConfig, "test")
+	cfg, err := parseConfig(testConfig, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// MaxTokenBytes bounds the token a pod may send: a projected service
+// maxTokenBytes bounds the token a pod may send: a projected service
 // account token is about 1 KiB; what the agent keeps per identity stays
 // small.
-const MaxTokenBytes = 8 << 10
+const maxTokenBytes = 8 << 10
 
 // claims are the parts of a JWT's payload the agent reads. Before Vault
 // accepted the token they are unverified and only choose which Vault role

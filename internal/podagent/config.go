@@ -84,12 +84,12 @@ func LoadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
-	return ParseConfig(string(b), path)
+	return parseConfig(string(b), path)
 }
 
-// ParseConfig parses and checks a configuration; name is where it came
+// parseConfig parses and checks a configuration; name is where it came
 // from, for errors.
-func ParseConfig(text, name string) (*Config, error) {
+func parseConfig(text, name string) (*Config, error) {
 	var c Config
 	md, err := toml.Decode(text, &c)
 	if err != nil {

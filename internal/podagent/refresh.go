@@ -138,11 +138,11 @@ func (a *Agent) retryAt(id *identity) time.Time {
 	return id.retryAt
 }
 
-// RefreshDue starts a background refresh for every identity in use (asked
+// refreshDue starts a background refresh for every identity in use (asked
 // for within idle_timeout) whose credentials are due, unless one is under
 // way or the backoff after a failure has not passed. Serve calls it every
 // refreshTick; idle identities are left to Sweep.
-func (a *Agent) RefreshDue() {
+func (a *Agent) refreshDue() {
 	now := a.now()
 	var due []*identity
 	a.mu.Lock()
@@ -190,9 +190,9 @@ func (a *Agent) holds(id *identity) bool {
 	return a.ids[id.key] == id
 }
 
-// Sweep drops the identities idle for longer than idle_timeout, and the
+// sweep drops the identities idle for longer than idle_timeout, and the
 // JWTs past their exp; the server calls it every minute.
-func (a *Agent) Sweep() {
+func (a *Agent) sweep() {
 	a.mu.Lock()
 	dropped := a.sweepLocked(a.now())
 	a.mu.Unlock()
@@ -242,8 +242,8 @@ func (id *identity) drop(a *Agent) {
 	id.creds.Store(nil)
 }
 
-// Identities is the number of identities in memory.
-func (a *Agent) Identities() int {
+// identities is the number of identities in memory.
+func (a *Agent) identities() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.ids)

@@ -34,7 +34,7 @@ func TestRequestDoesNotWaitForRefresh(t *testing.T) {
 		}
 	}
 	<-v.mintingChanged // the background mint has reached Vault
-	a.RefreshDue()     // and the tick finds it under way: no second one
+	a.refreshDue()     // and the tick finds it under way: no second one
 	v.mintGate <- struct{}{}
 	a.background.Wait()
 	got, err := a.Credentials(context.Background(), j)
@@ -63,12 +63,12 @@ func TestRefreshDueSkipsIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.add(6 * time.Minute) // both due; the second idle for 31 minutes
-	a.RefreshDue()
+	a.refreshDue()
 	a.background.Wait()
 	if _, mints := v.counts(); mints != 3 {
 		t.Errorf("%d mints, want 3: one refresh, of the identity in use only", mints)
 	}
-	a.RefreshDue() // the one in use is fresh again
+	a.refreshDue() // the one in use is fresh again
 	a.background.Wait()
 	if _, mints := v.counts(); mints != 3 {
 		t.Errorf("a tick with nothing due: %d mints, want 3", mints)
@@ -89,7 +89,7 @@ func TestRefreshDueBounded(t *testing.T) {
 	}
 	v.mintGate, v.mintingChanged = make(chan struct{}), make(chan int, n)
 	c.add(31 * time.Minute)
-	a.RefreshDue()
+	a.refreshDue()
 	for range maxRefreshes {
 		<-v.mintingChanged // maxRefreshes mints are held at Vault at once
 	}
@@ -121,13 +121,13 @@ func TestRefreshBackoff(t *testing.T) {
 	v.mintErr = down
 	mints := func() int { _, m := v.counts(); return m }
 	c.add(31 * time.Minute)
-	a.RefreshDue()
+	a.refreshDue()
 	a.background.Wait()
 	if mints() != 2 {
 		t.Fatalf("%d mints, want 2 (the failed refresh)", mints())
 	}
 	for range 3 {
-		a.RefreshDue()
+		a.refreshDue()
 		a.background.Wait()
 		if got, err := a.Credentials(context.Background(), j); err != nil || got.AccessKeyID != first.AccessKeyID {
 			t.Errorf("while the refresh fails: %v, %v; want the first credentials", got, err)
@@ -138,7 +138,7 @@ func TestRefreshBackoff(t *testing.T) {
 		t.Errorf("%d mints within the backoff, want 2", mints())
 	}
 	c.add(firstBackoff)
-	a.RefreshDue()
+	a.refreshDue()
 	a.background.Wait()
 	if mints() != 3 {
 		t.Errorf("%d mints after the backoff, want 3", mints())

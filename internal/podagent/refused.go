@@ -29,18 +29,18 @@ const (
 	failedLoginBurst = 20
 )
 
-// ErrLoginsThrottled is a new token not tried at Vault, because too many
+// errLoginsThrottled is a new token not tried at Vault, because too many
 // tokens were refused lately.
-var ErrLoginsThrottled = errors.New("too many service account tokens were refused by Vault lately: new tokens are not tried for a moment")
+var errLoginsThrottled = errors.New("too many service account tokens were refused by Vault lately: new tokens are not tried for a moment")
 
 // throttledError is ErrLoginsThrottled with when to try again.
 type throttledError struct{ retryAfter time.Duration }
 
 func (e *throttledError) Error() string {
-	return fmt.Sprintf("%v (retry in %s)", ErrLoginsThrottled, e.retryAfter)
+	return fmt.Sprintf("%v (retry in %s)", errLoginsThrottled, e.retryAfter)
 }
 
-func (e *throttledError) Unwrap() error { return ErrLoginsThrottled }
+func (e *throttledError) Unwrap() error { return errLoginsThrottled }
 
 // refusedTokens remembers, by digest, the tokens Vault refused, each for
 // refusedTTL, and keeps the budget of refused logins.

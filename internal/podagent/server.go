@@ -19,9 +19,9 @@ import (
 // http://ADDRESS/v1/credentials, as EKS Pod Identity's).
 const CredsPath = "/v1/credentials"
 
-// HealthPath answers without a token whether Vault can be reached: the
+// healthPath answers without a token whether Vault can be reached: the
 // DaemonSet's readiness probe.
-const HealthPath = "/healthz"
+const healthPath = "/healthz"
 
 // Bounds of the HTTP side.
 const (
@@ -47,7 +47,7 @@ func (a *Agent) Handler(addr string) http.Handler {
 			a.refuse(w, r, start, http.StatusForbidden, "wrong_host", "the Host header does not name this agent's address")
 		case r.URL.Path == CredsPath:
 			a.serveCreds(w, r, start)
-		case r.URL.Path == HealthPath:
+		case r.URL.Path == healthPath:
 			a.health.serve(w, r)
 		default:
 			a.refuse(w, r, start, http.StatusNotFound, "not_found", "nothing at this path; credentials are at "+CredsPath)
@@ -123,12 +123,12 @@ func (a *Agent) maintain(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		a.RefreshDue()
+		a.refreshDue()
 		if time.Since(last) < time.Minute {
 			continue
 		}
 		last = time.Now()
-		a.Sweep()
+		a.sweep()
 		if line := a.refusals.Summary(a.now(), "refused requests"); line != "" {
 			a.logf("%s", line)
 		}
@@ -184,7 +184,7 @@ func classify(err error) (int, string) {
 		return http.StatusForbidden, "no_rule"
 	case errors.Is(err, ErrTooManyIdentities):
 		return http.StatusServiceUnavailable, "too_many_identities"
-	case errors.Is(err, ErrLoginsThrottled):
+	case errors.Is(err, errLoginsThrottled):
 		return http.StatusTooManyRequests, "throttled"
 	case errors.As(err, &re) && re.Login:
 		return http.StatusUnauthorized, "unauthorized"
