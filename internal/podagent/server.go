@@ -208,7 +208,7 @@ func (a *Agent) refuse(w http.ResponseWriter, r *http.Request, start time.Time, 
 		a.now().Sub(start).Round(time.Millisecond), msg)
 }
 
-// health answers HealthPath from Vault's sys/health, asked at most every
+// health answers healthPath from Vault's sys/health, asked at most every
 // healthTTL however often the probe comes.
 type health struct {
 	a     *Agent
