@@ -141,7 +141,7 @@ func (a *Agent) retryAt(id *identity) time.Time {
 // refreshDue starts a background refresh for every identity in use (asked
 // for within idle_timeout) whose credentials are due, unless one is under
 // way or the backoff after a failure has not passed. Serve calls it every
-// refreshTick; idle identities are left to Sweep.
+// refreshTick; idle identities are left to sweep.
 func (a *Agent) refreshDue() {
 	now := a.now()
 	var due []*identity
@@ -201,7 +201,7 @@ func (a *Agent) sweep() {
 	}
 }
 
-// sweepLocked removes what Sweep drops, and returns the identities
+// sweepLocked removes what sweep drops, and returns the identities
 // dropped, for the caller to drop once a.mu is released.
 func (a *Agent) sweepLocked(now time.Time) (dropped []*identity) {
 	for key, id := range a.ids {
