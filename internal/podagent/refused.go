@@ -33,7 +33,7 @@ const (
 // tokens were refused lately.
 var errLoginsThrottled = errors.New("too many service account tokens were refused by Vault lately: new tokens are not tried for a moment")
 
-// throttledError is ErrLoginsThrottled with when to try again.
+// throttledError is errLoginsThrottled with when to try again.
 type throttledError struct{ retryAfter time.Duration }
 
 func (e *throttledError) Error() string {
@@ -72,7 +72,10 @@ func (r *refusedTokens) check(h [sha256.Size]byte, now time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expire(now)
-	if f, ok := r.until[h]; ok {
+	// A token refused again while remembered (two logins of it at once)
+	// keeps its first place in order, so one past its time may still be
+	// in the map: it is no longer a refusal.
+	if f, ok := r.until[h]; ok && now.Before(f.until) {
 		return fmt.Errorf("%w (remembered: this token is not tried again at Vault before %s)", f.err, f.until.UTC().Format(time.RFC3339))
 	}
 	r.grow(now)

@@ -268,3 +268,24 @@ func TestRefusedTokensBounded(t *testing.T) {
 		t.Errorf("after refusedTTL: %v, %d remembered; want nil, 0", err, len(r.until))
 	}
 }
+
+// TestRefusalOutlivedBehindAnother: a token refused twice (two logins of
+// it at once) keeps its first place in the order, so a token refused after
+// it stays in the map past its time while the first blocks the expiry; it
+// is tried at Vault again all the same once its time is up.
+func TestRefusalOutlivedBehindAnother(t *testing.T) {
+	r := newRefusedTokens()
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	refused := errors.New("refused")
+	first, second := [32]byte{1}, [32]byte{2}
+	r.refused(first, refused, now)
+	r.refused(second, refused, now.Add(time.Second))
+	r.refused(first, refused, now.Add(20*time.Second)) // remembered again, until now+50s
+	later := now.Add(refusedTTL + 5*time.Second)       // second's time is up, first's is not
+	if err := r.check(second, later); err != nil {
+		t.Errorf("a refusal past its time: %v, want nil (try Vault again)", err)
+	}
+	if err := r.check(first, later); !errors.Is(err, refused) {
+		t.Errorf("a refusal still in its time: %v, want the refusal", err)
+	}
+}
