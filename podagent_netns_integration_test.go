@@ -54,7 +54,7 @@ func TestNetnsPodAgent(t *testing.T) {
 	}
 }
 
-// netnsPods runs the aws CLI and aws-sdk-go-v2 in the pods, of team-a and team-b, with
+// netnsPods runs the aws CLI, aws-sdk-go-v2 and aws-sdk-go (v1) in the pods, of team-a and team-b, with
 // the agent's URL and moto's, and checks the identities each got and the agent's log.
 func netnsPods(t *testing.T, b *testbed.Bed, agent *podAgent, moto string, pods []*netns) {
 	config := clientConfig(t, moto)
@@ -65,6 +65,9 @@ func netnsPods(t *testing.T, b *testbed.Bed, agent *podAgent, moto string, pods 
 			for _, argv := range [][]string{
 				{"aws", "--profile", clientProfile, "sts", "get-caller-identity", "--output", "json"},
 				{awsgoChecker(t), "-profile", clientProfile},
+				// aws-sdk-go v1 (1.55.8), whose container provider takes
+				// 169.254.170.23 and the token file since 1.47.11.
+				{awsgo1Checker(t), "-profile", clientProfile, "-endpoint", moto},
 			} {
 				argv = pods[i].argv(argv...)
 				if id := runClient(t, env, argv[0], argv[1:]...); !want.MatchString(id.Arn) {
