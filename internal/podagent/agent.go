@@ -211,6 +211,10 @@ func (a *Agent) verify(ctx context.Context, h [sha256.Size]byte, e *tokenEntry, 
 	// From here the claims are Vault-verified: the signature checked out.
 	key := identityKey(a.cfg, rule, login, c)
 	e.id, e.err = a.attach(h, key, rule, login, jwt, c.expiry())
+	if errors.Is(e.err, ErrTooManyIdentities) {
+		// Each retry would cost a login and its revocation.
+		a.refused.remember(h, e.err, a.now())
+	}
 	if e.err != nil {
 		a.forget(h, e)
 	}

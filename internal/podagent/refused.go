@@ -86,12 +86,27 @@ func (r *refusedTokens) check(h [sha256.Size]byte, now time.Time) error {
 	return nil
 }
 
-// refused records that Vault refused the token h with err.
+// refused records that Vault refused the token h with err: remembered,
+// and paid for from the budget of refused logins.
 func (r *refusedTokens) refused(h [sha256.Size]byte, err error, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.grow(now)
 	r.budget--
+	r.rememberLocked(h, err, now)
+}
+
+// remember records that the token h was refused with err by the agent
+// itself (max_identities), after a login Vault granted: remembered like a
+// refusal of Vault's, so that a retry costs no login, but not paid for
+// from the budget, which bounds the logins Vault refuses.
+func (r *refusedTokens) remember(h [sha256.Size]byte, err error, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rememberLocked(h, err, now)
+}
+
+func (r *refusedTokens) rememberLocked(h [sha256.Size]byte, err error, now time.Time) {
 	if _, ok := r.until[h]; !ok {
 		r.order = append(r.order, h)
 	}

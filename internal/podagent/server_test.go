@@ -289,3 +289,34 @@ func TestRefusalOutlivedBehindAnother(t *testing.T) {
 		t.Errorf("a refusal still in its time: %v, want the refusal", err)
 	}
 }
+
+// TestPastMaxIdentitiesRemembered: a token whose identity does not fit
+// under max_identities gets 503 again without another login (and its
+// revocation) for as long as a refusal is remembered, and without
+// spending the budget of refused logins; after that Vault is asked again.
+func TestPastMaxIdentitiesRemembered(t *testing.T) {
+	a, v, c := newTestAgent(t, strings.Replace(testConfig, "max_identities = 10", "max_identities = 1", 1))
+	ok := jwtFor("team-a", "app", c.now().Add(time.Hour), 1)
+	other := jwtFor("team-b", "app", c.now().Add(time.Hour), 2)
+	v.valid[ok], v.valid[other] = "entity-a", "entity-b"
+	host := serveAgent(t, a)
+	if resp, doc := ask(t, host, host, ok); resp.StatusCode != 200 {
+		t.Fatalf("first identity: %d %v", resp.StatusCode, doc)
+	}
+	for i := range 3 {
+		if resp, doc := ask(t, host, host, other); resp.StatusCode != 503 || doc["code"] != "too_many_identities" {
+			t.Fatalf("request %d past max_identities: %d %v, want 503 too_many_identities", i, resp.StatusCode, doc)
+		}
+	}
+	if logins, _ := v.counts(); logins != 2 {
+		t.Errorf("3 requests past max_identities made %d logins in all, want 2 (one for each identity)", logins)
+	}
+	if a.refused.budget != failedLoginBurst {
+		t.Errorf("budget of refused logins %v, want %v: the agent refused, not Vault", a.refused.budget, failedLoginBurst)
+	}
+	c.add(refusedTTL)
+	ask(t, host, host, other)
+	if logins, _ := v.counts(); logins != 3 {
+		t.Errorf("after %s: %d logins, want 3 (Vault asked again)", refusedTTL, logins)
+	}
+}
